@@ -1,0 +1,39 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint venv bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## Serve the API on http://127.0.0.1:8000 with an embedded SQLite database and a demo group.
+run: $(STAMP)
+	$(BIN)/creditpool migrate
+	$(BIN)/creditpool demo
+	$(BIN)/creditpool serve --host 127.0.0.1 --port 8000
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests bench migrations
+
+## ruff, then the whole suite on SQLite, then again on PostgreSQL if TEST_DATABASE_URL is set.
+test: $(STAMP) lint
+	CREDITPOOL_TEST_DB=sqlite $(BIN)/python -m pytest -n 2 tests
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
+		CREDITPOOL_TEST_DB=postgres $(BIN)/python -m pytest -n 2 tests; \
+	else echo "TEST_DATABASE_URL is not set: PostgreSQL run skipped"; fi
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/profile.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

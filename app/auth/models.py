@@ -1,0 +1,37 @@
+"""API keys of member ERPs, and the failed-login throttle."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+from app.core.types import UTCDateTime, new_id, utcnow
+from app.tenancy.models import GroupScoped
+
+
+class ApiKey(GroupScoped, table=True):
+    __tablename__ = "api_key"
+    __table_args__ = (Index("ix_api_key_group_member", "group_id", "member_id", "created_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    member_id: str = Field(foreign_key="member.id", max_length=36)
+    name: str = Field(max_length=120)
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True)
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_by: str | None = Field(default=None, max_length=36)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed logins per account (by email, existing or not), shared by every process."""
+
+    __tablename__ = "login_throttle"
+
+    email: str = Field(primary_key=True, max_length=320)
+    failures: int = 0
+    window_started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

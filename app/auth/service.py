@@ -1,0 +1,150 @@
+"""Logging in, and turning a bearer token or an API key into a Principal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlmodel import select
+
+from app.audit import service as audit
+from app.auth.models import ApiKey, LoginThrottle
+from app.auth.principal import ROLE_PERMISSIONS, Principal, Role, permissions_for_scopes
+from app.core.config import get_settings
+from app.core.db import writer_bind
+from app.core.errors import TooManyRequests, Unauthorized
+from app.core.security import (
+    InvalidToken,
+    create_access_token,
+    decode_access_token,
+    hash_api_key,
+    verify_password,
+)
+from app.core.types import utcnow
+from app.members.models import Member
+from app.users.models import User
+
+# last_used_at is refreshed at most this often, so that reads do not each take a write lock.
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+def login(session: Session, email: str, password: str) -> tuple[str, int]:
+    """Check the password (throttled per account) and issue an access token.
+
+    The session must be unscoped: the account's group is not known yet.
+    """
+    settings = get_settings()
+    email = email.strip().lower()
+    now = utcnow()
+    throttle = session.get(LoginThrottle, email)
+    if throttle and throttle.locked_until and throttle.locked_until > now:
+        wait = int((throttle.locked_until - now).total_seconds()) + 1
+        raise TooManyRequests(
+            "Too many failed logins for this account; try again later.", retry_after=wait
+        )
+    row = session.execute(
+        select(User, Member.status)
+        .outerjoin(Member, Member.id == User.member_id)
+        .where(User.email == email)
+    ).first()
+    user, member_status = (row[0], row[1]) if row else (None, None)
+    ok = verify_password(password, user.password_hash if user else None)
+    usable = ok and user is not None and not user.disabled and member_status in (None, "active")
+    if not usable:
+        _count_failure(session, throttle, email, settings)
+        audit.record(
+            session,
+            f"user:{email}",
+            "auth.login_failed",
+            f"user/{user.id}" if user else None,
+            {"reason": "disabled" if ok else "bad_credentials"},
+            group_id=user.group_id if user else None,
+        )
+        session.commit()
+        raise Unauthorized("Incorrect email or password, or the account is not active.")
+    if throttle:
+        session.delete(throttle)
+    audit.record(session, f"user:{email}", "auth.login", f"user/{user.id}", group_id=user.group_id)
+    session.commit()
+    return create_access_token(user.id)
+
+
+def _count_failure(session: Session, throttle: LoginThrottle | None, email: str, settings) -> None:
+    now = utcnow()
+    window = timedelta(seconds=settings.login_failure_window_seconds)
+    if throttle is None:
+        throttle = LoginThrottle(email=email, failures=0, window_started_at=now)
+        session.add(throttle)
+    elif now - throttle.window_started_at > window:
+        throttle.failures, throttle.window_started_at = 0, now
+    throttle.failures += 1
+    over = throttle.failures - settings.login_max_failures
+    if over >= 0:
+        # The lock doubles with every further failure, up to the failure window.
+        seconds = min(settings.login_lockout_seconds * (2**over), window.total_seconds())
+        throttle.locked_until = now + timedelta(seconds=seconds)
+
+
+def principal_from_token(session: Session, token: str) -> Principal:
+    try:
+        user_id = decode_access_token(token)
+    except InvalidToken:
+        raise Unauthorized("The access token is invalid or has expired.") from None
+    row = session.execute(
+        select(User, Member.status)
+        .outerjoin(Member, Member.id == User.member_id)
+        .where(User.id == user_id)
+    ).first()
+    if row is None:
+        raise Unauthorized("The access token is invalid or has expired.")
+    user, member_status = row
+    if user.disabled:
+        raise Unauthorized("This user is disabled.")
+    if member_status not in (None, "active"):
+        raise Unauthorized("This member is suspended.")
+    role = Role(user.role)
+    return Principal(
+        kind="user",
+        id=user.id,
+        group_id=user.group_id,
+        member_id=user.member_id,
+        role=role,
+        email=user.email,
+        permissions=ROLE_PERMISSIONS[role],
+    )
+
+
+def principal_from_api_key(session: Session, key: str) -> Principal:
+    row = session.execute(
+        select(ApiKey, Member.status)
+        .join(Member, Member.id == ApiKey.member_id)
+        .where(ApiKey.key_hash == hash_api_key(key))
+    ).first()
+    if row is None:
+        raise Unauthorized("The API key is not valid.")
+    api_key, member_status = row
+    now = utcnow()
+    if api_key.revoked_at is not None:
+        raise Unauthorized("The API key has been revoked.")
+    if api_key.expires_at is not None and api_key.expires_at <= now:
+        raise Unauthorized("The API key has expired.")
+    if member_status != "active":
+        raise Unauthorized("This member is suspended.")
+    if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
+        _touch(session, api_key.id, now)
+    return Principal(
+        kind="api_key",
+        id=api_key.id,
+        group_id=api_key.group_id,
+        member_id=api_key.member_id,
+        scopes=tuple(api_key.scopes),
+        permissions=permissions_for_scopes(api_key.scopes),
+    )
+
+
+def _touch(session: Session, api_key_id: str, now) -> None:
+    # Its own short transaction, so that a read request does not turn into a writer.
+    engine = session.get_bind()
+    with writer_bind(engine).begin() as conn:
+        conn.execute(update(ApiKey).where(ApiKey.id == api_key_id).values(last_used_at=now))

@@ -1,0 +1,73 @@
+"""The `creditpool` command: migrate, create-admin, serve, demo, push."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    help="creditpool: pooled trade credit experience for credit groups.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+
+
+@app.command()
+def migrate() -> None:
+    """Upgrade the database (DATABASE_URL) to the newest migration."""
+    from app.core.db import migrate as run_migrations
+
+    run_migrations()
+    console.print("[green]database is up to date[/green]")
+
+
+@app.command("create-admin")
+def create_admin(
+    email: str = typer.Option(..., help="The platform admin's email (login)."),
+    password: str = typer.Option(..., help="At least 12 characters.", hide_input=True),
+) -> None:
+    """Create a platform admin, who creates groups and their first group admin."""
+    from app.core.db import system_session
+    from app.users.bootstrap import create_platform_admin
+
+    try:
+        with system_session() as session:
+            create_platform_admin(session, email, password)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]platform admin {email.lower()} created[/green]")
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Processes (each runs its own background worker)."),
+) -> None:
+    """Migrate, then serve the API (background work runs inside the process)."""
+    import uvicorn
+
+    from app.core.db import migrate as run_migrations
+
+    run_migrations()
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level="warning")
+
+
+@app.command()
+def demo() -> None:
+    """Fill a demo group (members, users, an API key, clients, history) and print logins."""
+    from app.core.db import migrate as run_migrations
+    from app.demo import seed
+
+    run_migrations()
+    seed(console)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

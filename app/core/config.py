@@ -1,0 +1,63 @@
+"""One settings object for the whole service, read from the environment and `.env`."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(default=f"sqlite:///{Path('var') / 'creditpool.db'}")
+    secret_key: str | None = None
+    access_token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+
+    # argon2 cost; the defaults are passlib's recommended ones. Tests lower them.
+    argon2_memory_kib: int = 65536
+    argon2_time_cost: int = 3
+
+    # Failed logins per account before the account is slowed down, and for how long.
+    login_max_failures: int = 5
+    login_failure_window_seconds: int = 900
+    login_lockout_seconds: int = 60
+
+    # Request bodies above this are refused with 413 (CSV uploads to /v1/imports excepted).
+    max_body_bytes: int = 16 * 1024 * 1024
+    data_dir: Path = Path("var")
+
+    # Background work (imports, alerts, webhook deliveries) inside the served process.
+    run_workers: bool = True
+    worker_poll_seconds: float = 1.0
+
+    webhook_allow_private_urls: bool = False
+    webhook_retry_base_seconds: float = 30.0
+    webhook_max_attempts: int = 6
+    webhook_timeout_seconds: float = 10.0
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def signing_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        if self.environment == "production":
+            raise RuntimeError(
+                "SECRET_KEY is not set: refusing to start outside development without one"
+            )
+        return DEV_SECRET_KEY
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,140 @@
+"""The engine, sessions, and the check that the database is on the newest migration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+from app.core.config import get_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _normalize_url(url: str) -> str:
+    # "postgresql://" means psycopg 3 here; psycopg2 is not a dependency.
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def build_engine(url: str | None = None) -> Engine:
+    url = _normalize_url(url or get_settings().database_url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            # WAL lets readers run beside the one writer; foreign keys are off by default.
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        # pysqlite's own transaction handling defers BEGIN badly; take it over so that
+        # writes start with BEGIN IMMEDIATE when asked (see writer_bind()).
+        @event.listens_for(engine, "connect")
+        def _no_autobegin(dbapi_conn, _record):  # pragma: no cover - trivial
+            dbapi_conn.isolation_level = None
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):  # pragma: no cover - trivial
+            # A deferred transaction that reads and then writes fails at once with
+            # SQLITE_BUSY when another writer got in between; writers therefore take the
+            # write lock up front (BEGIN IMMEDIATE) and wait for it under busy_timeout.
+            mode = conn.get_execution_options().get("sqlite_begin", "")
+            conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+        return engine
+    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return build_engine()
+
+
+def reset_engine() -> None:
+    """Drop the cached engine (tests and the CLI point the app at another database)."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+
+
+def writer_bind(engine: Engine) -> Engine:
+    """The engine for a unit of work that writes: BEGIN IMMEDIATE on SQLite."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(sqlite_begin="IMMEDIATE")
+    return engine
+
+
+@contextmanager
+def system_session(write: bool = True) -> Iterator[Session]:
+    """A session outside any request: workers and the CLI. Not scoped to a tenant."""
+    engine = get_engine()
+    bind = writer_bind(engine) if write else engine
+    with Session(bind, expire_on_commit=False) as session:
+        session.info["unscoped"] = True
+        yield session
+
+
+def database_answers() -> bool:
+    try:
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+def alembic_config(url: str | None = None):
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option(
+        "sqlalchemy.url", _normalize_url(url or get_settings().database_url).replace("%", "%%")
+    )
+    return cfg
+
+
+def migrate(url: str | None = None) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")
+
+
+def pending_migrations(engine: Engine) -> tuple[str | None, str]:
+    """(current revision, newest revision) of the database behind `engine`."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, head
+
+
+class DatabaseBehind(RuntimeError):
+    pass
+
+
+def ensure_migrated(engine: Engine) -> None:
+    current, head = pending_migrations(engine)
+    if current != head:
+        raise DatabaseBehind(
+            f"The database is at migration {current or '(empty)'} but the code needs {head}. "
+            "Run `creditpool migrate` (or `creditpool serve`, which migrates first)."
+        )

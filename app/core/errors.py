@@ -1,0 +1,176 @@
+"""Domain errors, and their one mapping to RFC 9457 problem details.
+
+Services raise the errors below and never import FastAPI; `install()` turns them,
+FastAPI's validation errors, unknown routes, 405s and unexpected exceptions into
+`application/problem+json` responses with a stable `code`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("creditpool.errors")
+
+PROBLEM_TYPE_BASE = "https://creditpool.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+    title = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ):
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        if code:
+            self.code = code
+        self.headers = headers or {}
+        self.errors = errors
+
+
+class Unauthorized(DomainError):
+    status, code, title = 401, "unauthorized", "Not authenticated"
+
+    def __init__(self, detail: str | None = None, **kw: Any):
+        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kw)
+
+
+class Forbidden(DomainError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class ReciprocityRequired(Forbidden):
+    code, title = "reciprocity_required", "Reciprocity required"
+
+
+class NotFound(DomainError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(DomainError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class InvalidTransition(Conflict):
+    code, title = "invalid_transition", "Invalid transition"
+
+
+class IdempotencyKeyReused(Conflict):
+    code, title = "idempotency_key_reused", "Idempotency key reused"
+
+
+class PayloadTooLarge(DomainError):
+    status, code, title = 413, "payload_too_large", "Payload too large"
+
+
+class ValidationFailed(DomainError):
+    status, code, title = 422, "validation_error", "Validation error"
+
+
+class TooManyRequests(DomainError):
+    status, code, title = 429, "too_many_requests", "Too many requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int, **kw: Any):
+        kw.setdefault("headers", {"Retry-After": str(max(1, int(retry_after)))})
+        super().__init__(detail, **kw)
+
+
+def field_error(loc: list[Any] | tuple[Any, ...], msg: str, type_: str = "value_error") -> dict:
+    return {"loc": list(loc), "msg": msg, "type": type_}
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def clean_validation_errors(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Only loc, msg and type leave: pydantic's `input` could echo a password back."""
+    return [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type", "")}
+        for e in raw
+    ]
+
+
+_STATUS_CODES = {
+    400: ("bad_request", "Bad request"),
+    401: ("unauthorized", "Not authenticated"),
+    403: ("forbidden", "Forbidden"),
+    404: ("not_found", "Not found"),
+    405: ("method_not_allowed", "Method not allowed"),
+    406: ("not_acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict"),
+    413: ("payload_too_large", "Payload too large"),
+    415: ("unsupported_media_type", "Unsupported media type"),
+    422: ("validation_error", "Validation error"),
+    429: ("too_many_requests", "Too many requests"),
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        return problem(
+            exc.status, exc.code, exc.title, exc.detail, headers=exc.headers, errors=exc.errors
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = clean_validation_errors(list(exc.errors()))
+        first = errors[0] if errors else None
+        detail = (
+            f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+            if first
+            else "The request is not valid"
+        )
+        return problem(422, "validation_error", "Validation error", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, title = _STATUS_CODES.get(exc.status_code, ("error", "Error"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "No such resource"
+        return problem(exc.status_code, code, title, detail, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = request.scope.get("request_id", "-")
+        log.exception("unhandled error", extra={"path": request.url.path, "request_id": request_id})
+        return problem(
+            500,
+            "internal_error",
+            "Internal server error",
+            f"Something went wrong on our side (request id {request_id}).",
+        )

@@ -1,0 +1,52 @@
+"""Structured (JSON) logs carrying the request id of the request being served."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+_RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+            "request_id": getattr(record, "request_id", None) or request_id_var.get(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _RESERVED and key not in entry:
+                entry[key] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure(level: str = "INFO", as_json: bool = True) -> None:
+    root = logging.getLogger("creditpool")
+    root.setLevel(level)
+    if not any(getattr(h, "_creditpool", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler._creditpool = True  # type: ignore[attr-defined]
+        handler.setFormatter(
+            JsonFormatter() if as_json else logging.Formatter("%(levelname)s %(name)s %(message)s")
+        )
+        root.addHandler(handler)
+        root.propagate = False
+
+
+def new_request_id(incoming: str | None) -> str:
+    # Accept a caller's id when it is reasonable, so that logs can be joined across systems.
+    if incoming and len(incoming) <= 128 and incoming.isprintable():
+        return incoming
+    return uuid.uuid4().hex

@@ -1,0 +1,148 @@
+"""`creditpool demo`: a demo group that shows what the product does.
+
+Idempotent: run it again and it prints the same logins (and a fresh API key).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+from sqlmodel import select
+
+from app.auth import keys
+from app.auth.principal import ROLE_PERMISSIONS, Principal, Role
+from app.auth.schemas import ApiKeyCreate
+from app.core.db import system_session
+from app.core.security import hash_password
+from app.groups.models import Group
+from app.groups.schemas import GroupSettings
+from app.members.models import Member
+from app.tenancy.session import bind_session
+from app.users.models import User
+from app.users.service import email_registered
+
+DEMO_SLUG = "demo-building-supply"
+DEMO_PASSWORD = "demo-password-2026"
+PLATFORM_ADMIN = "admin@creditpool.demo"
+GROUP_ADMIN = "groupadmin@creditpool.demo"
+MEMBERS = [
+    ("Northwind Lumber", "lumber", "US", "northwind"),
+    ("Acme Fasteners", "hardware", "US", "acme"),
+    ("Bluewater Pipe & Supply", "plumbing", "US", "bluewater"),
+]
+
+
+@dataclass
+class DemoWorld:
+    group: Group
+    members: list[Member]
+    member_admins: list[User]
+
+
+def _user(session: Session, email: str, role: Role, group_id=None, member_id=None) -> User:
+    existing = session.execute(select(User).where(User.email == email)).scalar_one_or_none()
+    if existing:
+        return existing
+    user = User(
+        email=email,
+        password_hash=hash_password(DEMO_PASSWORD),
+        role=role.value,
+        group_id=group_id,
+        member_id=member_id,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def seed_people(session: Session) -> DemoWorld:
+    if not email_registered(session, PLATFORM_ADMIN):
+        _user(session, PLATFORM_ADMIN, Role.platform_admin)
+    group = session.execute(select(Group).where(Group.slug == DEMO_SLUG)).scalar_one_or_none()
+    if group is None:
+        group = Group(
+            name="Demo Building Supply Credit Group",
+            slug=DEMO_SLUG,
+            currency="USD",
+            settings=GroupSettings().model_dump(),
+        )
+        session.add(group)
+        session.flush()
+    _user(session, GROUP_ADMIN, Role.group_admin, group.id)
+    members, admins = [], []
+    for name, industry, country, handle in MEMBERS:
+        member = session.execute(
+            select(Member).where(Member.group_id == group.id, Member.name == name)
+        ).scalar_one_or_none()
+        if member is None:
+            member = Member(group_id=group.id, name=name, industry=industry, country=country)
+            session.add(member)
+            session.flush()
+        members.append(member)
+        admins.append(
+            _user(
+                session, f"{handle}.admin@creditpool.demo", Role.member_admin, group.id, member.id
+            )
+        )
+        _user(
+            session, f"{handle}.analyst@creditpool.demo", Role.credit_analyst, group.id, member.id
+        )
+    session.commit()
+    return DemoWorld(group, members, admins)
+
+
+def seed(console: Console) -> None:
+    with system_session() as session:
+        world = seed_people(session)
+        first_admin = world.member_admins[0]
+        principal = Principal(
+            kind="user",
+            id=first_admin.id,
+            group_id=world.group.id,
+            member_id=world.members[0].id,
+            role=Role.member_admin,
+            email=first_admin.email,
+            permissions=ROLE_PERMISSIONS[Role.member_admin],
+        )
+        session.info.pop("unscoped", None)
+        bind_session(session, world.group.id)
+        _, key = keys.create(
+            session,
+            principal,
+            ApiKeyCreate(
+                name="demo ERP",
+                scopes=[
+                    "experiences:write",
+                    "legal_actions:write",
+                    "clients:read",
+                    "profiles:read",
+                    "alerts:read",
+                ],
+            ),
+        )
+    table = Table(title=f"creditpool demo: {world.group.name}")
+    table.add_column("login (email)")
+    table.add_column("role")
+    table.add_row(PLATFORM_ADMIN, "platform_admin")
+    table.add_row(GROUP_ADMIN, "group_admin")
+    for (name, _i, _c, handle), _m in zip(MEMBERS, world.members, strict=True):
+        table.add_row(f"{handle}.admin@creditpool.demo", f"member_admin ({name})")
+        table.add_row(f"{handle}.analyst@creditpool.demo", f"credit_analyst ({name})")
+    console.print(table)
+    console.print(f"Every demo password is [bold]{DEMO_PASSWORD}[/bold]")
+    console.print(f"API key of {MEMBERS[0][0]} (shown once): [bold]{key}[/bold]")
+    console.print("Try it:")
+    console.print(
+        "  TOKEN=$(curl -s -d 'username=northwind.analyst@creditpool.demo&password="
+        f"{DEMO_PASSWORD}' http://127.0.0.1:8000/v1/auth/token | python3 -c "
+        "'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
+        soft_wrap=True,
+    )
+    console.print(
+        '  curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/v1/me', soft_wrap=True
+    )
+    console.print(f'  curl -s -H "X-API-Key: {key}" http://127.0.0.1:8000/v1/me', soft_wrap=True)
+    console.print("API docs: http://127.0.0.1:8000/docs")

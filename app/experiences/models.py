@@ -1,0 +1,49 @@
+"""Payment experiences (trade lines): one member's A/R aging with one client as of a date."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field
+
+from app.core.types import Money, UTCDateTime, new_id, utcnow
+from app.tenancy.models import GroupScoped
+
+
+class Experience(GroupScoped, table=True):
+    __tablename__ = "experience"
+    __table_args__ = (
+        # The upsert key of the contract: (member, client, as_of).
+        Index(
+            "uq_experience_member_client_asof",
+            "group_id",
+            "member_id",
+            "client_id",
+            "as_of",
+            unique=True,
+        ),
+        # Profiles read every member's lines of one client over a date range.
+        Index("ix_experience_client_asof", "group_id", "client_id", "as_of", "member_id"),
+        # Reciprocity: has this member submitted anything lately?
+        Index("ix_experience_member_updated", "group_id", "member_id", "updated_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    member_id: str = Field(foreign_key="member.id", max_length=36)
+    client_id: str = Field(foreign_key="client.id", max_length=36)
+    as_of: date
+    currency: str = Field(max_length=3)
+    terms_days: int
+    high_credit: Decimal = Field(sa_type=Money)
+    total_owed: Decimal = Field(sa_type=Money)
+    current: Decimal = Field(sa_type=Money)
+    past_due_1_30: Decimal = Field(sa_type=Money)
+    past_due_31_60: Decimal = Field(sa_type=Money)
+    past_due_61_90: Decimal = Field(sa_type=Money)
+    past_due_over_90: Decimal = Field(sa_type=Money)
+    days_beyond_terms: int | None = None
+    last_sale_date: date | None = None
+    account_opened: date | None = None
+    comments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

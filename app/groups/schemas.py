@@ -1,0 +1,63 @@
+"""Group requests and responses, and the group settings with their defaults."""
+
+from typing import Annotated
+
+from pydantic import EmailStr, Field, StringConstraints, field_validator
+
+from app.core.schemas import RequestModel, ResponseModel
+
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Password = Annotated[str, StringConstraints(min_length=12, max_length=256)]
+
+
+class GroupSettings(RequestModel):
+    min_contributors: int = Field(default=3, ge=1, le=1000)
+    reciprocity_days: int = Field(default=90, ge=0, le=3650, description="0 turns it off.")
+    lookback_months: int = Field(default=12, ge=1, le=60)
+    dominance_share: float | None = Field(
+        default=None, gt=0.5, le=1, description="null: off; else a share in (0.5, 1]."
+    )
+    p_percent: float | None = Field(
+        default=None, gt=0, le=100, description="null: off; else a number in (0, 100]."
+    )
+
+
+class GroupSettingsPatch(RequestModel):
+    min_contributors: int | None = Field(default=None, ge=1, le=1000)
+    reciprocity_days: int | None = Field(default=None, ge=0, le=3650)
+    lookback_months: int | None = Field(default=None, ge=1, le=60)
+    dominance_share: float | None = Field(default=None, gt=0.5, le=1)
+    p_percent: float | None = Field(default=None, gt=0, le=100)
+
+    @field_validator("min_contributors", "reciprocity_days", "lookback_months", mode="before")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class AdminIn(RequestModel):
+    email: EmailStr
+    password: Password
+
+
+class GroupCreate(RequestModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    slug: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+    currency: Currency = "USD"
+    settings: GroupSettings | None = None
+    admin: AdminIn
+
+
+class GroupPatch(RequestModel):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    settings: GroupSettingsPatch | None = None
+
+
+class GroupOut(ResponseModel):
+    id: str
+    name: str
+    slug: str
+    currency: str
+    settings: GroupSettings

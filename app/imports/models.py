@@ -1,0 +1,41 @@
+"""CSV import jobs, worked through in the background."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field
+
+from app.core.types import UTCDateTime, new_id, utcnow
+from app.tenancy.models import GroupScoped
+
+
+class ImportJob(GroupScoped, table=True):
+    __tablename__ = "import_job"
+    __table_args__ = (
+        Index("ix_import_status", "status", "created_at"),
+        Index("ix_import_member", "group_id", "member_id", "created_at"),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    member_id: str = Field(foreign_key="member.id", max_length=36)
+    created_by: str | None = Field(default=None, max_length=36)
+    status: str = Field(default="queued", max_length=16)
+    file_path: str = Field(max_length=500)
+    file_sha256: str | None = Field(default=None, max_length=64)
+    rows_total: int | None = None
+    rows_done: int = 0
+    created: int = 0
+    updated: int = 0
+    rejected: int = 0
+    errors: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    failure: str | None = Field(default=None, max_length=500)
+    # Where a resumed job picks up: the byte offset and line after the last committed chunk.
+    resume_offset: int = 0
+    resume_line: int = 1
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

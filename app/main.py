@@ -1,0 +1,81 @@
+"""The ASGI application: `app.main:app`."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.audit.router import router as audit_router
+from app.auth.router import router as auth_router
+from app.core import errors
+from app.core import logging as app_logging
+from app.core.config import get_settings
+from app.core.db import ensure_migrated, get_engine
+from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.core.worker import Worker
+from app.groups.router import router as groups_router
+from app.health import router as health_router
+from app.members.router import router as members_router
+from app.users.router import router as users_router
+
+ROUTERS = [
+    health_router,
+    auth_router,
+    users_router,
+    groups_router,
+    members_router,
+    audit_router,
+]
+
+# Background tasks run by the in-process worker (see app.core.worker).
+WORKER_TASKS: list = []
+
+# Streamed to disk, any size: not subject to the request body limit.
+UNLIMITED_BODY_PATHS = ("/v1/imports",)
+
+DESCRIPTION = """
+creditpool pools what the suppliers of one industry know about the customers they sell
+to on credit (A/R aging, legal actions, fraud) into anonymized payment profiles.
+
+Authenticate people with `POST /v1/auth/token` (then `Authorization: Bearer …`) and
+machines with `X-API-Key`. Errors are RFC 9457 problem details with a stable `code`.
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    settings = get_settings()
+    settings.signing_key  # noqa: B018 - refuses to start without SECRET_KEY in production
+    ensure_migrated(get_engine())
+    worker: Worker = app.state.worker
+    if settings.run_workers:
+        worker.start()
+    try:
+        yield
+    finally:
+        worker.stop()
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app_logging.configure(settings.log_level, settings.log_json)
+    app = FastAPI(
+        title="creditpool",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.worker = Worker(WORKER_TASKS, settings.worker_poll_seconds)
+    errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    # Added last = outermost: the request id covers everything, the body limit runs first.
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, unlimited=UNLIMITED_BODY_PATHS
+    )
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+app = create_app()

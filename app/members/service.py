@@ -1,0 +1,61 @@
+"""Member companies: added, renamed, suspended and reactivated by the group admin."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+from sqlmodel import select
+
+from app.audit import service as audit
+from app.auth.principal import Principal
+from app.core.errors import NotFound
+from app.core.pagination import PageParams, paginate
+from app.members.models import Member
+from app.members.schemas import MemberCreate, MemberPatch
+
+
+def create(session: Session, principal: Principal, body: MemberCreate) -> Member:
+    member = Member(group_id=principal.group_id, **body.model_dump())
+    session.add(member)
+    session.flush()
+    audit.record(session, principal, "member.created", f"member/{member.id}", {"name": member.name})
+    session.commit()
+    return member
+
+
+def get(session: Session, member_id: str) -> Member:
+    """A member of the caller's group (the session's scope), else NotFound."""
+    member = session.execute(select(Member).where(Member.id == member_id)).scalar_one_or_none()
+    if member is None:
+        raise NotFound("No such member.")
+    return member
+
+
+def list_members(
+    session: Session, principal: Principal, params: PageParams, status: str | None = None
+) -> tuple[list[Member], str | None]:
+    """Group admins see every member; anyone else sees only their own member."""
+    stmt = select(Member)
+    if not principal.is_group_admin:
+        stmt = stmt.where(Member.id == principal.member_id)
+    if status:
+        stmt = stmt.where(Member.status == status)
+    return paginate(session, stmt, [Member.created_at, Member.id], params)
+
+
+def update(session: Session, principal: Principal, member_id: str, body: MemberPatch) -> Member:
+    member = get(session, member_id)
+    changes = {}
+    for field, value in body.model_dump(exclude_unset=True).items():
+        if value is None and field in ("status", "name"):
+            continue
+        if getattr(member, field) != value:
+            changes[field] = {"from": getattr(member, field), "to": value}
+            setattr(member, field, value)
+    if changes:
+        action = "member.updated"
+        if "status" in changes:
+            action = "member.suspended" if member.status == "suspended" else "member.reactivated"
+        session.add(member)
+        audit.record(session, principal, action, f"member/{member.id}", changes)
+        session.commit()
+    return member

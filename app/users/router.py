@@ -1,0 +1,64 @@
+"""/v1/users and /v1/me."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from app.auth.principal import Principal
+from app.core.pagination import Page
+from app.deps import PageDep, PrincipalDep, SessionDep, require
+from app.users import service
+from app.users.schemas import MeOut, UserCreate, UserOut, UserPatch
+
+router = APIRouter(tags=["users"])
+
+
+@router.get("/v1/me", response_model=MeOut, response_model_exclude_none=True)
+def me(principal: PrincipalDep) -> MeOut:
+    """Who the credentials belong to."""
+    if principal.kind == "api_key":
+        return MeOut(
+            api_key_id=principal.id,
+            scopes=list(principal.scopes),
+            group_id=principal.group_id,
+            member_id=principal.member_id,
+        )
+    return MeOut(
+        id=principal.id,
+        email=principal.email,
+        role=principal.role.value if principal.role else None,
+        group_id=principal.group_id,
+        member_id=principal.member_id,
+    )
+
+
+@router.post("/v1/users", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+def create_user(
+    body: UserCreate,
+    principal: Annotated[Principal, Depends(require("users:write"))],
+    session: SessionDep,
+) -> UserOut:
+    """Group admins create any role of their group but platform_admin; member admins
+    create member_admin, credit_analyst and viewer users of their own member."""
+    return UserOut.model_validate(service.create(session, principal, body))
+
+
+@router.get("/v1/users", response_model=Page[UserOut])
+def list_users(
+    principal: Annotated[Principal, Depends(require("users:read"))],
+    session: SessionDep,
+    page: PageDep,
+) -> Page[UserOut]:
+    rows, cursor = service.list_users(session, principal, page)
+    return Page(items=[UserOut.model_validate(u) for u in rows], next_cursor=cursor)
+
+
+@router.patch("/v1/users/{user_id}", response_model=UserOut)
+def update_user(
+    user_id: str,
+    body: UserPatch,
+    principal: Annotated[Principal, Depends(require("users:write"))],
+    session: SessionDep,
+) -> UserOut:
+    """Change a user's role, or disable them (their tokens stop working at once)."""
+    return UserOut.model_validate(service.update(session, principal, user_id, body))

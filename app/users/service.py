@@ -1,0 +1,129 @@
+"""Users of a group: who may create whom, role changes, disabling."""
+
+from __future__ import annotations
+
+from sqlalchemy import select as core_select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlmodel import select
+
+from app.audit import service as audit
+from app.auth.principal import Principal, Role
+from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
+from app.core.pagination import PageParams, paginate
+from app.core.security import hash_password
+from app.core.types import utcnow
+from app.members import service as members
+from app.users.models import User
+from app.users.schemas import UserCreate, UserPatch
+
+MEMBER_ROLES = {Role.member_admin, Role.credit_analyst, Role.viewer}
+
+
+def email_registered(session: Session, email: str) -> bool:
+    """Emails are unique across the platform, so this one check looks past the tenant."""
+    table = User.__table__
+    stmt = core_select(table.c.id).where(table.c.email == email.lower())
+    return session.connection().execute(stmt).first() is not None
+
+
+def _check_authority(principal: Principal, role: Role, member_id: str | None) -> None:
+    if role == Role.platform_admin:
+        raise Forbidden("Platform admins are not created inside a group.")
+    if principal.is_group_admin:
+        return
+    # member_admin: only member roles, only its own member.
+    if role not in MEMBER_ROLES:
+        raise Forbidden("A member admin may only give member roles.")
+    if member_id != principal.member_id:
+        raise Forbidden("A member admin manages only its own member's users.")
+
+
+def create(session: Session, principal: Principal, body: UserCreate) -> User:
+    member_id = body.member_id
+    if member_id is None and not principal.is_group_admin:
+        member_id = principal.member_id
+    _check_authority(principal, body.role, member_id)
+    if body.role in MEMBER_ROLES and member_id is None:
+        raise ValidationFailed(
+            "This role works for a member: give member_id.",
+            errors=[field_error(["body", "member_id"], "required for this role", "missing")],
+        )
+    if member_id is not None:
+        members.get(session, member_id)  # another group's member is simply not found
+    email = body.email.lower()
+    if email_registered(session, email):
+        raise Conflict("That email address is registered already.")
+    user = User(
+        group_id=principal.group_id,
+        member_id=member_id,
+        email=email,
+        password_hash=hash_password(body.password),
+        role=body.role.value,
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("That email address is registered already.") from None
+    audit.record(
+        session,
+        principal,
+        "user.created",
+        f"user/{user.id}",
+        {"email": email, "role": user.role, "member_id": member_id},
+    )
+    session.commit()
+    return user
+
+
+def _visible(session: Session, principal: Principal):
+    stmt = select(User)
+    if not principal.is_group_admin:
+        stmt = stmt.where(User.member_id == principal.member_id)
+    return stmt
+
+
+def get(session: Session, principal: Principal, user_id: str) -> User:
+    user = session.execute(
+        _visible(session, principal).where(User.id == user_id)
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def list_users(
+    session: Session, principal: Principal, params: PageParams
+) -> tuple[list[User], str | None]:
+    return paginate(session, _visible(session, principal), [User.created_at, User.id], params)
+
+
+def update(session: Session, principal: Principal, user_id: str, body: UserPatch) -> User:
+    user = get(session, principal, user_id)
+    if user.id == principal.id:
+        raise Forbidden("You may not change your own role or disable yourself.")
+    changes = {}
+    if body.role is not None and body.role.value != user.role:
+        _check_authority(principal, body.role, user.member_id)
+        if not principal.is_group_admin and Role(user.role) not in MEMBER_ROLES:
+            raise Forbidden("A member admin may not change a group admin.")
+        if body.role in MEMBER_ROLES and user.member_id is None:
+            raise ValidationFailed(
+                "This role works for a member and this user has none.",
+                errors=[field_error(["body", "role"], "needs a member", "value_error")],
+            )
+        changes["role"] = {"from": user.role, "to": body.role.value}
+        user.role = body.role.value
+    if body.disabled is not None and body.disabled != user.disabled:
+        if not principal.is_group_admin and Role(user.role) not in MEMBER_ROLES:
+            raise Forbidden("A member admin may not disable a group admin.")
+        changes["disabled"] = {"from": user.disabled, "to": body.disabled}
+        user.disabled = body.disabled
+    if changes:
+        user.updated_at = utcnow()
+        session.add(user)
+        audit.record(session, principal, "user.updated", f"user/{user.id}", changes)
+        session.commit()
+    return user
