@@ -1,0 +1,35 @@
+"""In-process signals between domains, called inside the caller's transaction.
+
+A domain that produces a fact (experiences landed, a legal action filed) sends it here;
+the domains that react (alerts, webhooks) subscribe at import time. The sender does not
+import the receivers, and everything the receivers write commits (or rolls back) with
+the fact itself: that is what makes the webhook outbox durable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+class Signal:
+    def __init__(self, name: str):
+        self.name = name
+        self._receivers: list[Callable[..., Any]] = []
+
+    def connect(self, receiver: Callable[..., Any]) -> Callable[..., Any]:
+        if receiver not in self._receivers:
+            self._receivers.append(receiver)
+        return receiver
+
+    def send(self, *args: Any, **kwargs: Any) -> None:
+        for receiver in list(self._receivers):
+            receiver(*args, **kwargs)
+
+
+# send(session, principal, client_ids: set[str]) after experiences were stored (single,
+# batch or import chunk), before the commit.
+experiences_landed = Signal("experiences_landed")
+
+# send(session, principal, legal_action) after a legal action was created, before the commit.
+legal_action_created = Signal("legal_action_created")
