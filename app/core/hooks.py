@@ -33,3 +33,33 @@ experiences_landed = Signal("experiences_landed")
 
 # send(session, principal, legal_action) after a legal action was created, before the commit.
 legal_action_created = Signal("legal_action_created")
+
+# send(session, event: app.core.hooks.Event) when a group event happened (alerts decided its
+# recipients), before the commit; webhooks subscribe to queue deliveries in the outbox.
+event_emitted = Signal("event_emitted")
+
+
+class Event:
+    """One event of the contract (`fraud_report.approved`, `legal_action.created`,
+    `profile.deteriorated`) and the members it reaches."""
+
+    __slots__ = ("id", "type", "group_id", "client_id", "member_ids", "data", "created_at")
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        type: str,
+        group_id: str,
+        client_id: str,
+        member_ids: set[str],
+        data: dict[str, Any],
+        created_at,
+    ) -> None:
+        self.id = id
+        self.type = type
+        self.group_id = group_id
+        self.client_id = client_id
+        self.member_ids = member_ids
+        self.data = data
+        self.created_at = created_at
