@@ -174,7 +174,7 @@ def install(app: FastAPI) -> None:
         log.error(
             "unhandled error",
             exc_info=exc,
-            extra={"path": request.url.path, "request_id": request_id},
+            extra={"path": request.url.path},
         )
         return internal_error(request_id)
 
