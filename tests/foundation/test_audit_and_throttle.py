@@ -64,6 +64,11 @@ def test_the_audit_trail_records_who_did_what(api, world):
     ).json()["items"]
     assert {e["action"] for e in about} == {"user.created", "auth.login", "user.updated"}
 
+    by_admin = api.get(
+        "/v1/audit-events", headers=a.admin.headers, params={"actor": f"user:{member.admin.email}"}
+    ).json()["items"]
+    assert by_admin and {e["actor"] for e in by_admin} == {f"user:{member.admin.email}"}
+
     # Cursor pagination walks the whole trail once, in the same order.
     walked, cursor = [], None
     while True:
