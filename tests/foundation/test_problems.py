@@ -22,6 +22,7 @@ def test_the_problem_shape_for_each_kind_of_error(api, world):
         api.put("/v1/members", headers=admin, json={}), 405, "method_not_allowed"
     )
     assert not_allowed["title"] == "Method not allowed"
+    assert "GET" in api.put("/v1/members", headers=admin, json={}).headers["allow"]
     email = unique_email()
     body = {"email": email, "password": PASSWORD, "role": "group_admin"}
     assert api.post("/v1/users", headers=admin, json=body).status_code == 201
@@ -118,3 +119,23 @@ def test_the_openapi_document_declares_problem_responses_everywhere(api):
                     content = operation["responses"][status]["content"]
                     assert "application/problem+json" in content, (method, path, status)
     assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+def test_access_log_lines_carry_the_request_id(api):
+    from app.core.logging import JsonFormatter
+
+    lines: list[str] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: lines.append(JsonFormatter().format(record))  # type: ignore[method-assign]
+    logger = logging.getLogger("creditpool")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        api.get("/healthz", headers={"X-Request-ID": "trace-me-42"})
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    access = [json.loads(line) for line in lines if '"creditpool.access"' in line]
+    assert access and access[-1]["request_id"] == "trace-me-42"
+    assert access[-1]["path"] == "/healthz" and access[-1]["status"] == 200
