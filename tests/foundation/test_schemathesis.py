@@ -51,7 +51,7 @@ def asgi_client(api):
 
 @schema.parametrize()
 @settings(
-    max_examples=8,
+    max_examples=6,
     derandomize=True,
     deadline=None,
     database=None,
