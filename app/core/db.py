@@ -72,8 +72,14 @@ def build_engine(url: str | None = None) -> Engine:
         return engine
     # hide_parameters: a database error must not put a password hash or key hash into
     # an exception message, and from there into a log line.
+    # connect_timeout: an unreachable server fails /readyz in seconds instead of hanging.
     return create_engine(
-        url, pool_size=20, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+        url,
+        pool_size=20,
+        max_overflow=20,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"connect_timeout": 10},
     )
 
 
