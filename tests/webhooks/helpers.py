@@ -36,6 +36,7 @@ class Receiver:
 
     plan: Plan = lambda _path, _n: (200, 0.0)  # noqa: E731
     requests: list[Received] = field(default_factory=list)
+    port: int = 0  # 0: any free port; else that one (a receiver back at its old address)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -65,15 +66,13 @@ class Receiver:
             def log_message(self, *_args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self.server.server_address[1]
         self.server.daemon_threads = True
         self.server.block_on_close = False
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
-
-    @property
-    def port(self) -> int:
-        return self.server.server_address[1]
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
