@@ -35,6 +35,7 @@ from app.core.config import get_settings
 from app.core.db import system_session
 from app.core.security import sign_payload
 from app.core.types import utcnow
+from app.members.models import Member
 from app.webhooks import addresses
 from app.webhooks.models import Webhook, WebhookDelivery
 
@@ -53,6 +54,7 @@ SCAN_LIMIT = 512
 
 _delivery = WebhookDelivery.__table__
 _webhook = Webhook.__table__
+_member = Member.__table__
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,10 @@ def claim(limit: int = CLAIM_BATCH) -> list[Claimed]:
             _delivery.c.id,
             _delivery.c.webhook_id,
             _delivery.c.attempts,
+            (_webhook.c.active & (_member.c.status == "active")).label("live"),
         )
+        .join(_webhook, _webhook.c.id == _delivery.c.webhook_id)
+        .join(_member, _member.c.id == _webhook.c.member_id)
         .where(
             _delivery.c.status == "pending",
             _delivery.c.next_attempt_at <= now,
@@ -105,7 +110,8 @@ def claim(limit: int = CLAIM_BATCH) -> list[Claimed]:
         )
         .order_by(_delivery.c.next_attempt_at, _delivery.c.id)
         .limit(SCAN_LIMIT)
-        .with_for_update(skip_locked=True)
+        # Lock the delivery rows only: other workers skip them, webhooks stay writable.
+        .with_for_update(skip_locked=True, of=_delivery)
     )
     with system_session() as session:
         rows = session.execute(due).all()
@@ -114,16 +120,24 @@ def claim(limit: int = CLAIM_BATCH) -> list[Claimed]:
             return []
         per_webhook: Counter[str] = Counter()
         chosen: list[str] = []
+        cancelled: list[str] = []
         exhausted: list[str] = []
         for row in rows:
-            if row.attempts >= settings.webhook_max_attempts:
+            if not row.live:
+                # The webhook was deleted, or its member suspended, after the event.
+                cancelled.append(row.id)
+            elif row.attempts >= settings.webhook_max_attempts:
                 # Its last try was claimed but never recorded (the worker stopped).
                 exhausted.append(row.id)
-                continue
-            if len(chosen) >= limit or per_webhook[row.webhook_id] >= PER_WEBHOOK_PER_ROUND:
-                continue
-            per_webhook[row.webhook_id] += 1
-            chosen.append(row.id)
+            elif len(chosen) < limit and per_webhook[row.webhook_id] < PER_WEBHOOK_PER_ROUND:
+                per_webhook[row.webhook_id] += 1
+                chosen.append(row.id)
+        if cancelled:
+            session.execute(
+                update(_delivery)
+                .where(_delivery.c.id.in_(cancelled))
+                .values(status="cancelled", locked_until=None)
+            )
         if exhausted:
             session.execute(
                 update(_delivery)
@@ -152,19 +166,10 @@ def claim(limit: int = CLAIM_BATCH) -> list[Claimed]:
                 _delivery.c.attempts,
                 _webhook.c.url,
                 _webhook.c.secret,
-                _webhook.c.active,
             )
             .join(_webhook, _webhook.c.id == _delivery.c.webhook_id)
             .where(_delivery.c.id.in_(chosen))
         ).all()
-        # A webhook deleted since the event was queued: its deliveries stop here.
-        cancelled = [row.id for row in claimed if not row.active]
-        if cancelled:
-            session.execute(
-                update(_delivery)
-                .where(_delivery.c.id.in_(cancelled))
-                .values(status="cancelled", locked_until=None)
-            )
         session.commit()
     return [
         Claimed(
@@ -177,7 +182,6 @@ def claim(limit: int = CLAIM_BATCH) -> list[Claimed]:
             secret=row.secret,
         )
         for row in claimed
-        if row.active
     ]
 
 

@@ -68,3 +68,15 @@ def list_deliveries(
     """The webhook's deliveries, newest first: status, tries, the last response."""
     rows, cursor = service.list_deliveries(session, principal, webhook_id, page, status)
     return Page(items=[_delivery_out(d) for d in rows], next_cursor=cursor)
+
+
+@router.post(
+    "/{webhook_id}/deliveries/{delivery_id}/redeliver",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DeliveryOut,
+)
+def redeliver(
+    webhook_id: str, delivery_id: str, principal: Writer, session: SessionDep
+) -> DeliveryOut:
+    """Send a delivered or failed delivery again (same event id and body, new tries)."""
+    return _delivery_out(service.redeliver(session, principal, webhook_id, delivery_id))

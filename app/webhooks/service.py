@@ -12,9 +12,10 @@ from sqlmodel import select
 
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.core.errors import Conflict, NotFound, ValidationFailed, field_error
+from app.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed, field_error
 from app.core.pagination import PageParams, paginate
 from app.core.security import new_webhook_secret
+from app.core.types import utcnow
 from app.webhooks import addresses
 from app.webhooks.models import Webhook, WebhookDelivery
 from app.webhooks.schemas import WebhookCreate
@@ -121,3 +122,38 @@ def list_deliveries(
         params,
         descending=True,
     )
+
+
+def redeliver(
+    session: Session, principal: Principal, webhook_id: str, delivery_id: str
+) -> WebhookDelivery:
+    """Queue a delivered or failed delivery again, as new: same event, same body, a fresh
+    round of tries (a receiver that lost it, or was down longer than the retries)."""
+    webhook = get(session, principal, webhook_id)
+    delivery = session.execute(
+        select(WebhookDelivery).where(
+            WebhookDelivery.id == delivery_id, WebhookDelivery.webhook_id == webhook.id
+        )
+    ).scalar_one_or_none()
+    if delivery is None:
+        raise NotFound("No such delivery.")
+    if delivery.status not in ("delivered", "failed"):
+        raise InvalidTransition(f"The delivery is {delivery.status}; it cannot be sent again.")
+    previous = delivery.status
+    delivery.status = "pending"
+    delivery.attempts = 0
+    delivery.next_attempt_at = utcnow()
+    delivery.locked_until = None
+    delivery.last_status_code = None
+    delivery.last_error = None
+    delivery.delivered_at = None
+    session.add(delivery)
+    audit.record(
+        session,
+        principal,
+        "webhook.redelivery_requested",
+        f"webhook/{webhook.id}",
+        {"delivery_id": delivery.id, "event_id": delivery.event_id, "was": previous},
+    )
+    session.commit()
+    return delivery

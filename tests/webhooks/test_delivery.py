@@ -70,9 +70,9 @@ def test_a_delivery_is_signed_over_its_raw_body(api, world, receiver, worker):
     with pytest.raises(AssertionError):
         verify(hook["secret"], tampered)
 
-    [log] = api.get(
-        f"/v1/webhooks/{hook['id']}/deliveries", headers=member.admin.headers
-    ).json()["items"]
+    [log] = api.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=member.admin.headers).json()[
+        "items"
+    ]
     assert log["status"] == "delivered" and log["attempts"] == 1
     assert log["event_id"] == event.id and log["last_status_code"] == 200
 
@@ -119,9 +119,7 @@ def test_a_suspended_members_webhooks_get_nothing(api, world, receiver):
     assert deliveries(hook["id"]) == []
 
 
-def test_a_500_is_retried_with_the_same_event_id_until_accepted(
-    api, world, receiver, fast_retries
-):
+def test_a_500_is_retried_with_the_same_event_id_until_accepted(api, world, receiver, fast_retries):
     member = world.a.members[0]
     hook = register(api, member.admin, receiver.url())
     receiver.plan = lambda _path, n: (500 if n < 2 else 204, 0.0)
@@ -198,9 +196,9 @@ def test_a_delivery_fails_for_good_after_the_last_try(
     tries = receiver.to("/hook")
     assert len(tries) == 5
     assert {json.loads(t.body)["id"] for t in tries} == {event.id}
-    [log] = api.get(
-        f"/v1/webhooks/{hook['id']}/deliveries", headers=member.admin.headers
-    ).json()["items"]
+    [log] = api.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=member.admin.headers).json()[
+        "items"
+    ]
     assert log["status"] == "failed" and log["attempts"] == 5
     assert log["last_status_code"] == 500 and log["next_attempt_at"] is None
     # Failed is final: later rounds leave it alone.
@@ -220,7 +218,9 @@ def test_a_redirect_is_not_followed(api, world, receiver):
     assert row.status == "pending" and row.last_status_code == 302
 
 
-def test_a_slow_receiver_does_not_hold_up_the_others(api, world, receiver, fast_retries, monkeypatch):
+def test_a_slow_receiver_does_not_hold_up_the_others(
+    api, world, receiver, fast_retries, monkeypatch
+):
     monkeypatch.setattr(fast_retries, "webhook_timeout_seconds", 5.0)
     slow_member, fast_member, _ = world.a.members
     slow = register(api, slow_member.admin, receiver.url("/slow"))
@@ -300,3 +300,56 @@ def test_one_delivery_is_never_sent_twice_at_once_within_a_process(
         thread.join(60)
     ids = [json.loads(r.body)["id"] for r in receiver.to("/hook")]
     assert sorted(ids) == sorted(e.id for e in events)
+
+
+def test_a_failed_delivery_can_be_sent_again_by_its_member(
+    api, world, receiver, fast_retries, monkeypatch
+):
+    monkeypatch.setattr(fast_retries, "webhook_max_attempts", 2)
+    member = world.a.members[0]
+    hook = register(api, member.admin, receiver.url())
+    receiver.plan = lambda _path, _n: (500, 0.0)
+    event = emit(world.a.id, {member.id})
+    run_until_settled([hook["id"]])
+    [failed] = api.get(
+        f"/v1/webhooks/{hook['id']}/deliveries", headers=member.admin.headers
+    ).json()["items"]
+    assert failed["status"] == "failed"
+    path = f"/v1/webhooks/{hook['id']}/deliveries/{failed['id']}/redeliver"
+
+    for outsider in (world.a.members[1].admin, world.b.members[0].admin):
+        assert api.post(path, headers=outsider.headers).status_code == 404
+    assert api.post(path, headers=member.analyst.headers).status_code == 403
+    assert (
+        api.post(
+            f"/v1/webhooks/{hook['id']}/deliveries/no-such-delivery/redeliver",
+            headers=member.admin.headers,
+        ).status_code
+        == 404
+    )
+
+    receiver.plan = lambda _path, _n: (200, 0.0)
+    again = api.post(path, headers=member.admin.headers)
+    assert again.status_code == 202, again.text
+    assert again.json()["status"] == "pending" and again.json()["attempts"] == 0
+    conflict = api.post(path, headers=member.admin.headers)
+    assert conflict.status_code == 409 and conflict.json()["code"] == "invalid_transition"
+    run_until_settled([hook["id"]])
+    tries = receiver.to("/hook")
+    assert len(tries) == 3
+    assert {json.loads(t.body)["id"] for t in tries} == {event.id}
+    [row] = deliveries(hook["id"])
+    assert row.status == "delivered" and row.attempts == 1
+
+
+def test_deliveries_of_a_member_suspended_after_the_event_are_cancelled(api, world, receiver):
+    member = world.a.members[0]
+    hook = register(api, member.admin, receiver.url())
+    emit(world.a.id, {member.id})
+    api.patch(
+        f"/v1/members/{member.id}", headers=world.a.admin.headers, json={"status": "suspended"}
+    )
+    webhook_delivery.deliver_due()
+    assert receiver.requests == []
+    [row] = deliveries(hook["id"])
+    assert row.status == "cancelled" and row.attempts == 0

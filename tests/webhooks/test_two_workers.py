@@ -78,9 +78,7 @@ def test_two_worker_processes_never_send_one_delivery_twice(api, world, receiver
             if worker.poll() is None:
                 worker.kill()
 
-    sent = Counter(
-        (request.path, json.loads(request.body)["id"]) for request in receiver.requests
-    )
+    sent = Counter((request.path, json.loads(request.body)["id"]) for request in receiver.requests)
     expected = {(f"/hook/{i}", event.id) for i in range(8) for event in events}
     assert set(sent) == expected
     assert max(sent.values()) == 1, [k for k, n in sent.items() if n > 1]
