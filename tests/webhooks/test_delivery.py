@@ -6,6 +6,7 @@ import json
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -353,3 +354,25 @@ def test_deliveries_of_a_member_suspended_after_the_event_are_cancelled(api, wor
     assert receiver.requests == []
     [row] = deliveries(hook["id"])
     assert row.status == "cancelled" and row.attempts == 0
+
+
+def test_the_verification_example_of_the_docs_accepts_a_real_delivery(api, world, receiver):
+    source = (Path(__file__).resolve().parents[2] / "docs" / "WEBHOOKS.md").read_text()
+    example = source.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(example, "WEBHOOKS.md", "exec"), namespace)  # noqa: S102 - our own docs
+    docs_verify = namespace["verify"]
+
+    member = world.a.members[0]
+    hook = register(api, member.admin, receiver.url())
+    emit(world.a.id, {member.id})
+    webhook_delivery.deliver_due()
+    [received] = receiver.to("/hook")
+    header = received.headers["Creditpool-Signature"]
+    assert docs_verify(hook["secret"], header, received.body)
+    assert not docs_verify(hook["secret"], header, received.body.replace(b"}", b" }", 1))
+    assert not docs_verify("whsec_other", header, received.body)
+    assert not docs_verify(hook["secret"], "garbage", received.body)
+    old = int(time.time()) - 3600
+    replayed = webhook_delivery.signature_header(hook["secret"], received.body, old)
+    assert not docs_verify(hook["secret"], replayed, received.body)
