@@ -47,7 +47,7 @@ USER_AGENT = "creditpool-webhooks/1"
 # Threads sending at once per process, deliveries claimed per round, tries per webhook
 # per round (so that one slow receiver cannot take every thread).
 SEND_THREADS = 8
-CLAIM_BATCH = 64
+CLAIM_BATCH = 32
 PER_WEBHOOK_PER_ROUND = 4
 # Rows looked at to fill a batch when a few webhooks hold most of the backlog.
 SCAN_LIMIT = 512
@@ -80,9 +80,12 @@ def retry_delay(attempts: int, base_seconds: float) -> float:
     return base_seconds * (2 ** max(0, attempts - 1))
 
 
-def lease_seconds() -> float:
-    """How long a claimed delivery is kept from other workers: well beyond one try."""
-    return get_settings().webhook_timeout_seconds * 4 + 30
+def lease_seconds(claimed: int) -> float:
+    """How long `claimed` deliveries are kept from other workers: long enough for the
+    round to send them all (in waves of SEND_THREADS), each try taking at worst the
+    timeout to connect, to send and to read."""
+    waves = -(-claimed // SEND_THREADS)
+    return waves * 3 * get_settings().webhook_timeout_seconds + 30
 
 
 def signature_header(secret: str, body: bytes, timestamp: int | None = None) -> str:
@@ -151,7 +154,8 @@ def claim(limit: int = CLAIM_BATCH) -> list[Claimed]:
         if not chosen:
             session.commit()
             return []
-        lease_until = now + timedelta(seconds=lease_seconds())
+        # From now, not from the round's start: taking the write lock may have waited.
+        lease_until = utcnow() + timedelta(seconds=lease_seconds(len(chosen)))
         session.execute(
             update(_delivery)
             .where(_delivery.c.id.in_(chosen))
