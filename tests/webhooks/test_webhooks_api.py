@@ -72,8 +72,8 @@ def test_only_member_admins_manage_webhooks(api, world, receiver):
     hook = register(api, member.admin, receiver.url())
     body = {"url": receiver.url(), "events": ["legal_action.created"]}
     for actor in (member.analyst, member.viewer, member.key):
-        assert api.get("/v1/webhooks", headers=actor.headers).status_code == 403
         assert api.post("/v1/webhooks", headers=actor.headers, json=body).status_code == 403
+        assert api.get("/v1/webhooks", headers=actor.headers).status_code == 403
         assert api.delete(f"/v1/webhooks/{hook['id']}", headers=actor.headers).status_code == 403
         assert (
             api.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=actor.headers).status_code
