@@ -19,6 +19,9 @@ from app.groups.router import router as groups_router
 from app.health import router as health_router
 from app.members.router import router as members_router
 from app.users.router import router as users_router
+from app.webhooks import outbox as webhook_outbox
+from app.webhooks.delivery import deliver_due as deliver_webhooks
+from app.webhooks.router import router as webhooks_router
 
 ROUTERS = [
     health_router,
@@ -27,10 +30,11 @@ ROUTERS = [
     groups_router,
     members_router,
     audit_router,
+    webhooks_router,
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).
-WORKER_TASKS: list = []
+WORKER_TASKS: list = [deliver_webhooks]
 
 # Streamed to disk, any size: not subject to the request body limit.
 UNLIMITED_BODY_PATHS = ("/v1/imports",)
@@ -76,6 +80,8 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     app.state.worker = Worker(WORKER_TASKS, settings.worker_poll_seconds)
+    # Events emitted from now on queue their webhook deliveries in their own transaction.
+    webhook_outbox.connect()
     errors.install(app)
     openapi.install(app)
     for router in ROUTERS:
