@@ -17,6 +17,8 @@ from app.core.worker import Worker
 from app.groups.router import router as groups_router
 from app.health import router as health_router
 from app.members.router import router as members_router
+from app.profiles.reads import flush_profile_reads
+from app.profiles.router import router as profiles_router
 from app.users.router import router as users_router
 
 ROUTERS = [
@@ -26,10 +28,14 @@ ROUTERS = [
     groups_router,
     members_router,
     audit_router,
+    profiles_router,
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).
-WORKER_TASKS: list = []
+WORKER_TASKS: list = [flush_profile_reads]
+
+# Run once more after the worker stopped, so that nothing buffered is lost at shutdown.
+SHUTDOWN_TASKS: list = [flush_profile_reads]
 
 # Streamed to disk, any size: not subject to the request body limit.
 UNLIMITED_BODY_PATHS = ("/v1/imports",)
@@ -55,6 +61,8 @@ async def lifespan(app: FastAPI):
         yield
     finally:
         worker.stop()
+        for task in SHUTDOWN_TASKS:
+            task()
 
 
 def create_app() -> FastAPI:
