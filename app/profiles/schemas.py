@@ -6,29 +6,13 @@ actions say only whether the caller reported them, fraud alerts carry no submitt
 
 from datetime import date
 
+from app.clients.schemas import ClientOut
 from app.core.schemas import MoneyOut, ResponseModel
 from app.fraud.schemas import FraudAlertOut
 from app.legal.schemas import LegalActionOut
 
 # DBT and percentages: JSON numbers with at most 2 decimals (rounded half up).
 Figure = float
-
-
-class ProfileAddress(ResponseModel):
-    line1: str | None = None
-    city: str | None = None
-    region: str | None = None
-    postal_code: str | None = None
-
-
-class ProfileClient(ResponseModel):
-    id: str
-    legal_name: str
-    country: str
-    tax_id: str | None = None
-    duns: str | None = None
-    lei: str | None = None
-    address: ProfileAddress | None = None
 
 
 class Totals(ResponseModel):
@@ -77,7 +61,7 @@ class TradeLine(ResponseModel):
 
 
 class ProfileOut(ResponseModel):
-    client: ProfileClient
+    client: ClientOut
     as_of: date
     currency: str
     contributors: int

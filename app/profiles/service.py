@@ -22,6 +22,7 @@ from sqlmodel import select
 
 from app.auth.principal import Principal
 from app.clients.models import Client
+from app.clients.schemas import ClientOut
 from app.core.errors import NotFound, ReciprocityRequired, ValidationFailed, field_error
 from app.core.types import utcnow
 from app.fraud.schemas import FraudAlertOut
@@ -33,8 +34,6 @@ from app.profiles import formulas, queries
 from app.profiles.reads import READS, ProfileRead
 from app.profiles.schemas import (
     AgingPct,
-    ProfileAddress,
-    ProfileClient,
     ProfileOut,
     Totals,
     TradeLine,
@@ -136,7 +135,7 @@ def read_profile(
         )
     )
     return ProfileOut(
-        client=_client_out(client),
+        client=ClientOut.of(client),
         as_of=as_of,
         currency=group.currency,
         contributors=len(lines),
@@ -277,24 +276,4 @@ def _legal_action_out(principal: Principal, action) -> LegalActionOut:
         reported_by_you=principal.member_id is not None and action.member_id == principal.member_id,
         created_at=action.created_at,
         updated_at=action.updated_at,
-    )
-
-
-def _client_out(client: Client) -> ProfileClient:
-    has_address = any((client.line1, client.city, client.region, client.postal_code))
-    return ProfileClient(
-        id=client.id,
-        legal_name=client.legal_name,
-        country=client.country,
-        tax_id=client.tax_id,
-        duns=client.duns,
-        lei=client.lei,
-        address=ProfileAddress(
-            line1=client.line1,
-            city=client.city,
-            region=client.region,
-            postal_code=client.postal_code,
-        )
-        if has_address
-        else None,
     )

@@ -289,7 +289,7 @@ def test_viewers_and_keys_with_profiles_read_may_read(api, world):
     profile(api, m1.viewer, client)
     profile(api, m1.key, client)
     reader = add_key(api, m1.admin.headers, ["profiles:read"], name="reader")
-    assert profile(api, reader, client)["contributors"] == 3
+    assert profile(api, reader, client, as_of=AS_OF.isoformat())["contributors"] == 3
     writer = add_key(api, m1.admin.headers, ["experiences:write", "clients:read"], name="writer")
     response = api.get(f"/v1/clients/{client}/profile", headers=writer.headers)
     assert response.status_code == 403
