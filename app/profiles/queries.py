@@ -1,8 +1,11 @@
 """The SQL behind a profile: every figure is summed by the database from an index range.
 
-All statements name the caller's group explicitly (besides the session's tenant scope),
-because the aggregates below are built from subqueries and window functions. Money is
-summed as whole cents (`Money` stores BIGINT cents), so the sums are exact integers.
+Every statement is plain SQL, built once, and names the caller's group itself: textual
+SQL does not pass through the session's tenant scope, and on the hot path SQLAlchemy's
+per-call statement building and cache keys cost more than the queries. Each one reads
+an index range (ix_experience_client_asof, ix_experience_member_updated, ix_legal_client,
+ix_fraud_client, ix_inquiry_client_at). Money is summed as whole cents (`Money` stores
+BIGINT cents), so the sums are exact integers.
 """
 
 from __future__ import annotations
@@ -10,79 +13,89 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
+from functools import lru_cache
 
-from sqlalchemy import BigInteger, and_, case, func, literal, select, type_coerce
+from sqlalchemy import JSON, Date, bindparam, text
 from sqlalchemy.orm import Session
 
-from app.experiences.models import Experience as E
-from app.fraud.models import FraudReport
-from app.legal.models import LegalAction
+from app.core.types import Money, UTCDateTime
 from app.profiles.formulas import BUCKET_MIDPOINTS
-from app.profiles.models import Inquiry
 
-
-def _cents(column):
-    """The raw BIGINT cents of a `Money` column, for arithmetic and sums in SQL."""
-    return type_coerce(column, BigInteger)
-
-
-# Σ(dbt·total_owed) of one line, in day·cents, without dividing: with bucket DBT,
-# dbt·total_owed = 15·b1 + 45·b2 + 75·b3 + 105·b4 exactly (and 0 when nothing is owed).
-_BUCKETS = (E.past_due_1_30, E.past_due_31_60, E.past_due_61_90, E.past_due_over_90)
-DBT_TIMES_OWED = case(
-    (E.days_beyond_terms.is_not(None), E.days_beyond_terms * _cents(E.total_owed)),
-    else_=sum(
-        (m * _cents(b) for m, b in zip(BUCKET_MIDPOINTS[1:], _BUCKETS[1:], strict=True)),
-        BUCKET_MIDPOINTS[0] * _cents(_BUCKETS[0]),
-    ),
+_GROUP = text("SELECT id, currency, settings FROM trade_group WHERE id = :group_id").columns(
+    settings=JSON
 )
-# Σ(dbt·high_credit) is only used when no line owes anything; then a line's DBT is its
-# reported days_beyond_terms, or 0 (bucket DBT of nothing owed).
-DBT_TIMES_HIGH = func.coalesce(E.days_beyond_terms, 0) * _cents(E.high_credit)
+
+_RECENT_EXPERIENCE = text(
+    """
+SELECT 1 FROM experience
+WHERE group_id = :group_id AND member_id = :member_id AND updated_at >= :since
+LIMIT 1
+"""
+).bindparams(bindparam("since", type_=UTCDateTime))
+
+_CLIENT = text(
+    """
+SELECT id, legal_name, country, tax_id, duns, lei, line1, city, region, postal_code, created_at
+FROM client WHERE group_id = :group_id AND id = :client_id
+"""
+).columns(created_at=UTCDateTime)
+
+
+def group(session: Session, group_id: str):
+    """(id, currency, settings) of the group, read afresh on every profile."""
+    return session.execute(_GROUP, {"group_id": group_id}).first()
+
+
+def client(session: Session, group_id: str, client_id: str):
+    return session.execute(_CLIENT, {"group_id": group_id, "client_id": client_id}).first()
 
 
 def has_recent_experience(session: Session, group_id: str, member_id: str, since: datetime) -> bool:
-    """Reciprocity: has the member submitted (created or replaced) a line since `since`?"""
-    stmt = (
-        select(literal(1))
-        .select_from(E)
-        .where(E.group_id == group_id, E.member_id == member_id, E.updated_at >= since)
-        .limit(1)
+    """Reciprocity: has the member submitted (created or replaced) a line since `since`?
+    One probe of ix_experience_member_updated."""
+    params = {"group_id": group_id, "member_id": member_id, "since": since}
+    return session.execute(_RECENT_EXPERIENCE, params).first() is not None
+
+
+# The two statements every profile runs are plain SQL built once: they are the hot path,
+# and SQLAlchemy's per-call statement construction and cache keys cost more than the
+# queries themselves. Both read an index range of ix_experience_client_asof.
+_LINE_COLUMNS = {
+    "as_of": Date,
+    "high_credit": Money,
+    "total_owed": Money,
+    "current": Money,
+    "past_due_1_30": Money,
+    "past_due_31_60": Money,
+    "past_due_61_90": Money,
+    "past_due_over_90": Money,
+    "comments": JSON,
+}
+_LATEST_LINES = (
+    text(
+        """
+SELECT member_id, as_of, terms_days, high_credit, total_owed, "current", past_due_1_30,
+       past_due_31_60, past_due_61_90, past_due_over_90, days_beyond_terms, comments
+FROM (
+    SELECT member_id, as_of, terms_days, high_credit, total_owed, "current", past_due_1_30,
+           past_due_31_60, past_due_61_90, past_due_over_90, days_beyond_terms, comments,
+           ROW_NUMBER() OVER (PARTITION BY member_id ORDER BY as_of DESC) AS rn
+    FROM experience
+    WHERE group_id = :group_id AND client_id = :client_id
+      AND as_of > :after AND as_of <= :until
+) ranked
+WHERE rn = 1
+"""
     )
-    return session.execute(stmt).first() is not None
+    .bindparams(bindparam("after", type_=Date), bindparam("until", type_=Date))
+    .columns(**_LINE_COLUMNS)
+)
 
 
 def latest_lines(session: Session, group_id: str, client_id: str, after: date, until: date):
     """For each member, its latest line for the client with after < as_of <= until."""
-    newest_first = (
-        func.row_number().over(partition_by=E.member_id, order_by=E.as_of.desc()).label("rn")
-    )
-    ranked = (
-        select(
-            E.member_id,
-            E.as_of,
-            E.terms_days,
-            E.high_credit,
-            E.total_owed,
-            E.current,
-            E.past_due_1_30,
-            E.past_due_31_60,
-            E.past_due_61_90,
-            E.past_due_over_90,
-            E.days_beyond_terms,
-            E.comments,
-            newest_first,
-        )
-        .where(
-            E.group_id == group_id,
-            E.client_id == client_id,
-            E.as_of > after,
-            E.as_of <= until,
-        )
-        .subquery()
-    )
-    cols = [c for c in ranked.c if c.name != "rn"]
-    return session.execute(select(*cols).where(ranked.c.rn == 1)).all()
+    params = {"group_id": group_id, "client_id": client_id, "after": after, "until": until}
+    return session.execute(_LATEST_LINES, params).all()
 
 
 @dataclass(frozen=True)
@@ -107,107 +120,106 @@ class MonthSummary:
         return None
 
 
+@lru_cache(maxsize=64)
+def _month_summaries_sql(months: int):
+    """The trend statement for `months` months (:m0 oldest ... the newest), built once."""
+    b1, b2, b3, b4 = BUCKET_MIDPOINTS
+    month_of = " ".join(f"WHEN as_of >= :m{i} THEN {i}" for i in range(months - 1, -1, -1))
+    sql = f"""
+WITH tagged AS (
+    SELECT member_id, as_of, CASE {month_of} ELSE -1 END AS month,
+           total_owed AS owed, high_credit AS high,
+           CASE WHEN days_beyond_terms IS NOT NULL THEN days_beyond_terms * total_owed
+                ELSE {b1} * past_due_1_30 + {b2} * past_due_31_60
+                   + {b3} * past_due_61_90 + {b4} * past_due_over_90
+           END AS dbt_owed,
+           COALESCE(days_beyond_terms, 0) * high_credit AS dbt_high
+    FROM experience
+    WHERE group_id = :group_id AND client_id = :client_id AND as_of >= :m0 AND as_of <= :until
+), per_member AS (
+    SELECT month, owed, high, dbt_owed, dbt_high,
+           ROW_NUMBER() OVER (PARTITION BY member_id, month ORDER BY as_of DESC) AS rn
+    FROM tagged
+), latest AS (
+    SELECT month, owed, high, dbt_owed, dbt_high,
+           ROW_NUMBER() OVER (PARTITION BY month ORDER BY owed DESC) AS rk
+    FROM per_member
+    WHERE rn = 1
+)
+SELECT month, COUNT(*), SUM(owed), SUM(high),
+       MAX(CASE WHEN rk = 1 THEN owed ELSE 0 END), MAX(CASE WHEN rk = 2 THEN owed ELSE 0 END),
+       SUM(dbt_owed), SUM(dbt_high)
+FROM latest
+GROUP BY month
+"""  # noqa: S608 - only integers and fixed names are formatted in; values are bound
+    return text(sql).bindparams(
+        bindparam("until", type_=Date), *(bindparam(f"m{i}", type_=Date) for i in range(months))
+    )
+
+
 def month_summaries(
     session: Session, group_id: str, client_id: str, months: list[date], until: date
 ) -> dict[int, MonthSummary]:
     """Trend figures per month index (0 = the oldest of `months`), from each member's
     latest line with as_of in that month (and not after `until`). Months nobody
-    reported in are absent."""
-    month_of = case(
-        *[(E.as_of >= first, i) for i, first in reversed(list(enumerate(months)))],
-        else_=-1,
+    reported in are absent. Money comes back as whole cents."""
+    params = {"group_id": group_id, "client_id": client_id, "until": until}
+    params.update({f"m{i}": first for i, first in enumerate(months)})
+    rows = session.execute(_month_summaries_sql(len(months)), params).all()
+    return {int(row[0]): MonthSummary(*(int(v or 0) for v in row[1:])) for row in rows}
+
+
+_LEGAL_ACTIONS = (
+    text(
+        """
+SELECT id, member_id, client_id, kind, status, amount, filed_on, jurisdiction, case_number,
+       created_at, updated_at
+FROM legal_action
+WHERE group_id = :group_id AND client_id = :client_id AND filed_on <= :filed_by
+ORDER BY filed_on DESC, created_at DESC
+"""
     )
-    per_member = (
-        select(
-            month_of.label("month"),
-            _cents(E.total_owed).label("owed"),
-            _cents(E.high_credit).label("high"),
-            DBT_TIMES_OWED.label("dbt_owed"),
-            DBT_TIMES_HIGH.label("dbt_high"),
-            func.row_number()
-            .over(partition_by=(E.member_id, month_of), order_by=E.as_of.desc())
-            .label("rn"),
-        )
-        .where(
-            E.group_id == group_id,
-            E.client_id == client_id,
-            E.as_of >= months[0],
-            E.as_of <= until,
-        )
-        .subquery()
+    .bindparams(bindparam("filed_by", type_=Date))
+    .columns(amount=Money, filed_on=Date, created_at=UTCDateTime, updated_at=UTCDateTime)
+)
+
+_APPROVED_FRAUD = (
+    text(
+        """
+SELECT id, category, incident_date, amount, approved_at
+FROM fraud_report
+WHERE group_id = :group_id AND client_id = :client_id AND status = 'approved'
+  AND approved_at < :approved_before
+ORDER BY approved_at DESC
+"""
     )
-    latest = (
-        select(
-            per_member.c.month,
-            per_member.c.owed,
-            per_member.c.high,
-            per_member.c.dbt_owed,
-            per_member.c.dbt_high,
-            func.row_number()
-            .over(partition_by=per_member.c.month, order_by=per_member.c.owed.desc())
-            .label("rk"),
-        )
-        .where(per_member.c.rn == 1)
-        .subquery()
-    )
-    stmt = select(
-        latest.c.month,
-        func.count(),
-        func.sum(latest.c.owed),
-        func.sum(latest.c.high),
-        func.max(case((latest.c.rk == 1, latest.c.owed), else_=0)),
-        func.max(case((latest.c.rk == 2, latest.c.owed), else_=0)),
-        func.sum(latest.c.dbt_owed),
-        func.sum(latest.c.dbt_high),
-    ).group_by(latest.c.month)
-    return {
-        int(row[0]): MonthSummary(*(int(v or 0) for v in row[1:]))
-        for row in session.execute(stmt).all()
-    }
+    .bindparams(bindparam("approved_before", type_=UTCDateTime))
+    .columns(amount=Money, incident_date=Date, approved_at=UTCDateTime)
+)
+
+_INQUIRING_MEMBERS = text(
+    """
+SELECT DISTINCT member_id FROM inquiry
+WHERE group_id = :group_id AND client_id = :client_id AND at > :after AND at <= :until
+"""
+).bindparams(bindparam("after", type_=UTCDateTime), bindparam("until", type_=UTCDateTime))
 
 
 def legal_actions(session: Session, group_id: str, client_id: str, filed_by: date):
-    stmt = (
-        select(LegalAction)
-        .where(
-            LegalAction.group_id == group_id,
-            LegalAction.client_id == client_id,
-            LegalAction.filed_on <= filed_by,
-        )
-        .order_by(LegalAction.filed_on.desc(), LegalAction.created_at.desc())
-    )
-    return list(session.execute(stmt).scalars())
+    """The client's legal actions filed on or before `filed_by`, newest first."""
+    params = {"group_id": group_id, "client_id": client_id, "filed_by": filed_by}
+    return session.execute(_LEGAL_ACTIONS, params).all()
 
 
 def approved_fraud(session: Session, group_id: str, client_id: str, approved_before: datetime):
     """Approved (and not since retracted) fraud reports on the client, newest first."""
-    stmt = (
-        select(FraudReport)
-        .where(
-            FraudReport.group_id == group_id,
-            FraudReport.client_id == client_id,
-            FraudReport.status == "approved",
-            FraudReport.approved_at < approved_before,
-        )
-        .order_by(FraudReport.approved_at.desc())
-    )
-    return list(session.execute(stmt).scalars())
+    params = {"group_id": group_id, "client_id": client_id, "approved_before": approved_before}
+    return session.execute(_APPROVED_FRAUD, params).all()
 
 
 def inquiring_members(
     session: Session, group_id: str, client_id: str, after: datetime, until: datetime
 ) -> set[str]:
     """The members that read the client's profile in (after, until] (recorded reads)."""
-    stmt = (
-        select(Inquiry.member_id)
-        .where(
-            and_(
-                Inquiry.group_id == group_id,
-                Inquiry.client_id == client_id,
-                Inquiry.at > after,
-                Inquiry.at <= until,
-            )
-        )
-        .distinct()
-    )
-    return set(session.execute(stmt).scalars())
+    params = {"group_id": group_id, "client_id": client_id, "after": after, "until": until}
+    return set(session.execute(_INQUIRING_MEMBERS, params).scalars())

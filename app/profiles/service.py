@@ -18,17 +18,13 @@ from decimal import Decimal
 from fractions import Fraction
 
 from sqlalchemy.orm import Session
-from sqlmodel import select
 
 from app.auth.principal import Principal
-from app.clients.models import Client
 from app.clients.schemas import ClientOut
 from app.core.errors import NotFound, ReciprocityRequired, ValidationFailed, field_error
 from app.core.types import utcnow
 from app.fraud.schemas import FraudAlertOut
-from app.groups.models import Group
 from app.groups.schemas import GroupSettings
-from app.groups.service import effective_settings
 from app.legal.schemas import LegalActionOut
 from app.profiles import formulas, queries
 from app.profiles.reads import READS, ProfileRead
@@ -51,14 +47,12 @@ def read_profile(
     """The client's profile as the caller may see it, as of `as_of` (default today)."""
     now = utcnow()
     as_of = _check_as_of(as_of, now)
-    group = session.get(Group, principal.group_id) if principal.group_id else None
+    group = queries.group(session, principal.group_id) if principal.group_id else None
     if group is None:
         raise NotFound("No such client.")
-    settings = effective_settings(group)
+    settings = GroupSettings.model_validate(group.settings or {})
     _check_reciprocity(session, principal, settings, now)
-    client = session.execute(
-        select(Client).where(Client.id == client_id, Client.group_id == group.id)
-    ).scalar_one_or_none()
+    client = queries.client(session, group.id, client_id)
     if client is None:
         raise NotFound("No such client.")
 
