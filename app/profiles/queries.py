@@ -21,40 +21,28 @@ from sqlalchemy.orm import Session
 from app.core.types import Money, UTCDateTime
 from app.profiles.formulas import BUCKET_MIDPOINTS
 
-_GROUP = text("SELECT id, currency, settings FROM trade_group WHERE id = :group_id").columns(
-    settings=JSON
-)
-
-_RECENT_EXPERIENCE = text(
+# One round trip for what every read checks first: the group's settings (read afresh, so
+# that a change applies to the next read), when the caller's member last submitted a
+# line (reciprocity; a max() over ix_experience_member_updated), and the client.
+_READER_AND_CLIENT = text(
     """
-SELECT 1 FROM experience
-WHERE group_id = :group_id AND member_id = :member_id AND updated_at >= :since
-LIMIT 1
+SELECT g.currency, g.settings,
+       (SELECT MAX(e.updated_at) FROM experience e
+        WHERE e.group_id = g.id AND e.member_id = :member_id) AS last_shared,
+       c.id, c.legal_name, c.country, c.tax_id, c.duns, c.lei, c.line1, c.city, c.region,
+       c.postal_code, c.created_at
+FROM trade_group g
+LEFT JOIN client c ON c.group_id = g.id AND c.id = :client_id
+WHERE g.id = :group_id
 """
-).bindparams(bindparam("since", type_=UTCDateTime))
-
-_CLIENT = text(
-    """
-SELECT id, legal_name, country, tax_id, duns, lei, line1, city, region, postal_code, created_at
-FROM client WHERE group_id = :group_id AND id = :client_id
-"""
-).columns(created_at=UTCDateTime)
+).columns(settings=JSON, last_shared=UTCDateTime, created_at=UTCDateTime)
 
 
-def group(session: Session, group_id: str):
-    """(id, currency, settings) of the group, read afresh on every profile."""
-    return session.execute(_GROUP, {"group_id": group_id}).first()
-
-
-def client(session: Session, group_id: str, client_id: str):
-    return session.execute(_CLIENT, {"group_id": group_id, "client_id": client_id}).first()
-
-
-def has_recent_experience(session: Session, group_id: str, member_id: str, since: datetime) -> bool:
-    """Reciprocity: has the member submitted (created or replaced) a line since `since`?
-    One probe of ix_experience_member_updated."""
-    params = {"group_id": group_id, "member_id": member_id, "since": since}
-    return session.execute(_RECENT_EXPERIENCE, params).first() is not None
+def reader_and_client(session: Session, group_id: str, member_id: str | None, client_id: str):
+    """(currency, settings, last_shared, client columns...) or None for no such group;
+    the client columns are None when the group has no such client."""
+    params = {"group_id": group_id, "member_id": member_id, "client_id": client_id}
+    return session.execute(_READER_AND_CLIENT, params).first()
 
 
 # The two statements every profile runs are plain SQL built once: they are the hot path,

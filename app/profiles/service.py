@@ -47,18 +47,20 @@ def read_profile(
     """The client's profile as the caller may see it, as of `as_of` (default today)."""
     now = utcnow()
     as_of = _check_as_of(as_of, now)
-    group = queries.group(session, principal.group_id) if principal.group_id else None
-    if group is None:
+    if principal.group_id is None:
         raise NotFound("No such client.")
-    settings = GroupSettings.model_validate(group.settings or {})
-    _check_reciprocity(session, principal, settings, now)
-    client = queries.client(session, group.id, client_id)
+    found = queries.reader_and_client(session, principal.group_id, principal.member_id, client_id)
+    if found is None:
+        raise NotFound("No such client.")
+    settings = GroupSettings.model_validate(found.settings or {})
+    _check_reciprocity(principal, settings, found.last_shared, now)
+    client = found if found.id is not None else None
     if client is None:
         raise NotFound("No such client.")
 
     lines = queries.latest_lines(
         session,
-        group.id,
+        principal.group_id,
         client.id,
         formulas.lookback_start(as_of, settings.lookback_months),
         as_of,
@@ -88,9 +90,9 @@ def read_profile(
         )
     index = formulas.payment_index(weighted)
 
-    legal = queries.legal_actions(session, group.id, client.id, as_of)
+    legal = queries.legal_actions(session, principal.group_id, client.id, as_of)
     day_after = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC)
-    fraud = queries.approved_fraud(session, group.id, client.id, day_after)
+    fraud = queries.approved_fraud(session, principal.group_id, client.id, day_after)
     tier = formulas.risk_tier(
         index, approved_fraud=bool(fraud), legal=[(a.kind, a.status) for a in legal]
     )
@@ -117,10 +119,10 @@ def read_profile(
         for position, line in enumerate(shown)
     ]
 
-    inquiries = _inquiries_90d(session, principal, group.id, client.id, as_of, now)
+    inquiries = _inquiries_90d(session, principal, principal.group_id, client.id, as_of, now)
     READS.record(
         ProfileRead(
-            group_id=group.id,
+            group_id=principal.group_id,
             client_id=client.id,
             member_id=principal.member_id,
             actor=principal.actor,
@@ -131,7 +133,7 @@ def read_profile(
     return ProfileOut(
         client=ClientOut.of(client),
         as_of=as_of,
-        currency=group.currency,
+        currency=found.currency,
         contributors=len(lines),
         suppressed=reason is not None,
         suppression_reason=reason,
@@ -140,7 +142,7 @@ def read_profile(
         weighted_dbt=two_places(weighted) if weighted is not None else None,
         payment_index=index,
         risk_tier=tier,
-        trend=_trend(session, group.id, client.id, as_of, settings),
+        trend=_trend(session, principal.group_id, client.id, as_of, settings),
         trade_lines=trade_lines,
         legal_actions=[_legal_action_out(principal, action) for action in legal],
         fraud_alerts=[FraudAlertOut.model_validate(r) for r in fraud],
@@ -181,14 +183,13 @@ def _check_as_of(as_of: date | None, now: datetime) -> date:
 
 
 def _check_reciprocity(
-    session: Session, principal: Principal, settings: GroupSettings, now: datetime
+    principal: Principal, settings: GroupSettings, last_shared: datetime | None, now: datetime
 ) -> None:
+    """Members must have submitted (created or replaced) a line in `reciprocity_days`."""
     if principal.is_group_admin or settings.reciprocity_days == 0:
         return
     since = now - timedelta(days=settings.reciprocity_days)
-    if principal.member_id and queries.has_recent_experience(
-        session, principal.group_id, principal.member_id, since
-    ):
+    if principal.member_id and last_shared is not None and last_shared >= since:
         return
     raise ReciprocityRequired(
         f"Profiles are for members that share: submit at least one payment experience "
