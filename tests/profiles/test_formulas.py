@@ -320,3 +320,32 @@ def test_trend_months_end_with_the_month_of_as_of():
     ]
     assert trend_months(date(2026, 1, 10), 2) == [date(2025, 12, 1), date(2026, 1, 1)]
     assert len(trend_months(date(2026, 1, 10), 24)) == 24
+
+
+def test_the_worked_example_of_the_methodology():
+    """docs/METHODOLOGY.md, 'Worked example', figure by figure."""
+    lines = {  # member: (high credit, total owed, (1-30, 31-60, 61-90, >90), reported DBT)
+        "alpha": (50_000, 20_000, (6_000, 2_000, 0, 0), None),
+        "beta": (30_000, 10_000, (3_000, 2_000, 1_000, 0), None),
+        "gamma": (12_000, 5_000, (0, 0, 0, 0), -3),
+        "delta": (8_000, 0, (0, 0, 0, 0), None),
+    }
+    dbt = {m: line_dbt(owed, past_due, days) for m, (_, owed, past_due, days) in lines.items()}
+    assert dbt == {"alpha": 9, "beta": 21, "gamma": -3, "delta": 0}
+    weighted = weighted_dbt([(dbt[m], owed, high) for m, (high, owed, _, _) in lines.items()])
+    assert weighted == Fraction(375_000, 35_000)
+    assert payment_index(weighted) == 73
+    assert risk_tier(73) == "medium"
+    assert risk_tier(73, legal=[("suit", "filed")]) == "medium"
+    assert risk_tier(73, legal=[("lien", "filed")]) == "high"
+    owed = [o for _, o, _, _ in lines.values()]
+    assert suppression_reason(owed, min_contributors=3, dominance_share=0.6) is None
+    assert suppression_reason(owed, min_contributors=3, dominance_share=0.55) == "dominance"
+    assert suppression_reason(owed, min_contributors=3, p_percent=25) is None
+    assert suppression_reason(owed, min_contributors=3, p_percent=30) == "p_percent"
+    order = sorted(
+        lines,
+        key=lambda m: contributor_order_key("c", m, lines[m][0], lines[m][1], date(2026, 6, 30)),
+    )
+    assert [contributor_letter(i) for i, _ in enumerate(order)] == ["A", "B", "C", "D"]
+    assert order == ["alpha", "beta", "gamma", "delta"]

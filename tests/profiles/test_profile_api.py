@@ -295,3 +295,32 @@ def test_viewers_and_keys_with_profiles_read_may_read(api, world):
     assert response.status_code == 403
     assert response.json()["code"] == "forbidden"
     assert api.get(f"/v1/clients/{client}/profile").status_code == 401
+
+
+def test_aging_percentages_round_half_up_to_two_decimals(api, world):
+    client = new_client(api, world.a.members[0].analyst)
+    m1, m2, m3 = world.a.members
+    # The worked example of docs/METHODOLOGY.md (member delta left out: it owes nothing).
+    submit(api, m1.key, line(client, AS_OF, high_credit=50000, buckets=(12000, 6000, 2000, 0, 0)))
+    submit(api, m2.key, line(client, AS_OF, high_credit=30000, buckets=(4000, 3000, 2000, 1000, 0)))
+    submit(
+        api,
+        m3.key,
+        line(client, AS_OF, high_credit=12000, buckets=(5000, 0, 0, 0, 0), days_beyond_terms=-3),
+    )
+    body = profile(api, m2.analyst, client, as_of=AS_OF.isoformat())
+    assert body["aging_pct"] == {
+        "total_owed": 100.0,
+        "current": 60.0,
+        "past_due_1_30": 25.71,
+        "past_due_31_60": 11.43,
+        "past_due_61_90": 2.86,
+        "past_due_over_90": 0.0,
+    }
+    assert body["weighted_dbt"] == 10.71
+    assert body["payment_index"] == 73
+    assert [(t["contributor"], t["is_own"]) for t in body["trade_lines"]] == [
+        ("A", False),
+        ("B", True),
+        ("C", False),
+    ]
