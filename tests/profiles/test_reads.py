@@ -104,3 +104,30 @@ def _whole_range():
     from datetime import UTC, datetime
 
     return datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def test_a_failed_flush_keeps_the_reads_for_the_next_round(api, world, worker, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.profiles import reads
+
+    m1 = world.a.members[0]
+    set_settings(api, world.a, reciprocity_days=0)
+    client = new_client(api, m1.analyst)
+    worker.run_once()
+
+    def database_down(batch):
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(reads, "_insert", database_down)
+    profile(api, m1.analyst, client)
+    worker.run_once()  # fails, logged by the worker
+    assert READS.members_reading(world.a.id, client, *_whole_range()) == {m1.id}
+    assert profile(api, world.a.members[1].analyst, client)["inquiries_90d"] == 2
+    monkeypatch.undo()
+    worker.run_once()
+    with system_session(write=False) as session:
+        count = session.execute(
+            select(func.count()).select_from(Inquiry).where(Inquiry.client_id == client)
+        ).scalar_one()
+    assert count == 2
