@@ -23,12 +23,13 @@ from app.profiles.formulas import BUCKET_MIDPOINTS
 
 # One round trip for what every read checks first: the group's settings (read afresh, so
 # that a change applies to the next read), when the caller's member last submitted a
-# line (reciprocity; a max() over ix_experience_member_updated), and the client.
+# line (reciprocity: the newest entry of ix_experience_member_updated), and the client.
 _READER_AND_CLIENT = text(
     """
 SELECT g.currency, g.settings,
-       (SELECT MAX(e.updated_at) FROM experience e
-        WHERE e.group_id = g.id AND e.member_id = :member_id) AS last_shared,
+       (SELECT e.updated_at FROM experience e
+        WHERE e.group_id = g.id AND e.member_id = :member_id
+        ORDER BY e.updated_at DESC LIMIT 1) AS last_shared,
        c.id, c.legal_name, c.country, c.tax_id, c.duns, c.lei, c.line1, c.city, c.region,
        c.postal_code, c.created_at
 FROM trade_group g
