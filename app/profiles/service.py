@@ -52,7 +52,7 @@ def read_profile(
     found = queries.reader_and_client(session, principal.group_id, principal.member_id, client_id)
     if found is None:
         raise NotFound("No such client.")
-    settings = GroupSettings.model_validate(found.settings or {})
+    settings = _settings(found.settings)
     _check_reciprocity(principal, settings, found.last_shared, now)
     client = found if found.id is not None else None
     if client is None:
@@ -168,6 +168,15 @@ def two_places(value: Fraction | Decimal | int) -> float:
     exact = Fraction(value)
     cents = formulas.round_half_up(abs(exact) * 100)
     return float(Decimal(cents if exact >= 0 else -cents) / 100)
+
+
+def _settings(stored: dict | None) -> GroupSettings:
+    """The group's anonymity and reciprocity settings, defaults filled in (settings that
+    other features keep in the same document are not ours to judge)."""
+    stored = stored or {}
+    return GroupSettings.model_validate(
+        {k: v for k, v in stored.items() if k in GroupSettings.model_fields}
+    )
 
 
 def _check_as_of(as_of: date | None, now: datetime) -> date:
