@@ -387,11 +387,19 @@ def over_http(a, kind: str, url: str, meta: dict) -> dict:
         paths = [f"/v1/clients/{c}/profile" for c in sample]
         asyncio.run(_load(base, headers, ["/healthz"], 2, a.concurrency))  # warm up
         health = asyncio.run(_load(base, {}, ["/healthz"], a.http_seconds, a.concurrency))
+        # The cheapest authenticated endpoint: what every /v1 request pays before its work.
+        me = asyncio.run(_load(base, headers, ["/v1/me"], a.http_seconds, a.concurrency))
         profile = asyncio.run(_load(base, headers, paths, a.http_seconds, a.concurrency))
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return {"healthz": health, "profile": profile, "ratio": profile["req_s"] / health["req_s"]}
+    return {
+        "healthz": health,
+        "me": me,
+        "profile": profile,
+        "ratio": profile["req_s"] / health["req_s"],
+        "ratio_to_me": profile["req_s"] / me["req_s"],
+    }
 
 
 def main() -> None:
@@ -418,12 +426,13 @@ def main() -> None:
         url, meta = urls[a.http]
         result = over_http(a, a.http, url, meta)
         report[f"{a.http}_http"] = result
-        h, p = result["healthz"], result["profile"]
+        h, m, p = result["healthz"], result["me"], result["profile"]
         print(
             f"HTTP ({a.http}, {a.concurrency} connections, {a.http_seconds:.0f} s each): "
-            f"/healthz {h['req_s']:.0f} req/s p99 {h['p99_ms']:.1f} ms; profile "
+            f"/healthz {h['req_s']:.0f} req/s p99 {h['p99_ms']:.1f} ms; "
+            f"/v1/me {m['req_s']:.0f} req/s p99 {m['p99_ms']:.1f} ms; profile "
             f"{p['req_s']:.0f} req/s p99 {p['p99_ms']:.1f} ms ({p['errors']} errors); "
-            f"ratio {result['ratio']:.0%}",
+            f"ratio {result['ratio']:.0%} of /healthz, {result['ratio_to_me']:.0%} of /v1/me",
             flush=True,
         )
     print(json.dumps(report, indent=2, default=float))

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from app.auth.principal import Principal
 from app.deps import SessionDep, require
@@ -29,8 +29,11 @@ def get_profile(
     as_of: Annotated[
         date | None, Query(description="The profile as of this date (default: today, UTC).")
     ] = None,
-) -> ProfileOut:
+) -> Response:
     """Pooled, anonymized payment experience of the group with this client.
 
     See docs/METHODOLOGY.md for the formulas and the anonymity rules."""
-    return service.read_profile(session, principal, client_id, as_of)
+    profile = service.read_profile(session, principal, client_id, as_of)
+    # Serialized once, here: the model is already exactly the response (FastAPI would
+    # validate and serialize it a second time).
+    return Response(profile.model_dump_json(), media_type="application/json")
