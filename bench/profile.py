@@ -226,6 +226,13 @@ def build(a, kind: str, url: str) -> dict:
                 f"{rows / elapsed:,.0f} lines/s",
                 flush=True,
             )
+    if kind == "postgres":
+        # Fresh statistics after a bulk load, as an operator would (autovacuum gets there
+        # too, later, while competing with the measurements).
+        from app.core.db import get_engine
+
+        with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
     meta = {
         "group_id": group_id,
         "member_ids": member_ids[:1],
