@@ -159,15 +159,19 @@ def aging_percentages(totals: Totals) -> AgingPct | None:
         return None
     return AgingPct(
         total_owed=100.0,
-        **{b: two_places(Fraction(getattr(totals, b)) * 100 / Fraction(owed)) for b in BUCKETS},
+        **{b: two_places(Fraction(getattr(totals, b)) / Fraction(owed) * 100) for b in BUCKETS},
     )
 
 
 def two_places(value: Fraction | Decimal | int) -> float:
-    """A figure for display: 2 decimals, halves rounded away from zero, computed exactly."""
-    exact = Fraction(value)
-    cents = formulas.round_half_up(abs(exact) * 100)
-    return float(Decimal(cents if exact >= 0 else -cents) / 100)
+    """A figure for display: 2 decimals, halves rounded away from zero, computed exactly
+    (integer arithmetic: this runs some twenty times per profile)."""
+    if isinstance(value, Fraction | int):
+        n, d = value.numerator, value.denominator
+    else:
+        n, d = value.as_integer_ratio()
+    cents = (200 * abs(n) + d) // (2 * d)  # floor(|x|·100 + 1/2)
+    return (cents if n >= 0 else -cents) / 100
 
 
 def _settings(stored: dict | None) -> GroupSettings:

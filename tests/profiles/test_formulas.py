@@ -349,3 +349,14 @@ def test_the_worked_example_of_the_methodology():
     )
     assert [contributor_letter(i) for i, _ in enumerate(order)] == ["A", "B", "C", "D"]
     assert order == ["alpha", "beta", "gamma", "delta"]
+
+
+def test_display_figures_round_half_up_to_two_decimals():
+    from app.profiles.service import two_places
+
+    assert two_places(Fraction(75, 7)) == 10.71  # 10.714...
+    assert two_places(Fraction(1, 200)) == 0.01  # 0.005 exactly
+    assert two_places(Fraction(-1, 200)) == -0.01
+    assert two_places(D("2.345")) == 2.35
+    assert two_places(Fraction(9000, 35000) * 100) == 25.71
+    assert two_places(-3) == -3.0
