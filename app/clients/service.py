@@ -33,8 +33,6 @@ from app.core.types import new_id, utcnow
 
 _client = Client.__table__
 _customer_ref = CustomerRef.__table__
-# Bound parameters per IN list: far below SQLite's and PostgreSQL's limits.
-_IN_CHUNK = 900
 _KINDS: tuple[Match, ...] = ("tax_id", "duns", "lei", "name_address")
 
 
@@ -83,11 +81,6 @@ class ClientKeys:
         return found
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
-
-
 # Lookups by a list of keys held in ONE parameter (a JSON array on SQLite, an array on
 # PostgreSQL): no statement with thousands of placeholders to build and compile.
 _LOOKUP_SQL = {
@@ -105,17 +98,28 @@ _LOOKUP_SQL = {
     ("postgresql", "lei"): "SELECT id, lei FROM client WHERE group_id = %s AND lei = ANY(%s)",
     ("postgresql", "name_address"): "SELECT id, name_norm, country, postal_norm FROM client "
     "WHERE group_id = %s AND name_norm = ANY(%s)",
+    ("sqlite", "id"): "SELECT id FROM client WHERE group_id = ? "
+    "AND id IN (SELECT value FROM json_each(?))",
+    ("postgresql", "id"): "SELECT id FROM client WHERE group_id = %s AND id = ANY(%s)",
+    ("sqlite", "customer_ref"): "SELECT customer_ref, client_id FROM customer_ref "
+    "WHERE group_id = ? AND member_id = ? AND customer_ref IN (SELECT value FROM json_each(?))",
+    ("postgresql", "customer_ref"): "SELECT customer_ref, client_id FROM customer_ref "
+    "WHERE group_id = %s AND member_id = %s AND customer_ref = ANY(%s)",
 }
+
+
+def _listed(connection, values: list[str]) -> Any:
+    """A list as one parameter: JSON text for SQLite's json_each, an array for PostgreSQL."""
+    return json.dumps(values) if connection.dialect.name == "sqlite" else values
 
 
 def _found(session: Session, group_id: str, kind: Match, keys: set[tuple]) -> dict[tuple, str]:
     """Existing clients of the group under these keys of one kind (one query)."""
     connection = session.connection()
-    dialect = connection.dialect.name
-    sql = _LOOKUP_SQL[(dialect, kind)]
+    sql = _LOOKUP_SQL[(connection.dialect.name, kind)]
 
     def listed(items: list[str]) -> Any:
-        return json.dumps(items) if dialect == "sqlite" else items
+        return _listed(connection, items)
 
     found: dict[tuple, str] = {}
     if kind == "tax_id":
@@ -293,26 +297,25 @@ def get(session: Session, client_id: str) -> Client:
 
 def existing_ids(session: Session, group_id: str, client_ids: Iterable[str]) -> set[str]:
     """Which of these ids are clients of the group."""
-    found: set[str] = set()
     values = sorted(set(client_ids))
-    for chunk in _chunks(values):
-        stmt = select(_client.c.id).where(_client.c.group_id == group_id, _client.c.id.in_(chunk))
-        found.update(session.execute(stmt).scalars())
-    return found
+    if not values:
+        return set()
+    connection = session.connection()
+    sql = _LOOKUP_SQL[(connection.dialect.name, "id")]
+    return {r[0] for r in connection.exec_driver_sql(sql, (group_id, _listed(connection, values)))}
 
 
 def customer_refs(
     session: Session, group_id: str, member_id: str, refs: Iterable[str]
 ) -> dict[str, str]:
     """customer_ref -> client id, as remembered for this member."""
-    r = _customer_ref.c
-    found: dict[str, str] = {}
-    for chunk in _chunks(sorted(set(refs))):
-        stmt = select(r.customer_ref, r.client_id).where(
-            r.group_id == group_id, r.member_id == member_id, r.customer_ref.in_(chunk)
-        )
-        found.update({ref: cid for ref, cid in session.execute(stmt)})
-    return found
+    values = sorted(set(refs))
+    if not values:
+        return {}
+    connection = session.connection()
+    sql = _LOOKUP_SQL[(connection.dialect.name, "customer_ref")]
+    rows = connection.exec_driver_sql(sql, (group_id, member_id, _listed(connection, values)))
+    return {ref: client_id for ref, client_id in rows}
 
 
 def remember_customer_refs(
