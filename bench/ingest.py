@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -331,19 +332,27 @@ def section_batch(target: Target) -> list[Figure]:
     other_member = target.add_member("Raw driver")  # its own lines: no key collides
     ids: dict[str, str] = {}
     api_seconds = raw_seconds = 0.0
+    ratios = []
     try:
         for batch, body in zip(batches, bodies, strict=True):
             started = time.perf_counter()
             response = target.client.post("/v1/experiences/batch", headers=headers, content=body)
-            api_seconds += time.perf_counter() - started
+            api = time.perf_counter() - started
             response.raise_for_status()
             result = response.json()
             assert result["rejected"] == 0 and result["created"] == len(batch), result
             if not ids:
                 ids = client_ids(target)
-            raw_seconds += raw.insert(raw_rows(target, batch, other_member, ids))
+            rows = raw_rows(target, batch, other_member, ids)
+            raw_batch = raw.insert(rows)
+            api_seconds, raw_seconds = api_seconds + api, raw_seconds + raw_batch
+            ratios.append(raw_batch / api)
     finally:
         raw.close()
+    print(
+        f"   per-batch API/raw ratios: {', '.join(f'{r:.0%}' for r in ratios)}"
+        f" (median {statistics.median(ratios):.0%})"
+    )
     # Once more: every line replaces one (an ERP re-sending its aging).
     started = time.perf_counter()
     for body in bodies[:2]:
