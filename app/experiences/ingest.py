@@ -249,18 +249,25 @@ def ingest(session: Session, principal: Principal, items: list[Any]) -> IngestRe
     """
     if principal.member_id is None:
         raise Forbidden("Experiences are submitted on behalf of a member; your account has none.")
+    with _collector_paused():
+        result = _ingest(session, principal, items)
+    if result.client_ids:
+        experiences_landed.send(session, principal, set(result.client_ids))
+    return result
+
+
+def _ingest(session: Session, principal: Principal, items: list[Any]) -> IngestResult:
     result = IngestResult(received=len(items))
     currency = group_currency(session, principal.group_id)
     as_of_limit = today()
     errors: dict[int, list[dict]] = {}
     valid: list[tuple[int, ExperienceSubmission]] = []
-    with _collector_paused():
-        for index, raw in enumerate(items):
-            item, item_errors = validate_item(raw, currency, as_of_limit)
-            if item_errors:
-                errors[index] = item_errors
-            else:
-                valid.append((index, item))
+    for index, raw in enumerate(items):
+        item, item_errors = validate_item(raw, currency, as_of_limit)
+        if item_errors:
+            errors[index] = item_errors
+        else:
+            valid.append((index, item))
 
     client_of = _resolve_clients(session, principal, valid, errors)
 
@@ -278,17 +285,17 @@ def ingest(session: Session, principal: Principal, items: list[Any]) -> IngestRe
     result.rejected = len(errors)
     result.errors = [{"index": i, "errors": errors[i]} for i in sorted(errors)]
     result.client_ids = {client_id for client_id, _ in rows}
-    if rows:
-        experiences_landed.send(session, principal, set(result.client_ids))
     return result
 
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Validating thousands of lines allocates objects that all survive the loop; each
-    allocation burst triggers the cyclic garbage collector, which rescans every live
-    object of the process, several times per batch. The loop makes no reference cycles
-    (reference counting frees what it drops), so the collector waits until it is done."""
+    """A batch allocates objects that all survive until its rows are written (validated
+    lines, rows, parameters); each allocation burst triggers the cyclic garbage collector,
+    which rescans every live object of the process, several times per batch. The path
+    makes no reference cycles of its own (reference counting frees what it drops), so the
+    collector waits until the batch is written. Receivers of `experiences_landed` run
+    with it on again."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
