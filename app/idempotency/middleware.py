@@ -10,7 +10,10 @@ endpoint pass straight through.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from anyio import to_thread
+from fastapi import Header
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -159,3 +162,18 @@ async def _send_replay(replay: service.Replay, send) -> None:
         headers.append((b"content-type", replay.content_type.encode("latin-1")))
     await send({"type": "http.response.start", "status": replay.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": replay.body})
+
+
+def idempotency_key_header(
+    key: Annotated[
+        str | None,
+        Header(
+            alias=service.HEADER,
+            max_length=service.MAX_KEY_LENGTH,
+            description="Optional. The same key and body within 24 h replays the first "
+            "response (header `Idempotent-Replayed: true`); another body is 409 "
+            "`idempotency_key_reused`.",
+        ),
+    ] = None,
+) -> None:
+    """Declares the header in the OpenAPI document; `IdempotencyMiddleware` applies it."""
