@@ -9,6 +9,7 @@ from app.clients import service
 from app.clients.schemas import ClientIn, ClientOut, ClientResolvedOut
 from app.core.pagination import Page
 from app.deps import PageDep, SessionDep, require
+from app.idempotency.middleware import idempotency_key_header
 
 router = APIRouter(prefix="/v1/clients", tags=["clients"])
 
@@ -17,6 +18,7 @@ Reader = Annotated[Principal, Depends(require("clients:read"))]
 
 @router.post(
     "",
+    dependencies=[Depends(idempotency_key_header)],
     response_model=ClientResolvedOut,
     status_code=status.HTTP_201_CREATED,
     responses={200: {"model": ClientResolvedOut, "description": "Resolved to an existing client."}},

@@ -10,16 +10,20 @@ per row. The caller commits (the batch route, or the import worker with its prog
 
 from __future__ import annotations
 
+import gc
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.clients import service as clients
+from app.core import bulk
 from app.core.errors import Forbidden, clean_validation_errors, field_error
 from app.core.hooks import experiences_landed
 from app.core.types import new_id, today, utcnow
@@ -28,6 +32,7 @@ from app.experiences.schemas import BUCKETS, ExperienceFields, ExperienceSubmiss
 from app.groups.models import Group
 
 _experience = Experience.__table__
+
 _UPSERT_KEY = ["group_id", "member_id", "client_id", "as_of"]
 # Replaced by a newer submission of the same key; id, created_at and the key stay.
 _REPLACED = (
@@ -138,23 +143,99 @@ def line_row(
     }
 
 
-def upsert_lines(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Write the lines (one executemany); returns how many were new rather than replaced.
+_COLUMNS = (
+    "id",
+    "group_id",
+    "member_id",
+    "client_id",
+    "as_of",
+    "currency",
+    "terms_days",
+    "high_credit",
+    "total_owed",
+    "current",
+    "past_due_1_30",
+    "past_due_31_60",
+    "past_due_61_90",
+    "past_due_over_90",
+    "days_beyond_terms",
+    "last_sale_date",
+    "account_opened",
+    "comments",
+    "customer_ref",
+    "created_at",
+    "updated_at",
+)
+_CONFLICT = (
+    f"ON CONFLICT ({', '.join(_UPSERT_KEY)}) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in _REPLACED)
+    + ", customer_ref = COALESCE(excluded.customer_ref, experience.customer_ref)"
+)
 
-    `rows` must not repeat a key. A new row keeps the id we gave it; a replaced row keeps
-    its old id, which is how RETURNING tells the two apart on both databases.
+
+def _driver_rows(rows: list[dict[str, Any]], sqlite: bool) -> list[tuple]:
+    """The rows as driver values, as the column types would bind them: money as whole
+    cents, JSON as text, and on SQLite dates and naive UTC times as text."""
+    out: list[tuple] = []
+    times: dict[Any, Any] = {}  # the rows of one call share their timestamps
+    for row in rows:
+        created, updated = row["created_at"], row["updated_at"]
+        as_of, last_sale, opened = row["as_of"], row["last_sale_date"], row["account_opened"]
+        if sqlite:
+            if created not in times:
+                times[created] = bulk.sqlite_time(created)
+            if updated not in times:
+                times[updated] = bulk.sqlite_time(updated)
+            created, updated = times[created], times[updated]
+            as_of = as_of.isoformat()
+            last_sale = last_sale.isoformat() if last_sale else None
+            opened = opened.isoformat() if opened else None
+        comments = row["comments"]
+        # Validated amounts have at most 2 decimals: x 100 is exact.
+        out.append(
+            (
+                row["id"],
+                row["group_id"],
+                row["member_id"],
+                row["client_id"],
+                as_of,
+                row["currency"],
+                row["terms_days"],
+                int(row["high_credit"] * 100),
+                int(row["total_owed"] * 100),
+                int(row["current"] * 100),
+                int(row["past_due_1_30"] * 100),
+                int(row["past_due_31_60"] * 100),
+                int(row["past_due_61_90"] * 100),
+                int(row["past_due_over_90"] * 100),
+                row["days_beyond_terms"],
+                last_sale,
+                opened,
+                json.dumps(comments) if comments else "[]",
+                row["customer_ref"],
+                created,
+                updated,
+            )
+        )
+    return out
+
+
+def upsert_lines(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Write the lines; returns how many were new rather than replaced.
+
+    `INSERT ... ON CONFLICT (group, member, client, as_of) DO UPDATE ... RETURNING id`,
+    set-based (`app.core.bulk`). `rows` must not repeat a key. A new row keeps the id we
+    gave it, a replaced row its old id: that is how RETURNING tells the two apart.
     """
     if not rows:
         return 0
-    insert = clients.dialect_insert(session)(_experience)
-    excluded = insert.excluded
-    values = {name: excluded[name] for name in _REPLACED}
-    values["customer_ref"] = func.coalesce(excluded.customer_ref, _experience.c.customer_ref)
-    stmt = insert.on_conflict_do_update(index_elements=_UPSERT_KEY, set_=values).returning(
-        _experience.c.id
+    connection = session.connection()
+    values = _driver_rows(rows, bulk.is_sqlite(connection))
+    returned = bulk.insert_rows(
+        connection, _experience, _COLUMNS, values, conflict=_CONFLICT, returning="id"
     )
-    returned = set(session.execute(stmt, rows).scalars())
-    return sum(1 for row in rows if row["id"] in returned)
+    ids = {r[0] for r in returned}
+    return sum(1 for row in rows if row["id"] in ids)
 
 
 def ingest(session: Session, principal: Principal, items: list[Any]) -> IngestResult:
@@ -168,6 +249,14 @@ def ingest(session: Session, principal: Principal, items: list[Any]) -> IngestRe
     """
     if principal.member_id is None:
         raise Forbidden("Experiences are submitted on behalf of a member; your account has none.")
+    with _collector_paused():
+        result = _ingest(session, principal, items)
+    if result.client_ids:
+        experiences_landed.send(session, principal, set(result.client_ids))
+    return result
+
+
+def _ingest(session: Session, principal: Principal, items: list[Any]) -> IngestResult:
     result = IngestResult(received=len(items))
     currency = group_currency(session, principal.group_id)
     as_of_limit = today()
@@ -196,9 +285,24 @@ def ingest(session: Session, principal: Principal, items: list[Any]) -> IngestRe
     result.rejected = len(errors)
     result.errors = [{"index": i, "errors": errors[i]} for i in sorted(errors)]
     result.client_ids = {client_id for client_id, _ in rows}
-    if rows:
-        experiences_landed.send(session, principal, set(result.client_ids))
     return result
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A batch allocates objects that all survive until its rows are written (validated
+    lines, rows, parameters); each allocation burst triggers the cyclic garbage collector,
+    which rescans every live object of the process, several times per batch. The path
+    makes no reference cycles of its own (reference counting frees what it drops), so the
+    collector waits until the batch is written. Receivers of `experiences_landed` run
+    with it on again."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _resolve_clients(
@@ -232,7 +336,7 @@ def _resolve_clients(
             pairing[item.customer_ref] = client_of[i]
     alone = [(i, item) for i, item in valid if item.client_id is None and item.client is None]
     stored = clients.customer_refs(
-        session, group_id, member_id, {item.customer_ref for _, item in alone} - pairing.keys()
+        session, group_id, member_id, {item.customer_ref for _, item in alone} | pairing.keys()
     )
     for i, item in alone:
         client_id = pairing.get(item.customer_ref) or stored.get(item.customer_ref)
@@ -244,5 +348,7 @@ def _resolve_clients(
             ]
         else:
             client_of[i] = client_id
-    clients.remember_customer_refs(session, group_id, member_id, pairing)
+    # An ERP re-sends the same pairings every month: write only the new or changed ones.
+    changed = {ref: cid for ref, cid in pairing.items() if stored.get(ref) != cid}
+    clients.remember_customer_refs(session, group_id, member_id, changed)
     return client_of

@@ -14,13 +14,19 @@ from app.experiences.schemas import (
     ExperienceOut,
     ExperienceSubmission,
 )
+from app.idempotency.middleware import idempotency_key_header
 
 router = APIRouter(prefix="/v1/experiences", tags=["experiences"])
 
 Submitter = Annotated[Principal, Depends(require_member("experiences:write"))]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ExperienceOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ExperienceOut,
+    dependencies=[Depends(idempotency_key_header)],
+)
 def submit_experience(
     body: ExperienceSubmission, principal: Submitter, session: SessionDep
 ) -> ExperienceOut:
@@ -32,6 +38,7 @@ def submit_experience(
 @router.post(
     "/batch",
     response_model=BatchResult,
+    dependencies=[Depends(idempotency_key_header)],
     responses={413: {"description": "More than 5,000 items."}},
 )
 def submit_batch(body: ExperienceBatchIn, principal: Submitter, session: SessionDep) -> BatchResult:

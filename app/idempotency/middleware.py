@@ -4,13 +4,17 @@ The request body is buffered (it is bounded by the body limit outside this middl
 hashed with the method and path, and the caller is identified from its credential the
 way authentication does it (a user's token or an API key: never a shared key space).
 Requests without the header, with credentials that do not authenticate (the route will
-answer 401), multipart uploads (their route applies the service itself) and the token
-endpoint pass straight through.
+answer 401), multipart uploads (their route applies the service itself), the token
+endpoint, and creations whose answer holds a secret shown once (API keys, webhook
+secrets: never stored, so never replayed) pass straight through.
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from anyio import to_thread
+from fastapi import Header
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -20,6 +24,9 @@ from app.core.errors import DomainError, problem
 from app.idempotency import service
 
 _SKIPPED_PATHS = ("/v1/auth/token",)
+# Their answers carry a secret shown once (an API key, a webhook signing secret), which
+# must never be stored, so there is nothing to replay: a retry creates another one.
+SECRET_BEARING_PREFIXES = ("/v1/api-keys", "/v1/webhooks")
 
 
 def _caller(authorization: str | None, api_key: str | None) -> tuple[str, str | None] | None:
@@ -49,6 +56,7 @@ class IdempotencyMiddleware:
             or scope["method"] != "POST"
             or not scope["path"].startswith("/v1/")
             or scope["path"] in self.skipped
+            or scope["path"].startswith(SECRET_BEARING_PREFIXES)
         ):
             return await self.app(scope, receive, send)
         headers = {}
@@ -159,3 +167,18 @@ async def _send_replay(replay: service.Replay, send) -> None:
         headers.append((b"content-type", replay.content_type.encode("latin-1")))
     await send({"type": "http.response.start", "status": replay.status_code, "headers": headers})
     await send({"type": "http.response.body", "body": replay.body})
+
+
+def idempotency_key_header(
+    key: Annotated[
+        str | None,
+        Header(
+            alias=service.HEADER,
+            max_length=service.MAX_KEY_LENGTH,
+            description="Optional. The same key and body within 24 h replays the first "
+            "response (header `Idempotent-Replayed: true`); another body is 409 "
+            "`idempotency_key_reused`.",
+        ),
+    ] = None,
+) -> None:
+    """Declares the header in the OpenAPI document; `IdempotencyMiddleware` applies it."""

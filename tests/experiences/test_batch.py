@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 from tests.experiences.lines import company, line
 
@@ -137,3 +138,41 @@ def test_another_groups_client_id_is_an_item_error(api, world):
     assert result["rejected"] == 1
     assert result["errors"][0]["errors"][0]["type"] == "not_found"
     assert own_lines(api, key) == []
+
+
+def test_concurrent_batches_naming_the_same_new_clients_create_each_once(api, world):
+    """Members' ERPs send at the same moment, naming the same new companies in their own
+    spellings: every company exists once, and each member's lines point at it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tag = uuid.uuid4().hex[:6]
+    spellings = ("{} Inc.", "{}, LLC", "THE {} CO.")
+    senders = [m.key for m in world.a.members] + [m.analyst for m in world.a.members]
+
+    def items(n):
+        return [
+            line(
+                company(
+                    spellings[n % 3].format(f"Newco {tag} {i}"), address={"postal_code": "1000"}
+                )
+            )
+            for i in range(30)
+        ]
+
+    def send(n):
+        return api.post(
+            "/v1/experiences/batch", headers=senders[n].headers, json={"items": items(n)}
+        )
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(send, range(6)))
+    assert all(r.status_code == 200 for r in responses), [r.text for r in responses]
+    assert all(r.json()["rejected"] == 0 for r in responses)
+    found = api.get(
+        "/v1/clients", params={"q": f"newco {tag}", "limit": 500}, headers=world.a.admin.headers
+    ).json()["items"]
+    assert len(found) == 30
+    per_member = {
+        m.id: {r["client_id"] for r in own_lines(api, m.analyst)} for m in world.a.members
+    }
+    assert all(ids == {c["id"] for c in found} for ids in per_member.values())

@@ -198,3 +198,15 @@ def test_concurrent_requests_with_one_key_store_once(api, world):
     assert audit_count(api, world) == 1
     lines = api.get("/v1/experiences", headers=erp.headers, params={"limit": 500}).json()["items"]
     assert len(lines) == 50
+
+
+def test_a_secret_shown_once_is_never_stored_for_a_replay(api, world):
+    admin = world.a.members[0].admin
+    key = _key()
+    body = {"name": "erp-2", "scopes": ["clients:read"]}
+    first = api.post("/v1/api-keys", headers=admin.headers | {"Idempotency-Key": key}, json=body)
+    again = api.post("/v1/api-keys", headers=admin.headers | {"Idempotency-Key": key}, json=body)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert first.json()["key"] != again.json()["key"]
+    assert "idempotent-replayed" not in again.headers
+    assert _records(key) == []
