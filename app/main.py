@@ -9,15 +9,21 @@ from fastapi import FastAPI
 
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.clients.router import router as clients_router
 from app.core import errors, openapi
 from app.core import logging as app_logging
 from app.core.config import get_settings
 from app.core.db import DatabaseBehind, ensure_migrated, get_engine
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.worker import Worker
+from app.experiences.router import router as experiences_router
 from app.groups.router import router as groups_router
 from app.health import router as health_router
+from app.idempotency.middleware import IdempotencyMiddleware
+from app.idempotency.service import purge_expired
 from app.members.router import router as members_router
+from app.profiles.reads import flush_profile_reads
+from app.profiles.router import router as profiles_router
 from app.users.router import router as users_router
 from app.webhooks import outbox as webhook_outbox
 from app.webhooks.delivery import deliver_due as deliver_webhooks
@@ -30,11 +36,17 @@ ROUTERS = [
     groups_router,
     members_router,
     audit_router,
+    clients_router,
+    experiences_router,
+    profiles_router,
     webhooks_router,
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).
-WORKER_TASKS: list = [deliver_webhooks]
+WORKER_TASKS: list = [purge_expired, flush_profile_reads, deliver_webhooks]
+
+# Run once more after the worker stopped, so that nothing buffered is lost at shutdown.
+SHUTDOWN_TASKS: list = [flush_profile_reads]
 
 # Streamed to disk, any size: not subject to the request body limit.
 UNLIMITED_BODY_PATHS = ("/v1/imports",)
@@ -68,6 +80,8 @@ async def lifespan(app: FastAPI):
         yield
     finally:
         worker.stop()
+        for task in SHUTDOWN_TASKS:
+            task()
 
 
 def create_app() -> FastAPI:
@@ -86,7 +100,9 @@ def create_app() -> FastAPI:
     openapi.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    # Added last = outermost: the request id covers everything, the body limit runs first.
+    # Added last = outermost: the request id covers everything, the body limit runs first,
+    # then Idempotency-Key (which buffers the already limited body).
+    app.add_middleware(IdempotencyMiddleware, skipped_paths=UNLIMITED_BODY_PATHS)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, unlimited=UNLIMITED_BODY_PATHS
     )

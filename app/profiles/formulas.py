@@ -6,27 +6,32 @@ docs/METHODOLOGY.md says the same in words, with a worked example.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
+from math import floor
+
+# Exact rational arithmetic throughout: money is whole cents, DBT a ratio of cents, so a
+# payment index that lands exactly on a half (72.5) is rounded up as the contract says,
+# never nudged below it by a binary or decimal rounding error.
+Number = int | Decimal | Fraction
 
 # Line DBT when days_beyond_terms is not given: the midpoints of the past-due buckets.
-BUCKET_MIDPOINTS = (Decimal(15), Decimal(45), Decimal(75), Decimal(105))
+BUCKET_MIDPOINTS = (15, 45, 75, 105)
 
 # (weighted DBT -> payment index), linear in between; flat beyond both ends.
-INDEX_POINTS: tuple[tuple[Decimal, Decimal], ...] = tuple(
-    (Decimal(d), Decimal(i))
-    for d, i in (
-        (-30, 100),
-        (-20, 90),
-        (0, 80),
-        (15, 70),
-        (22, 60),
-        (30, 50),
-        (60, 40),
-        (90, 30),
-        (120, 20),
-    )
+INDEX_POINTS: tuple[tuple[int, int], ...] = (
+    (-30, 100),
+    (-20, 90),
+    (0, 80),
+    (15, 70),
+    (22, 60),
+    (30, 50),
+    (60, 40),
+    (90, 30),
+    (120, 20),
 )
 
 HIGH_RISK_BELOW = 50
@@ -35,11 +40,18 @@ OPEN_LEGAL_STATUSES = frozenset({"filed", "pending"})
 SEVERE_LEGAL_KINDS = frozenset({"judgment", "lien", "bankruptcy"})
 
 
+def _exact(value: Number | float) -> Fraction:
+    if isinstance(value, float):
+        # A float can only come from outside (a test, a JSON number): take what it prints.
+        return Fraction(Decimal(repr(value)))
+    return Fraction(value)
+
+
 def line_dbt(
-    total_owed: Decimal,
-    past_due: Sequence[Decimal],
+    total_owed: Number,
+    past_due: Sequence[Number],
     days_beyond_terms: int | None = None,
-) -> Decimal:
+) -> Fraction:
     """Days beyond terms of one trade line.
 
     The reported `days_beyond_terms` when given; else (15·b1 + 45·b2 + 75·b3 + 105·b4)
@@ -47,47 +59,50 @@ def line_dbt(
     nothing is owed.
     """
     if days_beyond_terms is not None:
-        return Decimal(days_beyond_terms)
-    if not total_owed:
-        return Decimal(0)
+        return Fraction(days_beyond_terms)
+    owed = _exact(total_owed)
+    if not owed:
+        return Fraction(0)
     weighted = sum(
-        (m * Decimal(b) for m, b in zip(BUCKET_MIDPOINTS, past_due, strict=True)), Decimal(0)
+        (m * _exact(b) for m, b in zip(BUCKET_MIDPOINTS, past_due, strict=True)), Fraction(0)
     )
-    return weighted / Decimal(total_owed)
+    return weighted / owed
 
 
-def weighted_dbt(lines: Sequence[tuple[Decimal, Decimal, Decimal]]) -> Decimal | None:
+def weighted_dbt(lines: Sequence[tuple[Number, Number, Number]]) -> Fraction | None:
     """Σ(dbt·total_owed) / Σ total_owed over lines of (dbt, total_owed, high_credit).
 
     Where nothing is owed in all, the lines are weighted by high_credit instead; where
     that is 0 too (or there are no lines), None.
     """
-    owed = sum((Decimal(o) for _, o, _ in lines), Decimal(0))
+    owed = sum((_exact(o) for _, o, _ in lines), Fraction(0))
     if owed:
-        return sum((Decimal(d) * Decimal(o) for d, o, _ in lines), Decimal(0)) / owed
-    high = sum((Decimal(h) for _, _, h in lines), Decimal(0))
+        return sum((_exact(d) * _exact(o) for d, o, _ in lines), Fraction(0)) / owed
+    high = sum((_exact(h) for _, _, h in lines), Fraction(0))
     if high:
-        return sum((Decimal(d) * Decimal(h) for d, _, h in lines), Decimal(0)) / high
+        return sum((_exact(d) * _exact(h) for d, _, h in lines), Fraction(0)) / high
     return None
 
 
-def payment_index(dbt: Decimal | float | None) -> int | None:
+def round_half_up(value: Fraction) -> int:
+    """To the nearest whole number, halves up (72.5 -> 73, -0.5 -> 0)."""
+    return floor(value + Fraction(1, 2))
+
+
+def payment_index(dbt: Number | float | None) -> int | None:
     """0-100 (higher pays better) from the weighted DBT; rounded half up; None for None."""
     if dbt is None:
         return None
-    dbt = Decimal(str(dbt)) if isinstance(dbt, float) else Decimal(dbt)
-    first, last = INDEX_POINTS[0], INDEX_POINTS[-1]
-    if dbt <= first[0]:
-        value = first[1]
-    elif dbt >= last[0]:
-        value = last[1]
-    else:
-        value = last[1]
-        for (d0, i0), (d1, i1) in zip(INDEX_POINTS, INDEX_POINTS[1:], strict=False):
-            if d0 <= dbt <= d1:
-                value = i0 + (i1 - i0) * (dbt - d0) / (d1 - d0)
-                break
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    x = _exact(dbt)
+    (first_dbt, first_index), (last_dbt, last_index) = INDEX_POINTS[0], INDEX_POINTS[-1]
+    if x <= first_dbt:
+        return first_index
+    if x >= last_dbt:
+        return last_index
+    for (d0, i0), (d1, i1) in zip(INDEX_POINTS, INDEX_POINTS[1:], strict=False):
+        if d0 <= x <= d1:
+            return round_half_up(i0 + Fraction(i1 - i0, d1 - d0) * (x - d0))
+    raise AssertionError("unreachable: the points cover every DBT")  # pragma: no cover
 
 
 def risk_tier(
@@ -100,16 +115,20 @@ def risk_tier(
 
     `legal` holds (kind, status) of the client's legal actions. High: index under 50, an
     approved (not retracted) fraud report, or an open (filed/pending) judgment, lien or
-    bankruptcy. Low: index 80 or more and no open legal action. Medium otherwise. With no
-    index (suppressed), an open legal action of another kind still makes it medium;
-    with no such fact, None.
+    bankruptcy. Low: index 80 or more and no open legal action. Medium otherwise.
+
+    With no index (the figures are suppressed, or there is nothing to weigh) only the
+    facts that make a client high risk on their own decide a tier; anything else
+    (medium or low) would depend on the hidden index, so the tier is None. In
+    particular an open suit alone does not make a suppressed profile `medium`: its
+    hidden index might make it `high`, and showing `medium` would disclose that it is not.
     """
     open_actions = [(k, s) for k, s in legal if s in OPEN_LEGAL_STATUSES]
     severe = any(k in SEVERE_LEGAL_KINDS for k, _ in open_actions)
     if approved_fraud or severe or (index is not None and index < HIGH_RISK_BELOW):
         return "high"
     if index is None:
-        return "medium" if open_actions else None
+        return None
     if index >= LOW_RISK_FROM and not open_actions:
         return "low"
     return "medium"
@@ -124,7 +143,7 @@ def tier_worse(before: str | None, after: str | None) -> bool:
 
 
 def suppression_reason(
-    owed_by_member: Sequence[Decimal],
+    owed_by_member: Sequence[Number],
     *,
     min_contributors: int,
     dominance_share: float | None = None,
@@ -135,24 +154,54 @@ def suppression_reason(
     `owed_by_member` holds each contributing member's total_owed (one per member).
     Checked in order: fewer contributors than `min_contributors`; one member holding
     more than `dominance_share` of Σ total_owed; the p% rule: Σ − x1 − x2 < p/100 · x1,
-    with x1 ≥ x2 the two largest members' total_owed.
+    with x1 ≥ x2 the two largest members' total_owed (x2 = 0 with one member).
+    Nothing owed at all is not dominated by anyone and passes the p% rule (0 < 0 is false).
     """
     if len(owed_by_member) < min_contributors:
         return "min_contributors"
-    total = sum((Decimal(x) for x in owed_by_member), Decimal(0))
-    ranked = sorted((Decimal(x) for x in owed_by_member), reverse=True)
-    if (
-        dominance_share is not None
-        and total > 0
-        and ranked[0] > Decimal(str(dominance_share)) * total
-    ):
+    ranked = sorted((_exact(x) for x in owed_by_member), reverse=True)
+    return suppression_from_summary(
+        len(ranked),
+        sum(ranked, Fraction(0)),
+        ranked[0] if ranked else Fraction(0),
+        ranked[1] if len(ranked) > 1 else Fraction(0),
+        min_contributors=min_contributors,
+        dominance_share=dominance_share,
+        p_percent=p_percent,
+    )
+
+
+def suppression_from_summary(
+    contributors: int,
+    total_owed: Number,
+    largest: Number,
+    second_largest: Number,
+    *,
+    min_contributors: int,
+    dominance_share: float | None = None,
+    p_percent: float | None = None,
+) -> str | None:
+    """`suppression_reason` from what SQL sums up per month: the number of members, Σ
+    total_owed and the two largest members' total_owed."""
+    if contributors < min_contributors:
+        return "min_contributors"
+    total, x1, x2 = _exact(total_owed), _exact(largest), _exact(second_largest)
+    if dominance_share is not None and x1 > _exact(dominance_share) * total:
         return "dominance"
-    if p_percent is not None and ranked:
-        x1 = ranked[0]
-        x2 = ranked[1] if len(ranked) > 1 else Decimal(0)
-        if total - x1 - x2 < Decimal(str(p_percent)) / 100 * x1:
-            return "p_percent"
+    if p_percent is not None and total - x1 - x2 < _exact(p_percent) / 100 * x1:
+        return "p_percent"
     return None
+
+
+def contributor_order_key(
+    client_id: str, member_id: str, high_credit: Number, total_owed: Number, as_of: date
+) -> tuple:
+    """Sort key giving contributor letters: by descending high_credit, then descending
+    total_owed and the newer line first. Exact ties are broken by a digest of the client
+    and member, which is stable for one client but unrelated from one client to the
+    next, so a letter says nothing about which member it is elsewhere."""
+    digest = hashlib.sha256(f"{client_id}:{member_id}".encode()).hexdigest()
+    return (-_exact(high_credit), -_exact(total_owed), -as_of.toordinal(), digest)
 
 
 def contributor_letter(position: int) -> str:

@@ -1,0 +1,214 @@
+"""The SQL behind a profile: every figure is summed by the database from an index range.
+
+Every statement is plain SQL, built once, and names the caller's group itself: textual
+SQL does not pass through the session's tenant scope, and on the hot path SQLAlchemy's
+per-call statement building and cache keys cost more than the queries. Each one reads
+an index range (ix_experience_client_asof, ix_experience_member_updated, ix_legal_client,
+ix_fraud_client, ix_inquiry_client_at). Money is summed as whole cents (`Money` stores
+BIGINT cents), so the sums are exact integers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from fractions import Fraction
+from functools import lru_cache
+
+from sqlalchemy import JSON, Date, bindparam, text
+from sqlalchemy.orm import Session
+
+from app.core.types import Money, UTCDateTime
+from app.profiles.formulas import BUCKET_MIDPOINTS
+
+# One round trip for what every read checks first: the group's settings (read afresh, so
+# that a change applies to the next read), when the caller's member last submitted a
+# line (reciprocity: the newest entry of ix_experience_member_updated), and the client.
+_READER_AND_CLIENT = text(
+    """
+SELECT g.currency, g.settings,
+       (SELECT e.updated_at FROM experience e
+        WHERE e.group_id = g.id AND e.member_id = :member_id
+        ORDER BY e.updated_at DESC LIMIT 1) AS last_shared,
+       c.id, c.legal_name, c.country, c.tax_id, c.duns, c.lei, c.line1, c.city, c.region,
+       c.postal_code, c.created_at
+FROM trade_group g
+LEFT JOIN client c ON c.group_id = g.id AND c.id = :client_id
+WHERE g.id = :group_id
+"""
+).columns(settings=JSON, last_shared=UTCDateTime, created_at=UTCDateTime)
+
+
+def reader_and_client(session: Session, group_id: str, member_id: str | None, client_id: str):
+    """(currency, settings, last_shared, client columns...) or None for no such group;
+    the client columns are None when the group has no such client."""
+    params = {"group_id": group_id, "member_id": member_id, "client_id": client_id}
+    return session.execute(_READER_AND_CLIENT, params).first()
+
+
+# The two statements every profile runs are plain SQL built once: they are the hot path,
+# and SQLAlchemy's per-call statement construction and cache keys cost more than the
+# queries themselves. Both read an index range of ix_experience_client_asof.
+_LINE_COLUMNS = {
+    "as_of": Date,
+    "high_credit": Money,
+    "total_owed": Money,
+    "current": Money,
+    "past_due_1_30": Money,
+    "past_due_31_60": Money,
+    "past_due_61_90": Money,
+    "past_due_over_90": Money,
+    "comments": JSON,
+}
+_LATEST_LINES = (
+    text(
+        """
+SELECT member_id, as_of, terms_days, high_credit, total_owed, "current", past_due_1_30,
+       past_due_31_60, past_due_61_90, past_due_over_90, days_beyond_terms, comments
+FROM (
+    SELECT member_id, as_of, terms_days, high_credit, total_owed, "current", past_due_1_30,
+           past_due_31_60, past_due_61_90, past_due_over_90, days_beyond_terms, comments,
+           ROW_NUMBER() OVER (PARTITION BY member_id ORDER BY as_of DESC) AS rn
+    FROM experience
+    WHERE group_id = :group_id AND client_id = :client_id
+      AND as_of > :after AND as_of <= :until
+) ranked
+WHERE rn = 1
+"""
+    )
+    .bindparams(bindparam("after", type_=Date), bindparam("until", type_=Date))
+    .columns(**_LINE_COLUMNS)
+)
+
+
+def latest_lines(session: Session, group_id: str, client_id: str, after: date, until: date):
+    """For each member, its latest line for the client with after < as_of <= until."""
+    params = {"group_id": group_id, "client_id": client_id, "after": after, "until": until}
+    return session.execute(_LATEST_LINES, params).all()
+
+
+@dataclass(frozen=True)
+class MonthSummary:
+    """One trend month, as summed by the database over each member's latest line."""
+
+    contributors: int
+    total_owed_cents: int
+    high_credit_cents: int
+    largest_owed_cents: int
+    second_owed_cents: int
+    dbt_times_owed: int
+    dbt_times_high: int
+
+    @property
+    def weighted_dbt(self) -> Fraction | None:
+        # The same rule as formulas.weighted_dbt, on the sums.
+        if self.total_owed_cents:
+            return Fraction(self.dbt_times_owed, self.total_owed_cents)
+        if self.high_credit_cents:
+            return Fraction(self.dbt_times_high, self.high_credit_cents)
+        return None
+
+
+@lru_cache(maxsize=64)
+def _month_summaries_sql(months: int):
+    """The trend statement for `months` months (:m0 oldest ... the newest), built once."""
+    b1, b2, b3, b4 = BUCKET_MIDPOINTS
+    month_of = " ".join(f"WHEN as_of >= :m{i} THEN {i}" for i in range(months - 1, -1, -1))
+    sql = f"""
+WITH tagged AS (
+    SELECT member_id, as_of, CASE {month_of} ELSE -1 END AS month,
+           total_owed AS owed, high_credit AS high,
+           CASE WHEN days_beyond_terms IS NOT NULL THEN days_beyond_terms * total_owed
+                ELSE {b1} * past_due_1_30 + {b2} * past_due_31_60
+                   + {b3} * past_due_61_90 + {b4} * past_due_over_90
+           END AS dbt_owed,
+           COALESCE(days_beyond_terms, 0) * high_credit AS dbt_high
+    FROM experience
+    WHERE group_id = :group_id AND client_id = :client_id AND as_of >= :m0 AND as_of <= :until
+), per_member AS (
+    SELECT month, owed, high, dbt_owed, dbt_high,
+           ROW_NUMBER() OVER (PARTITION BY member_id, month ORDER BY as_of DESC) AS rn
+    FROM tagged
+), latest AS (
+    SELECT month, owed, high, dbt_owed, dbt_high,
+           ROW_NUMBER() OVER (PARTITION BY month ORDER BY owed DESC) AS rk
+    FROM per_member
+    WHERE rn = 1
+)
+SELECT month, COUNT(*), SUM(owed), SUM(high),
+       MAX(CASE WHEN rk = 1 THEN owed ELSE 0 END), MAX(CASE WHEN rk = 2 THEN owed ELSE 0 END),
+       SUM(dbt_owed), SUM(dbt_high)
+FROM latest
+GROUP BY month
+"""  # noqa: S608 - only integers and fixed names are formatted in; values are bound
+    return text(sql).bindparams(
+        bindparam("until", type_=Date), *(bindparam(f"m{i}", type_=Date) for i in range(months))
+    )
+
+
+def month_summaries(
+    session: Session, group_id: str, client_id: str, months: list[date], until: date
+) -> dict[int, MonthSummary]:
+    """Trend figures per month index (0 = the oldest of `months`), from each member's
+    latest line with as_of in that month (and not after `until`). Months nobody
+    reported in are absent. Money comes back as whole cents."""
+    params = {"group_id": group_id, "client_id": client_id, "until": until}
+    params.update({f"m{i}": first for i, first in enumerate(months)})
+    rows = session.execute(_month_summaries_sql(len(months)), params).all()
+    return {int(row[0]): MonthSummary(*(int(v or 0) for v in row[1:])) for row in rows}
+
+
+_LEGAL_ACTIONS = (
+    text(
+        """
+SELECT id, member_id, client_id, kind, status, amount, filed_on, jurisdiction, case_number,
+       created_at, updated_at
+FROM legal_action
+WHERE group_id = :group_id AND client_id = :client_id AND filed_on <= :filed_by
+ORDER BY filed_on DESC, created_at DESC
+"""
+    )
+    .bindparams(bindparam("filed_by", type_=Date))
+    .columns(amount=Money, filed_on=Date, created_at=UTCDateTime, updated_at=UTCDateTime)
+)
+
+_APPROVED_FRAUD = (
+    text(
+        """
+SELECT id, category, incident_date, amount, approved_at
+FROM fraud_report
+WHERE group_id = :group_id AND client_id = :client_id AND status = 'approved'
+  AND approved_at < :approved_before
+ORDER BY approved_at DESC
+"""
+    )
+    .bindparams(bindparam("approved_before", type_=UTCDateTime))
+    .columns(amount=Money, incident_date=Date, approved_at=UTCDateTime)
+)
+
+_INQUIRING_MEMBERS = text(
+    """
+SELECT DISTINCT member_id FROM inquiry
+WHERE group_id = :group_id AND client_id = :client_id AND at > :after AND at <= :until
+"""
+).bindparams(bindparam("after", type_=UTCDateTime), bindparam("until", type_=UTCDateTime))
+
+
+def legal_actions(session: Session, group_id: str, client_id: str, filed_by: date):
+    """The client's legal actions filed on or before `filed_by`, newest first."""
+    params = {"group_id": group_id, "client_id": client_id, "filed_by": filed_by}
+    return session.execute(_LEGAL_ACTIONS, params).all()
+
+
+def approved_fraud(session: Session, group_id: str, client_id: str, approved_before: datetime):
+    """Approved (and not since retracted) fraud reports on the client, newest first."""
+    params = {"group_id": group_id, "client_id": client_id, "approved_before": approved_before}
+    return session.execute(_APPROVED_FRAUD, params).all()
+
+
+def inquiring_members(
+    session: Session, group_id: str, client_id: str, after: datetime, until: datetime
+) -> set[str]:
+    """The members that read the client's profile in (after, until] (recorded reads)."""
+    params = {"group_id": group_id, "client_id": client_id, "after": after, "until": until}
+    return set(session.execute(_INQUIRING_MEMBERS, params).scalars())

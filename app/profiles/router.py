@@ -1,0 +1,39 @@
+"""/v1/clients/{client_id}/profile: the pooled payment profile of a client."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from app.auth.principal import Principal
+from app.deps import SessionDep, require
+from app.profiles import service
+from app.profiles.schemas import ProfileOut
+
+router = APIRouter(tags=["profiles"])
+
+
+@router.get(
+    "/v1/clients/{client_id}/profile",
+    response_model=ProfileOut,
+    responses={
+        403: {"description": "No profiles:read, or `reciprocity_required`"},
+        404: {"description": "No such client in your group"},
+        422: {"description": "as_of is not a date or is in the future"},
+    },
+)
+def get_profile(
+    principal: Annotated[Principal, Depends(require("profiles:read"))],
+    session: SessionDep,
+    client_id: Annotated[str, Path(max_length=64)],
+    as_of: Annotated[
+        date | None, Query(description="The profile as of this date (default: today, UTC).")
+    ] = None,
+) -> Response:
+    """Pooled, anonymized payment experience of the group with this client.
+
+    See docs/METHODOLOGY.md for the formulas and the anonymity rules."""
+    profile = service.read_profile(session, principal, client_id, as_of)
+    # Serialized once, here: the model is already exactly the response (FastAPI would
+    # validate and serialize it a second time).
+    return Response(profile.model_dump_json(), media_type="application/json")

@@ -1,0 +1,287 @@
+"""The pooled payment profile of a client: the rules of the contract, in order.
+
+1. `as_of` (default today, UTC) may not be in the future.
+2. Reciprocity: a member that submitted nothing in `reciprocity_days` may not read
+   profiles (group admins may; 0 days turns the rule off).
+3. The client must be the caller's group's (else 404).
+4. Lines: each member's latest line in the lookback; the figures pooled from them unless
+   an anonymity rule suppresses them; the trend month by month under the same rules.
+5. The read is recorded (inquiry + audit) through the batched read log.
+
+Settings are read from the group row on every call, so a change applies to the next read.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.clients.schemas import ClientOut
+from app.core.errors import NotFound, ReciprocityRequired, ValidationFailed, field_error
+from app.core.types import utcnow
+from app.fraud.schemas import FraudAlertOut
+from app.groups.schemas import GroupSettings
+from app.legal.schemas import LegalActionOut
+from app.profiles import formulas, queries
+from app.profiles.reads import READS, ProfileRead
+from app.profiles.schemas import (
+    AgingPct,
+    ProfileOut,
+    Totals,
+    TradeLine,
+    TrendMonth,
+)
+
+INQUIRY_DAYS = 90
+BUCKETS = ("current", "past_due_1_30", "past_due_31_60", "past_due_61_90", "past_due_over_90")
+PAST_DUE = BUCKETS[1:]
+
+
+def read_profile(
+    session: Session, principal: Principal, client_id: str, as_of: date | None = None
+) -> ProfileOut:
+    """The client's profile as the caller may see it, as of `as_of` (default today)."""
+    now = utcnow()
+    as_of = _check_as_of(as_of, now)
+    if principal.group_id is None:
+        raise NotFound("No such client.")
+    found = queries.reader_and_client(session, principal.group_id, principal.member_id, client_id)
+    if found is None:
+        raise NotFound("No such client.")
+    settings = _settings(found.settings)
+    _check_reciprocity(principal, settings, found.last_shared, now)
+    client = found if found.id is not None else None
+    if client is None:
+        raise NotFound("No such client.")
+
+    lines = queries.latest_lines(
+        session,
+        principal.group_id,
+        client.id,
+        formulas.lookback_start(as_of, settings.lookback_months),
+        as_of,
+    )
+    reason = formulas.suppression_reason(
+        [line.total_owed for line in lines],
+        min_contributors=settings.min_contributors,
+        dominance_share=settings.dominance_share,
+        p_percent=settings.p_percent,
+    )
+    dbt_by_member = {
+        line.member_id: formulas.line_dbt(
+            line.total_owed, [getattr(line, b) for b in PAST_DUE], line.days_beyond_terms
+        )
+        for line in lines
+    }
+    totals = aging = weighted = None
+    if reason is None:
+        totals = Totals(
+            high_credit=sum((line.high_credit for line in lines), Decimal(0)),
+            total_owed=sum((line.total_owed for line in lines), Decimal(0)),
+            **{b: sum((getattr(line, b) for line in lines), Decimal(0)) for b in BUCKETS},
+        )
+        aging = aging_percentages(totals)
+        weighted = formulas.weighted_dbt(
+            [(dbt_by_member[line.member_id], line.total_owed, line.high_credit) for line in lines]
+        )
+    index = formulas.payment_index(weighted)
+
+    legal = queries.legal_actions(session, principal.group_id, client.id, as_of)
+    day_after = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC)
+    fraud = queries.approved_fraud(session, principal.group_id, client.id, day_after)
+    tier = formulas.risk_tier(
+        index, approved_fraud=bool(fraud), legal=[(a.kind, a.status) for a in legal]
+    )
+
+    shown = lines if reason is None else [ln for ln in lines if _is_own(principal, ln)]
+    shown = sorted(
+        shown,
+        key=lambda ln: formulas.contributor_order_key(
+            client.id, ln.member_id, ln.high_credit, ln.total_owed, ln.as_of
+        ),
+    )
+    trade_lines = [
+        TradeLine(
+            contributor=formulas.contributor_letter(position),
+            is_own=_is_own(principal, line),
+            as_of=line.as_of,
+            terms_days=line.terms_days,
+            high_credit=line.high_credit,
+            total_owed=line.total_owed,
+            **{b: getattr(line, b) for b in BUCKETS},
+            dbt=two_places(dbt_by_member[line.member_id]),
+            comments=list(line.comments or []),
+        )
+        for position, line in enumerate(shown)
+    ]
+
+    inquiries = _inquiries_90d(session, principal, principal.group_id, client.id, as_of, now)
+    READS.record(
+        ProfileRead(
+            group_id=principal.group_id,
+            client_id=client.id,
+            member_id=principal.member_id,
+            actor=principal.actor,
+            at=now,
+            as_of=as_of,
+        )
+    )
+    return ProfileOut(
+        client=ClientOut.of(client),
+        as_of=as_of,
+        currency=found.currency,
+        contributors=len(lines),
+        suppressed=reason is not None,
+        suppression_reason=reason,
+        totals=totals,
+        aging_pct=aging,
+        weighted_dbt=two_places(weighted) if weighted is not None else None,
+        payment_index=index,
+        risk_tier=tier,
+        trend=_trend(session, principal.group_id, client.id, as_of, settings),
+        trade_lines=trade_lines,
+        legal_actions=[_legal_action_out(principal, action) for action in legal],
+        fraud_alerts=[FraudAlertOut.model_validate(r) for r in fraud],
+        inquiries_90d=inquiries,
+    )
+
+
+def aging_percentages(totals: Totals) -> AgingPct | None:
+    """Each bucket as a percentage of total_owed (2 decimals, halves up); None when
+    nothing is owed (a share of nothing is not a number). The rounded shares need not
+    add up to exactly 100."""
+    owed = totals.total_owed
+    if not owed:
+        return None
+    return AgingPct(
+        total_owed=100.0,
+        **{b: two_places(Fraction(getattr(totals, b)) / Fraction(owed) * 100) for b in BUCKETS},
+    )
+
+
+def two_places(value: Fraction | Decimal | int) -> float:
+    """A figure for display: 2 decimals, halves rounded away from zero, computed exactly
+    (integer arithmetic: this runs some twenty times per profile)."""
+    if isinstance(value, Fraction | int):
+        n, d = value.numerator, value.denominator
+    else:
+        n, d = value.as_integer_ratio()
+    cents = (200 * abs(n) + d) // (2 * d)  # floor(|x|·100 + 1/2)
+    return (cents if n >= 0 else -cents) / 100
+
+
+def _settings(stored: dict | None) -> GroupSettings:
+    """The group's anonymity and reciprocity settings, defaults filled in (settings that
+    other features keep in the same document are not ours to judge)."""
+    stored = stored or {}
+    return GroupSettings.model_validate(
+        {k: v for k, v in stored.items() if k in GroupSettings.model_fields}
+    )
+
+
+def _check_as_of(as_of: date | None, now: datetime) -> date:
+    today = now.date()
+    if as_of is None:
+        return today
+    if as_of > today:
+        raise ValidationFailed(
+            "as_of may not be in the future.",
+            errors=[field_error(["query", "as_of"], "may not be in the future", "value_error")],
+        )
+    return as_of
+
+
+def _check_reciprocity(
+    principal: Principal, settings: GroupSettings, last_shared: datetime | None, now: datetime
+) -> None:
+    """Members must have submitted (created or replaced) a line in `reciprocity_days`."""
+    if principal.is_group_admin or settings.reciprocity_days == 0:
+        return
+    since = now - timedelta(days=settings.reciprocity_days)
+    if principal.member_id and last_shared is not None and last_shared >= since:
+        return
+    raise ReciprocityRequired(
+        f"Profiles are for members that share: submit at least one payment experience "
+        f"(within {settings.reciprocity_days} days) to read them."
+    )
+
+
+def _is_own(principal: Principal, line) -> bool:
+    return principal.member_id is not None and line.member_id == principal.member_id
+
+
+def _inquiries_90d(
+    session: Session, principal: Principal, group_id: str, client_id: str, as_of: date, now
+) -> int:
+    """Distinct members that read the profile in the 90 days up to the profile's date:
+    the last 90 days for today's profile (this read included), the 90 days up to the
+    end of `as_of` for a past one (so that it reads the same later)."""
+    until = min(now, datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC))
+    after = until - timedelta(days=INQUIRY_DAYS)
+    members = queries.inquiring_members(session, group_id, client_id, after, until)
+    members |= READS.members_reading(group_id, client_id, after, until)
+    if principal.member_id and until >= now:
+        members.add(principal.member_id)
+    return len(members)
+
+
+def _trend(
+    session: Session, group_id: str, client_id: str, as_of: date, settings: GroupSettings
+) -> list[TrendMonth]:
+    months = formulas.trend_months(as_of, settings.lookback_months)
+    sums = queries.month_summaries(session, group_id, client_id, months, as_of)
+    trend = []
+    for i, first in enumerate(months):
+        month = sums.get(i)
+        contributors = month.contributors if month else 0
+        reason = formulas.suppression_from_summary(
+            contributors,
+            month.total_owed_cents if month else 0,
+            month.largest_owed_cents if month else 0,
+            month.second_owed_cents if month else 0,
+            min_contributors=settings.min_contributors,
+            dominance_share=settings.dominance_share,
+            p_percent=settings.p_percent,
+        )
+        if reason is not None or month is None:
+            trend.append(
+                TrendMonth(
+                    month=first.strftime("%Y-%m"),
+                    contributors=contributors,
+                    total_owed=None,
+                    weighted_dbt=None,
+                    payment_index=None,
+                )
+            )
+            continue
+        weighted = month.weighted_dbt
+        trend.append(
+            TrendMonth(
+                month=first.strftime("%Y-%m"),
+                contributors=contributors,
+                total_owed=Decimal(month.total_owed_cents) / 100,
+                weighted_dbt=two_places(weighted) if weighted is not None else None,
+                payment_index=formulas.payment_index(weighted),
+            )
+        )
+    return trend
+
+
+def _legal_action_out(principal: Principal, action) -> LegalActionOut:
+    return LegalActionOut(
+        id=action.id,
+        client_id=action.client_id,
+        kind=action.kind,
+        status=action.status,
+        amount=action.amount,
+        filed_on=action.filed_on,
+        jurisdiction=action.jurisdiction,
+        case_number=action.case_number,
+        reported_by_you=principal.member_id is not None and action.member_id == principal.member_id,
+        created_at=action.created_at,
+        updated_at=action.updated_at,
+    )

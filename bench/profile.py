@@ -1,0 +1,454 @@
+"""Profile latency: in process on SQLite and PostgreSQL, and over HTTP under uvicorn.
+
+    .venv/bin/python bench/profile.py                      # 200 members, 10,000 clients, 24 months
+    .venv/bin/python bench/profile.py --clients 2000 --db sqlite --http-seconds 5
+
+Builds a group through the app's own bulk path (`app.experiences.ingest.ingest`, in
+process, in chunks of 5,000 lines, one commit per chunk): each client has 4 or 5
+reporting members, each with one line per month. The built database is kept (SQLite:
+var/bench/*.db, PostgreSQL: a database named after the size) with a small JSON file
+beside it, and reused by later runs of the same size (--rebuild to start over).
+
+Then: in-process p50/p99 of `app.profiles.service.read_profile` over --samples random
+clients, a fresh session per call as in a request; and over HTTP (uvicorn in a
+subprocess on a loopback port, --concurrency connections) req/s and p99 of the profile
+beside `/healthz` in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+CACHE = ROOT / "var" / "bench"
+CHUNK = 5000
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--members", type=int, default=200)
+    p.add_argument("--clients", type=int, default=10_000)
+    p.add_argument("--months", type=int, default=24)
+    p.add_argument("--samples", type=int, default=1000, help="profiles read in process")
+    p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    p.add_argument(
+        "--pg-url",
+        default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
+    p.add_argument(
+        "--http",
+        choices=["sqlite", "postgres", "none"],
+        default="sqlite",
+        help="which database the HTTP run serves from",
+    )
+    p.add_argument("--http-seconds", type=float, default=10.0)
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--rebuild", action="store_true")
+    p.add_argument("--seed", type=int, default=7)
+    return p.parse_args()
+
+
+def size_tag(a) -> str:
+    return f"m{a.members}-c{a.clients}-mo{a.months}"
+
+
+def database_url(a, kind: str) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{CACHE / f'profile-{size_tag(a)}.db'}"
+    return a.pg_url.rsplit("/", 1)[0] + f"/creditpool_bench_{size_tag(a).replace('-', '_')}"
+
+
+def point_app_at(url: str) -> None:
+    os.environ.update(
+        {
+            "DATABASE_URL": url,
+            "RUN_WORKERS": "false",
+            "LOG_LEVEL": "WARNING",
+            "ENVIRONMENT": "development",
+        }
+    )
+    from app.core.config import get_settings
+    from app.core.db import reset_engine
+
+    get_settings.cache_clear()
+    reset_engine()
+
+
+def fresh_database(a, kind: str, url: str) -> None:
+    if kind == "sqlite":
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(a.pg_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def build(a, kind: str, url: str) -> dict:
+    """The group, its members, clients and lines, through ingest(); returns the metadata."""
+    from app.auth.models import ApiKey
+    from app.auth.principal import Principal, permissions_for_scopes
+    from app.core.db import migrate, system_session
+    from app.core.security import new_api_key
+    from app.experiences.ingest import ingest
+    from app.groups.models import Group
+    from app.groups.schemas import GroupSettings
+    from app.members.models import Member
+    from app.profiles.formulas import add_months
+
+    fresh_database(a, kind, url)
+    point_app_at(url)
+    migrate(url)
+    rng = random.Random(a.seed)
+    with system_session() as session:
+        group = Group(
+            name="Bench group", slug=f"bench-{size_tag(a)}", settings=GroupSettings().model_dump()
+        )
+        session.add(group)
+        session.flush()
+        members = [Member(group_id=group.id, name=f"Supplier {i}") for i in range(a.members)]
+        session.add_all(members)
+        session.flush()
+        key, prefix, key_hash = new_api_key()
+        session.add(
+            ApiKey(
+                group_id=group.id,
+                member_id=members[0].id,
+                name="bench",
+                prefix=prefix,
+                key_hash=key_hash,
+                scopes=["profiles:read"],
+            )
+        )
+        session.commit()
+        group_id, member_ids = group.id, [m.id for m in members]
+
+    scopes = ("experiences:write",)
+
+    def principal(member_id: str) -> Principal:
+        return Principal(
+            kind="api_key",
+            id=f"bench-{member_id}",
+            group_id=group_id,
+            member_id=member_id,
+            scopes=scopes,
+            permissions=permissions_for_scopes(scopes),
+        )
+
+    # Who reports on which client: 4 or 5 members each, the first reader always among
+    # them for a tenth of the clients (so that some profiles carry an own line).
+    reporters: dict[str, list[int]] = {m: [] for m in member_ids}
+    for c in range(a.clients):
+        chosen = rng.sample(range(a.members), 4 + c % 2)
+        if c % 10 == 0 and 0 not in chosen:
+            chosen[0] = 0
+        for m in chosen:
+            reporters[member_ids[m]].append(c)
+    today = date.today()
+    anchor = today.replace(day=min(today.day, 28))
+    months = [add_months(anchor, -k) for k in range(a.months)]
+
+    def item_for(c: int, as_of: date) -> dict:
+        owed = rng.randrange(0, 5_000_000)
+        late = [rng.randrange(0, owed // 4 + 1) if rng.random() < 0.4 else 0 for _ in range(4)]
+        current = owed - sum(late)
+        return {
+            "as_of": as_of.isoformat(),
+            "currency": "USD",
+            "terms_days": 30,
+            "high_credit": f"{(owed + rng.randrange(0, 2_000_000)) / 100:.2f}",
+            "total_owed": f"{owed / 100:.2f}",
+            "current": f"{current / 100:.2f}",
+            "past_due_1_30": f"{late[0] / 100:.2f}",
+            "past_due_31_60": f"{late[1] / 100:.2f}",
+            "past_due_61_90": f"{late[2] / 100:.2f}",
+            "past_due_over_90": f"{late[3] / 100:.2f}",
+        }
+
+    def send(member_id: str, items: list[dict]) -> int:
+        created = 0
+        for start in range(0, len(items), CHUNK):
+            with system_session() as session:
+                result = ingest(session, principal(member_id), items[start : start + CHUNK])
+                session.commit()
+            assert result.rejected == 0, result.errors[:3]
+            created += result.created
+        return created
+
+    started, rows = time.perf_counter(), 0
+    oldest, *later = list(reversed(months))
+    # First the oldest month, naming each client by its identifiers: ingest resolves
+    # them (creating each client once); then every later month by client_id, one member
+    # at a time in chunks of 5,000 lines.
+    for member_id, clients in reporters.items():
+        items = []
+        for c in clients:
+            item = item_for(c, oldest)
+            item["client"] = {
+                "legal_name": f"Bench Client {c} Inc",
+                "country": "US",
+                "tax_id": f"TX{c:08d}",
+            }
+            items.append(item)
+        rows += send(member_id, items)
+    client_ids: list[str | None] = [None] * a.clients
+    _learn_client_ids(url, group_id, a, client_ids)
+    print(f"  {kind}: {a.clients:,} clients, {rows:,} lines", flush=True)
+    for n, (member_id, clients) in enumerate(reporters.items(), 1):
+        items = []
+        for as_of in later:
+            for c in clients:
+                item = item_for(c, as_of)
+                item["client_id"] = client_ids[c]
+                items.append(item)
+        rows += send(member_id, items)
+        if n % 20 == 0 or n == len(reporters):
+            elapsed = time.perf_counter() - started
+            print(
+                f"  {kind}: {n}/{len(reporters)} members, {rows:,} lines, "
+                f"{rows / elapsed:,.0f} lines/s",
+                flush=True,
+            )
+    if kind == "postgres":
+        # Fresh statistics after a bulk load, as an operator would (autovacuum gets there
+        # too, later, while competing with the measurements).
+        from app.core.db import get_engine
+
+        with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    meta = {
+        "group_id": group_id,
+        "member_ids": member_ids[:1],
+        "key": key,
+        "client_ids": client_ids,
+        "rows": rows,
+        "build_seconds": round(time.perf_counter() - started, 1),
+    }
+    meta_path(a, kind).write_text(json.dumps(meta))
+    return meta
+
+
+def _learn_client_ids(url: str, group_id: str, a, client_ids: list) -> None:
+    from sqlalchemy import select
+
+    from app.clients.models import Client
+    from app.core.db import system_session
+
+    with system_session(write=False) as session:
+        for tax_id, client_id in session.execute(
+            select(Client.tax_id, Client.id).where(Client.group_id == group_id)
+        ):
+            client_ids[int(tax_id[2:])] = client_id
+
+
+def meta_path(a, kind: str) -> Path:
+    return CACHE / f"profile-{size_tag(a)}-{kind}.json"
+
+
+def prepare(a, kind: str) -> tuple[str, dict]:
+    url = database_url(a, kind)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    if not a.rebuild and meta_path(a, kind).exists():
+        point_app_at(url)
+        from app.core.db import migrate
+
+        migrate(url)
+        print(f"{kind}: reusing the database built earlier ({url})")
+        return url, json.loads(meta_path(a, kind).read_text())
+    print(f"{kind}: building {a.clients:,} clients x ~4.5 members x {a.months} months ...")
+    return url, build(a, kind, url)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def in_process(a, kind: str, meta: dict) -> dict:
+    from sqlmodel import Session
+
+    from app.auth.principal import Principal, permissions_for_scopes
+    from app.core.db import get_engine
+    from app.profiles.reads import READS
+    from app.profiles.service import read_profile
+    from app.tenancy.session import bind_session
+
+    principal = Principal(
+        kind="api_key",
+        id="bench-reader",
+        group_id=meta["group_id"],
+        member_id=meta["member_ids"][0],
+        scopes=("profiles:read",),
+        permissions=permissions_for_scopes(("profiles:read",)),
+    )
+    rng = random.Random(a.seed + 1)
+    engine = get_engine()
+    clients = meta["client_ids"]
+    timings, cpu, suppressed = [], [], 0
+    for i in range(a.samples + 50):
+        client_id = rng.choice(clients)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        with Session(engine, expire_on_commit=False) as session:
+            bind_session(session, principal.group_id)
+            body = read_profile(session, principal, client_id)
+        if i >= 50:  # the first reads warm the caches
+            timings.append((time.perf_counter() - started) * 1000)
+            # CPU of this process only: what the read costs here, whatever the neighbours do.
+            cpu.append((time.process_time() - cpu_started) * 1000)
+            suppressed += body.suppressed
+    READS.flush()
+    return {
+        "p50_ms": statistics.median(timings),
+        "p99_ms": percentile(timings, 99),
+        "max_ms": max(timings),
+        "cpu_p50_ms": statistics.median(cpu),
+        "cpu_p99_ms": percentile(cpu, 99),
+        "samples": len(timings),
+        "suppressed": suppressed,
+    }
+
+
+async def _load(url: str, headers: dict, paths: list[str], seconds: float, concurrency: int):
+    import httpx
+
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=30
+    ) as client:
+
+        async def one_connection(k: int) -> None:
+            nonlocal errors
+            rng = random.Random(k)
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                response = await client.get(rng.choice(paths))
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors += response.status_code != 200
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_connection(k) for k in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return {
+        "req_s": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": percentile(latencies, 99),
+        "requests": len(latencies),
+        "errors": errors,
+    }
+
+
+def over_http(a, kind: str, url: str, meta: dict) -> dict:
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "RUN_WORKERS": "true",
+        "LOG_LEVEL": "WARNING",
+        "ENVIRONMENT": "development",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(a.port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{a.port}"
+    try:
+        import httpx
+
+        for _ in range(100):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        headers = {"X-API-Key": meta["key"]}
+        rng = random.Random(a.seed + 2)
+        sample = rng.sample(meta["client_ids"], min(2000, len(meta["client_ids"])))
+        paths = [f"/v1/clients/{c}/profile" for c in sample]
+        asyncio.run(_load(base, headers, ["/healthz"], 2, a.concurrency))  # warm up
+        health = asyncio.run(_load(base, {}, ["/healthz"], a.http_seconds, a.concurrency))
+        # The cheapest authenticated endpoint: what every /v1 request pays before its work.
+        me = asyncio.run(_load(base, headers, ["/v1/me"], a.http_seconds, a.concurrency))
+        profile = asyncio.run(_load(base, headers, paths, a.http_seconds, a.concurrency))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "healthz": health,
+        "me": me,
+        "profile": profile,
+        "ratio": profile["req_s"] / health["req_s"],
+        "ratio_to_me": profile["req_s"] / me["req_s"],
+    }
+
+
+def main() -> None:
+    a = parse_args()
+    os.environ.setdefault("SECRET_KEY", "bench-secret-key-" + "x" * 32)
+    kinds = ["sqlite", "postgres"] if a.db == "both" else [a.db]
+    report: dict = {"size": size_tag(a)}
+    urls: dict[str, tuple[str, dict]] = {}
+    for kind in kinds:
+        url, meta = prepare(a, kind)
+        urls[kind] = (url, meta)
+        point_app_at(url)
+        result = in_process(a, kind, meta)
+        report[f"{kind}_in_process"] = result
+        print(
+            f"{kind}: {meta['rows']:,} lines; in process p50 {result['p50_ms']:.2f} ms, "
+            f"p99 {result['p99_ms']:.2f} ms, max {result['max_ms']:.2f} ms; CPU of this process "
+            f"p50 {result['cpu_p50_ms']:.2f} ms, p99 {result['cpu_p99_ms']:.2f} ms "
+            f"({result['samples']} profiles, {result['suppressed']} suppressed)",
+            flush=True,
+        )
+    if a.http != "none":
+        if a.http not in urls:
+            urls[a.http] = prepare(a, a.http)
+        url, meta = urls[a.http]
+        result = over_http(a, a.http, url, meta)
+        report[f"{a.http}_http"] = result
+        h, m, p = result["healthz"], result["me"], result["profile"]
+        print(
+            f"HTTP ({a.http}, {a.concurrency} connections, {a.http_seconds:.0f} s each): "
+            f"/healthz {h['req_s']:.0f} req/s p99 {h['p99_ms']:.1f} ms; "
+            f"/v1/me {m['req_s']:.0f} req/s p99 {m['p99_ms']:.1f} ms; profile "
+            f"{p['req_s']:.0f} req/s p99 {p['p99_ms']:.1f} ms ({p['errors']} errors); "
+            f"ratio {result['ratio']:.0%} of /healthz, {result['ratio_to_me']:.0%} of /v1/me",
+            flush=True,
+        )
+    print(json.dumps(report, indent=2, default=float))
+
+
+if __name__ == "__main__":
+    main()

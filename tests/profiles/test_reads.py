@@ -1,0 +1,133 @@
+"""Who may read profiles (reciprocity) and how reads are recorded (inquiries, audit)."""
+
+from datetime import date
+
+from sqlalchemy import func, select
+
+from app.core.db import system_session
+from app.profiles.models import Inquiry
+from app.profiles.reads import READS
+from tests.profiles.helpers import line, new_client, profile, set_settings, submit
+
+AS_OF = date(2025, 6, 15)
+
+
+def test_a_member_that_shared_nothing_lately_must_reciprocate(api, world):
+    m1, _, m3 = world.a.members
+    client = new_client(api, m1.analyst)
+    submit(api, m1.key, line(client, AS_OF))
+    for actor in (m3.analyst, m3.viewer, m3.key):
+        response = api.get(f"/v1/clients/{client}/profile", headers=actor.headers)
+        assert response.status_code == 403
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["code"] == "reciprocity_required"
+    # One line of its own, about any client, opens profiles to the whole member.
+    submit(api, m3.key, line(new_client(api, m3.analyst), AS_OF))
+    profile(api, m3.viewer, client)
+
+
+def test_group_admins_are_exempt_from_reciprocity(api, world):
+    client = new_client(api, world.a.members[0].analyst)
+    assert profile(api, world.a.admin, client)["contributors"] == 0
+
+
+def test_zero_reciprocity_days_turns_the_rule_off(api, world):
+    m3 = world.a.members[2]
+    client = new_client(api, world.a.members[0].analyst)
+    assert api.get(f"/v1/clients/{client}/profile", headers=m3.analyst.headers).status_code == 403
+    set_settings(api, world.a, reciprocity_days=0)
+    profile(api, m3.analyst, client)
+    set_settings(api, world.a, reciprocity_days=30)
+    response = api.get(f"/v1/clients/{client}/profile", headers=m3.analyst.headers)
+    assert response.json()["code"] == "reciprocity_required"
+
+
+def test_inquiries_count_distinct_members_in_90_days(api, world, worker):
+    m1, m2, m3 = world.a.members
+    set_settings(api, world.a, reciprocity_days=0)
+    client = new_client(api, m1.analyst)
+    # The first read counts itself.
+    assert profile(api, m1.analyst, client)["inquiries_90d"] == 1
+    # Twice by member 1 (its analyst and its key), a group admin: still one member.
+    assert profile(api, m1.key, client)["inquiries_90d"] == 1
+    assert profile(api, world.a.admin, client)["inquiries_90d"] == 1
+    assert profile(api, m2.viewer, client)["inquiries_90d"] == 2
+    worker.run_once()  # written now; counted the same from the table
+    assert READS.members_reading(world.a.id, client, *_whole_range()) == set()
+    assert profile(api, m3.analyst, client)["inquiries_90d"] == 3
+    assert profile(api, m1.analyst, client)["inquiries_90d"] == 3
+    worker.run_once()
+    with system_session(write=False) as session:
+        rows = session.execute(
+            select(Inquiry.member_id, func.count())
+            .where(Inquiry.client_id == client)
+            .group_by(Inquiry.member_id)
+        ).all()
+    assert dict(rows) == {m1.id: 3, m2.id: 1, m3.id: 1}  # every member read, none lost
+    # A profile as of a day before any read counts none of them.
+    assert profile(api, m1.analyst, client, as_of="2025-01-01")["inquiries_90d"] == 0
+    # Another client's readers are its own.
+    other = new_client(api, m1.analyst)
+    assert profile(api, m2.analyst, other)["inquiries_90d"] == 1
+
+
+def test_profile_reads_reach_the_audit_log_in_batches(api, world, worker):
+    m1 = world.a.members[0]
+    set_settings(api, world.a, reciprocity_days=0)
+    client = new_client(api, m1.analyst)
+    profile(api, m1.analyst, client)
+    profile(api, world.a.admin, client)
+    worker.run_once()
+    response = api.get(
+        "/v1/audit-events",
+        params={"action": "profile.read", "resource": f"client/{client}"},
+        headers=world.a.admin.headers,
+    )
+    assert response.status_code == 200
+    events = response.json()["items"]
+    assert len(events) == 2
+    assert {e["actor"] for e in events} == {
+        f"user:{m1.analyst.email}",
+        f"user:{world.a.admin.email}",
+    }
+
+
+def test_a_refused_read_is_not_an_inquiry(api, world, worker):
+    m1, _, m3 = world.a.members
+    client = new_client(api, m1.analyst)
+    submit(api, m1.key, line(client, AS_OF))
+    assert api.get(f"/v1/clients/{client}/profile", headers=m3.analyst.headers).status_code == 403
+    assert profile(api, m1.analyst, client)["inquiries_90d"] == 1
+
+
+def _whole_range():
+    from datetime import UTC, datetime
+
+    return datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def test_a_failed_flush_keeps_the_reads_for_the_next_round(api, world, worker, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.profiles import reads
+
+    m1 = world.a.members[0]
+    set_settings(api, world.a, reciprocity_days=0)
+    client = new_client(api, m1.analyst)
+    worker.run_once()
+
+    def database_down(batch):
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(reads, "_insert", database_down)
+    profile(api, m1.analyst, client)
+    worker.run_once()  # fails, logged by the worker
+    assert READS.members_reading(world.a.id, client, *_whole_range()) == {m1.id}
+    assert profile(api, world.a.members[1].analyst, client)["inquiries_90d"] == 2
+    monkeypatch.undo()
+    worker.run_once()
+    with system_session(write=False) as session:
+        count = session.execute(
+            select(func.count()).select_from(Inquiry).where(Inquiry.client_id == client)
+        ).scalar_one()
+    assert count == 2
