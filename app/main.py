@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.alerts.router import alerts_router, watchlist_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.core import errors
@@ -14,6 +15,7 @@ from app.core.config import get_settings
 from app.core.db import ensure_migrated, get_engine
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.worker import Worker
+from app.fraud.router import router as fraud_router
 from app.groups.router import router as groups_router
 from app.health import router as health_router
 from app.members.router import router as members_router
@@ -26,6 +28,9 @@ ROUTERS = [
     groups_router,
     members_router,
     audit_router,
+    fraud_router,
+    watchlist_router,
+    alerts_router,
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).
