@@ -10,15 +10,19 @@ from fastapi import FastAPI
 from app.alerts.router import alerts_router, watchlist_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.clients.router import router as clients_router
 from app.core import errors, openapi
 from app.core import logging as app_logging
 from app.core.config import get_settings
 from app.core.db import DatabaseBehind, ensure_migrated, get_engine
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.worker import Worker
+from app.experiences.router import router as experiences_router
 from app.fraud.router import router as fraud_router
 from app.groups.router import router as groups_router
 from app.health import router as health_router
+from app.idempotency.middleware import IdempotencyMiddleware
+from app.idempotency.service import purge_expired
 from app.members.router import router as members_router
 from app.users.router import router as users_router
 
@@ -29,13 +33,15 @@ ROUTERS = [
     groups_router,
     members_router,
     audit_router,
+    clients_router,
+    experiences_router,
     fraud_router,
     watchlist_router,
     alerts_router,
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).
-WORKER_TASKS: list = []
+WORKER_TASKS: list = [purge_expired]
 
 # Streamed to disk, any size: not subject to the request body limit.
 UNLIMITED_BODY_PATHS = ("/v1/imports",)
@@ -85,7 +91,9 @@ def create_app() -> FastAPI:
     openapi.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    # Added last = outermost: the request id covers everything, the body limit runs first.
+    # Added last = outermost: the request id covers everything, the body limit runs first,
+    # then Idempotency-Key (which buffers the already limited body).
+    app.add_middleware(IdempotencyMiddleware, skipped_paths=UNLIMITED_BODY_PATHS)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, unlimited=UNLIMITED_BODY_PATHS
     )

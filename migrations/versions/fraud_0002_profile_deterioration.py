@@ -1,7 +1,7 @@
 """profile_deterioration: the client months already alerted as deteriorated
 
 Revision ID: fraud_0002
-Revises: 0001
+Revises: clients_0002 (chained after the clients branch, merged into this one)
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import app.core.types
 
 revision: str = "fraud_0002"
-down_revision: str | None = "0001"
+down_revision: str | None = "clients_0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
