@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
+from app.clients.schemas import ClientIn
 from app.core.schemas import MoneyIn, MoneyOut, RequestModel, ResponseModel, UtcDateTime
 from app.core.types import today
 
@@ -50,7 +51,12 @@ class FraudAlertOut(ResponseModel):
 
 
 class FraudReportCreate(RequestModel):
+    """A fraud report on a client named by `client_id`, or `client` {...} (resolved like
+    `POST /v1/clients`), and/or the member's own `customer_ref`."""
+
     client_id: str | None = Field(default=None, min_length=1, max_length=36)
+    client: ClientIn | None = None
+    customer_ref: str | None = Field(default=None, min_length=1, max_length=64)
     category: Category
     description: Description
     amount: MoneyIn | None = Field(default=None, description="In the group's currency.")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.alerts.events import emit
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.clients.models import Client
+from app.clients.service import resolve_reference
 from app.core.errors import Forbidden, NotFound, ValidationFailed, field_error
 from app.core.pagination import PageParams, paginate
 from app.core.types import utcnow
@@ -101,18 +101,6 @@ def decisions_of(session: Session, report_ids: list[str]) -> dict[str, list[Frau
     return history
 
 
-def _client(session: Session, body: FraudReportCreate) -> Client:
-    if body.client_id is None:
-        raise ValidationFailed(
-            "Name the client: client_id.",
-            errors=[field_error(["body", "client_id"], "Field required", "missing")],
-        )
-    client = session.execute(select(Client).where(Client.id == body.client_id)).scalar_one_or_none()
-    if client is None:
-        raise NotFound("No such client.")
-    return client
-
-
 def create(session: Session, principal: Principal, body: FraudReportCreate) -> FraudReport:
     """File a report for moderation; it is pending until a group admin decides."""
     group = session.get(Group, principal.group_id)
@@ -123,7 +111,13 @@ def create(session: Session, principal: Principal, body: FraudReportCreate) -> F
                 field_error(["body", "currency"], f"must be {group.currency}", "currency_mismatch")
             ],
         )
-    client = _client(session, body)
+    client = resolve_reference(
+        session,
+        principal,
+        client_id=body.client_id,
+        client=body.client,
+        customer_ref=body.customer_ref,
+    )
     report = FraudReport(
         group_id=principal.group_id,
         member_id=principal.member_id,

@@ -330,3 +330,41 @@ def test_withdrawing_twice_is_an_invalid_transition(api, setting):
     assert_problem(
         act(api, world.a, submitter, report["id"], "withdraw"), 409, "invalid_transition"
     )
+
+
+def test_the_client_may_be_named_inline_or_by_the_members_customer_number(api, setting):
+    world, _ = setting
+    analyst = world.a.members[0].analyst
+    inline = {"legal_name": "Bust Out Traders LLC", "country": "US", "tax_id": "98-7654321"}
+    first = api.post(
+        "/v1/fraud-reports",
+        headers=analyst.headers,
+        json={"client": inline, "customer_ref": "CUST-0042", **REPORT},
+    )
+    assert first.status_code == 201, first.text
+    client_id = first.json()["client_id"]
+    again = api.post(
+        "/v1/fraud-reports",
+        headers=world.a.members[0].key.headers,
+        json={"customer_ref": "CUST-0042", **REPORT},
+    )
+    assert again.status_code == 201, again.text
+    assert again.json()["client_id"] == client_id
+    # The same company named by another member resolves to the same client...
+    other = submit(api, world.a.members[1].analyst, None, client=inline)
+    assert other["client_id"] == client_id
+    # ...but a customer number is its member's own.
+    before = len(all_reports(api, world))
+    response = api.post(
+        "/v1/fraud-reports",
+        headers=world.a.members[1].analyst.headers,
+        json={"customer_ref": "CUST-0042", **REPORT},
+    )
+    assert_problem(response, 404, "not_found")
+    response = api.post(
+        "/v1/fraud-reports",
+        headers=analyst.headers,
+        json={"client": {"legal_name": "No Country Ltd"}, **REPORT},
+    )
+    assert_problem(response, 422, "validation_error")
+    assert len(all_reports(api, world)) == before
