@@ -1,12 +1,12 @@
 """`profile.deteriorated`: decided when experiences land, never by scanning on a timer.
 
-For each client that got new lines, the month of the landing member's newest line for
-it (M) is compared with the month before (M-1), each month pooled the way the profile's
-trend pools it: every member's latest line with `as_of` in that month, under the
-group's anonymity rules. The profile deteriorated when the payment index fell by 10
-points or more, or the risk tier (from the payment index: the legal and fraud facts
-have their own events) got worse. Months outside the lookback window, and months that
-are suppressed (too few contributors, dominance, p%), decide nothing: an alert must not
+For each client that got new lines, the month of the newest line that landed (M) is
+compared with the month before (M-1), each month pooled the way the profile's trend
+pools it: every member's latest line with `as_of` in that month, under the group's
+anonymity rules. The profile deteriorated when the payment index fell by 10 points or
+more, or the risk tier (from the payment index: the legal and fraud facts have their
+own events) got worse. Months outside the lookback window, and months that are
+suppressed (too few contributors, dominance, p%), decide nothing: an alert must not
 reveal what the profile itself hides.
 
 Each client month is alerted at most once (`ProfileDeterioration`): sending the same
@@ -128,13 +128,7 @@ def _check_chunk(
 ) -> int:
     now = today()
     window_start = lookback_start(now, settings.lookback_months)
-    newest_stmt = (
-        select(Experience.client_id, func.max(Experience.as_of))
-        .where(Experience.group_id == group_id, Experience.client_id.in_(client_ids))
-        .group_by(Experience.client_id)
-    )
-    if member_id is not None:
-        newest_stmt = newest_stmt.where(Experience.member_id == member_id)
+    newest_stmt = _newest_landed(group_id, member_id, client_ids)
     months = {
         client_id: newest.replace(day=1)
         for client_id, newest in session.execute(newest_stmt)
@@ -194,6 +188,32 @@ def _check_chunk(
         )
         emitted += 1
     return emitted
+
+
+def _newest_landed(group_id: str, member_id: str | None, client_ids: list[str]):
+    """(client_id, newest as_of) of the lines just landed for each client.
+
+    The lines a landing writes share its `updated_at` (ingest stamps one time on the whole
+    batch or chunk): per client, the member's lines written last are the ones that landed.
+    """
+    scope = [Experience.group_id == group_id, Experience.client_id.in_(client_ids)]
+    if member_id is not None:
+        scope.append(Experience.member_id == member_id)
+    last = (
+        select(Experience.client_id, func.max(Experience.updated_at).label("written"))
+        .where(*scope)
+        .group_by(Experience.client_id)
+        .subquery()
+    )
+    return (
+        select(Experience.client_id, func.max(Experience.as_of))
+        .join(
+            last,
+            (last.c.client_id == Experience.client_id) & (last.c.written == Experience.updated_at),
+        )
+        .where(*scope)
+        .group_by(Experience.client_id)
+    )
 
 
 def _claim(session: Session, group_id: str, client_id: str, month: date, event_id: str) -> bool:
