@@ -230,5 +230,6 @@ def _claim(session: Session, group_id: str, client_id: str, month: date, event_i
             created_at=utcnow(),
         )
         .on_conflict_do_nothing()
+        .returning(ProfileDeterioration.__table__.c.event_id)
     )
-    return session.execute(stmt).rowcount == 1
+    return session.execute(stmt).first() is not None
