@@ -16,6 +16,7 @@ from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.worker import Worker
 from app.groups.router import router as groups_router
 from app.health import router as health_router
+from app.legal.router import router as legal_router
 from app.members.router import router as members_router
 from app.users.router import router as users_router
 
@@ -26,6 +27,7 @@ ROUTERS = [
     groups_router,
     members_router,
     audit_router,
+    legal_router,
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).
