@@ -16,6 +16,8 @@ from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.worker import Worker
 from app.groups.router import router as groups_router
 from app.health import router as health_router
+from app.imports.router import router as imports_router
+from app.imports.worker import run_imports
 from app.legal.router import router as legal_router
 from app.members.router import router as members_router
 from app.users.router import router as users_router
@@ -28,10 +30,11 @@ ROUTERS = [
     members_router,
     audit_router,
     legal_router,
+    imports_router,
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).
-WORKER_TASKS: list = []
+WORKER_TASKS: list = [run_imports]
 
 # Streamed to disk, any size: not subject to the request body limit.
 UNLIMITED_BODY_PATHS = ("/v1/imports",)

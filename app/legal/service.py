@@ -31,8 +31,7 @@ def to_out(action: LegalAction, principal: Principal) -> LegalActionOut:
         filed_on=action.filed_on,
         jurisdiction=action.jurisdiction,
         case_number=action.case_number,
-        reported_by_you=principal.member_id is not None
-        and action.member_id == principal.member_id,
+        reported_by_you=principal.member_id is not None and action.member_id == principal.member_id,
         created_at=action.created_at,
         updated_at=action.updated_at,
     )
