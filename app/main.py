@@ -8,12 +8,14 @@ from fastapi import FastAPI
 
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.clients.router import router as clients_router
 from app.core import errors
 from app.core import logging as app_logging
 from app.core.config import get_settings
 from app.core.db import ensure_migrated, get_engine
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.worker import Worker
+from app.experiences.router import router as experiences_router
 from app.groups.router import router as groups_router
 from app.health import router as health_router
 from app.imports.router import router as imports_router
@@ -29,6 +31,8 @@ ROUTERS = [
     groups_router,
     members_router,
     audit_router,
+    clients_router,
+    experiences_router,
     legal_router,
     imports_router,
 ]

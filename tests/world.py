@@ -76,9 +76,15 @@ def add_key(api, headers, scopes: list[str], name: str = "erp") -> Actor:
 def add_member(api, group: GroupWorld, name: str) -> MemberWorld:
     tag = uuid.uuid4().hex[:8]
     member = _check(api.post("/v1/members", headers=group.admin.headers, json={"name": name}))
-    admin = add_user(api, group.admin.headers, f"admin-{tag}@member.example.com", "member_admin", member["id"])
-    analyst = add_user(api, admin.headers, f"analyst-{tag}@member.example.com", "credit_analyst", member["id"])
-    viewer = add_user(api, admin.headers, f"viewer-{tag}@member.example.com", "viewer", member["id"])
+    admin = add_user(
+        api, group.admin.headers, f"admin-{tag}@member.example.com", "member_admin", member["id"]
+    )
+    analyst = add_user(
+        api, admin.headers, f"analyst-{tag}@member.example.com", "credit_analyst", member["id"]
+    )
+    viewer = add_user(
+        api, admin.headers, f"viewer-{tag}@member.example.com", "viewer", member["id"]
+    )
     key = add_key(api, admin.headers, ALL_SCOPES)
     world_member = MemberWorld(member["id"], name, admin, analyst, viewer, key)
     group.members.append(world_member)

@@ -45,5 +45,7 @@ class Experience(GroupScoped, table=True):
     last_sale_date: date | None = None
     account_opened: date | None = None
     comments: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The member's own customer number the line was last submitted under, if any.
+    customer_ref: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,57 @@
+"""/v1/clients: the group's shared registry of the companies its members sell to."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+
+from app.auth.principal import Principal
+from app.clients import service
+from app.clients.schemas import ClientIn, ClientOut, ClientResolvedOut
+from app.core.pagination import Page
+from app.deps import PageDep, SessionDep, require
+
+router = APIRouter(prefix="/v1/clients", tags=["clients"])
+
+Reader = Annotated[Principal, Depends(require("clients:read"))]
+
+
+@router.post(
+    "",
+    response_model=ClientResolvedOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": ClientResolvedOut, "description": "Resolved to an existing client."}},
+)
+def resolve_client(
+    body: ClientIn,
+    principal: Annotated[Principal, Depends(require("clients:write"))],
+    session: SessionDep,
+    response: Response,
+) -> ClientResolvedOut:
+    """Find the group's client these identifiers name (200, `match` says by which key),
+    or create it (201, `match` = `created`)."""
+    client, match = service.resolve(session, principal, body)
+    session.commit()
+    if match != "created":
+        response.status_code = status.HTTP_200_OK
+    return ClientResolvedOut(**ClientOut.of(client).model_dump(), match=match)
+
+
+@router.get("", response_model=Page[ClientOut])
+def search_clients(
+    principal: Reader,
+    session: SessionDep,
+    page: PageDep,
+    q: Annotated[
+        str | None, Query(max_length=300, description="Part of the name, any case.")
+    ] = None,
+    tax_id: Annotated[str | None, Query(max_length=64)] = None,
+    duns: Annotated[str | None, Query(max_length=16)] = None,
+) -> Page[ClientOut]:
+    """Search the group's clients by name (case-insensitive), tax id or D-U-N-S."""
+    rows, cursor = service.search(session, page, q=q, tax_id=tax_id, duns=duns)
+    return Page(items=[ClientOut.of(c) for c in rows], next_cursor=cursor)
+
+
+@router.get("/{client_id}", response_model=ClientOut)
+def get_client(client_id: str, principal: Reader, session: SessionDep) -> ClientOut:
+    return ClientOut.of(service.get(session, client_id))

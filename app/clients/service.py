@@ -1,0 +1,340 @@
+"""The client registry: one row per company of a group, however members spell it.
+
+Resolution (contract, Clients), within the caller's group only, first hit wins:
+same country + normalized tax id, else same D-U-N-S, else same LEI, else same
+normalized legal name + country + postal code. A client is created only when nothing
+matched. Every key has a unique index, and creation is `INSERT ... ON CONFLICT DO
+NOTHING` followed by the same lookup again: two requests racing to create one new
+client both end up with the one row that won, whatever the timing (no luck involved).
+
+Lookups are set-based (one query per key kind for a whole batch), so the single
+`POST /v1/clients`, a 5,000-line batch and a CSV import chunk share one code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.clients.models import Client, CustomerRef
+from app.clients.normalize import normalize_name, normalize_postal, normalize_tax_id
+from app.clients.schemas import ClientIn, Match
+from app.core.errors import NotFound, ValidationFailed, clean_validation_errors, field_error
+from app.core.pagination import PageParams, paginate
+from app.core.types import new_id, utcnow
+
+_client = Client.__table__
+_customer_ref = CustomerRef.__table__
+# Bound parameters per IN list: far below SQLite's and PostgreSQL's limits.
+_IN_CHUNK = 900
+
+
+@dataclass(frozen=True, slots=True)
+class ClientKeys:
+    """The normalized resolution keys of one named client."""
+
+    country: str
+    tax_id_norm: str | None
+    duns: str | None
+    lei: str | None
+    name_norm: str
+    postal_norm: str
+
+    @classmethod
+    def of(cls, client: ClientIn) -> ClientKeys:
+        postal = client.address.postal_code if client.address else None
+        return cls(
+            country=client.country,
+            tax_id_norm=normalize_tax_id(client.tax_id),
+            duns=client.duns,
+            lei=client.lei,
+            name_norm=normalize_name(client.legal_name),
+            postal_norm=normalize_postal(postal),
+        )
+
+    def candidates(self) -> list[tuple[Match, tuple]]:
+        """The keys in resolution order, as (kind, key) pairs."""
+        found: list[tuple[Match, tuple]] = []
+        if self.tax_id_norm:
+            found.append(("tax_id", (self.country, self.tax_id_norm)))
+        if self.duns:
+            found.append(("duns", (self.duns,)))
+        if self.lei:
+            found.append(("lei", (self.lei,)))
+        found.append(("name_address", (self.name_norm, self.country, self.postal_norm)))
+        return found
+
+
+def dialect_insert(session: Session):
+    """`insert()` of the session's dialect, for ON CONFLICT clauses (SQLite or PostgreSQL)."""
+    name = session.get_bind().dialect.name
+    return postgresql.insert if name == "postgresql" else sqlite.insert
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+def _index(session: Session, group_id: str, keys: Sequence[ClientKeys]) -> dict[Match, dict]:
+    """Existing clients of the group by each key kind: one query per kind (per 900 keys)."""
+    c = _client.c
+    index: dict[Match, dict] = {"tax_id": {}, "duns": {}, "lei": {}, "name_address": {}}
+    taxes = sorted({k.tax_id_norm for k in keys if k.tax_id_norm})
+    for chunk in _chunks(taxes):
+        stmt = select(c.id, c.country, c.tax_id_norm).where(
+            c.group_id == group_id, c.tax_id_norm.in_(chunk)
+        )
+        for id_, country, tax in session.execute(stmt):
+            index["tax_id"][(country, tax)] = id_
+    for kind, column in (("duns", c.duns), ("lei", c.lei)):
+        values = sorted({getattr(k, kind) for k in keys if getattr(k, kind)})
+        for chunk in _chunks(values):
+            stmt = select(c.id, column).where(c.group_id == group_id, column.in_(chunk))
+            for id_, value in session.execute(stmt):
+                index[kind][(value,)] = id_
+    names = sorted({k.name_norm for k in keys})
+    for chunk in _chunks(names):
+        stmt = select(c.id, c.name_norm, c.country, c.postal_norm).where(
+            c.group_id == group_id, c.name_norm.in_(chunk)
+        )
+        for id_, name, country, postal in session.execute(stmt):
+            index["name_address"][(name, country, postal)] = id_
+    return index
+
+
+def _match(index: dict[Match, dict], keys: ClientKeys) -> tuple[str, Match] | None:
+    for kind, key in keys.candidates():
+        hit = index[kind].get(key)
+        if hit is not None:
+            return hit, kind
+    return None
+
+
+def _new_row(group_id: str, client: ClientIn, keys: ClientKeys, now) -> dict[str, Any]:
+    address = client.address
+    return {
+        "id": new_id(),
+        "group_id": group_id,
+        "legal_name": client.legal_name,
+        "country": client.country,
+        "tax_id": client.tax_id,
+        "tax_id_norm": keys.tax_id_norm,
+        "duns": client.duns,
+        "lei": client.lei,
+        "name_norm": keys.name_norm,
+        "line1": address.line1 if address else None,
+        "city": address.city if address else None,
+        "region": address.region if address else None,
+        "postal_code": address.postal_code if address else None,
+        "postal_norm": keys.postal_norm,
+        "created_at": now,
+    }
+
+
+def resolve_many(
+    session: Session, group_id: str, clients: Sequence[ClientIn]
+) -> list[tuple[str, Match]]:
+    """(client id, match) for each named client, creating the missing ones in bulk.
+
+    Several names of one new company in the same call create it once (they are matched
+    against each other with the same rules). Does not commit.
+    """
+    keys = [ClientKeys.of(c) for c in clients]
+    index = _index(session, group_id, keys)
+    results: list[tuple[str, Match] | None] = [_match(index, k) for k in keys]
+
+    pending_rows: list[dict[str, Any]] = []
+    pending_keys: list[ClientKeys] = []
+    pending_index: dict[Match, dict] = {"tax_id": {}, "duns": {}, "lei": {}, "name_address": {}}
+    # (position in `clients`, position in pending, how it matched a pending client or None
+    # for the mention that creates it)
+    waiting: list[tuple[int, int, Match | None]] = []
+    now = utcnow()
+    for i, (client, k) in enumerate(zip(clients, keys, strict=True)):
+        if results[i] is not None:
+            continue
+        hit = _match(pending_index, k)
+        if hit is None:
+            position = len(pending_rows)
+            pending_rows.append(_new_row(group_id, client, k, now))
+            pending_keys.append(k)
+            for kind, key in k.candidates():
+                pending_index[kind][key] = position
+            waiting.append((i, position, None))
+        else:
+            waiting.append((i, hit[0], hit[1]))
+    if not pending_rows:
+        return results  # type: ignore[return-value]
+
+    # A concurrent request may have created some of these since the lookup: its row wins
+    # (DO NOTHING on any unique key), and the lookup below finds it.
+    session.execute(dialect_insert(session)(_client).on_conflict_do_nothing(), pending_rows)
+    after = _index(session, group_id, pending_keys)
+    landed: list[tuple[str, Match]] = []
+    for row, k in zip(pending_rows, pending_keys, strict=True):
+        hit = _match(after, k)
+        if hit is None:  # pragma: no cover - the row or its rival must exist by now
+            raise RuntimeError("a client vanished while it was being created")
+        landed.append((hit[0], "created" if hit[0] == row["id"] else hit[1]))
+    for i, position, matched_as in waiting:
+        client_id, match = landed[position]
+        # A later mention of a client created in this call found it; it did not create it.
+        if matched_as is not None and match == "created":
+            match = matched_as
+        results[i] = (client_id, match)
+    return results  # type: ignore[return-value]
+
+
+def resolve(session: Session, principal: Principal, body: ClientIn) -> tuple[Client, Match]:
+    """`POST /v1/clients`: the existing client this names, or a new one. Does not commit."""
+    client_id, match = resolve_many(session, principal.group_id, [body])[0]
+    return get(session, client_id), match
+
+
+def get(session: Session, client_id: str) -> Client:
+    """A client of the caller's group (the session's tenant scope), else NotFound."""
+    client = session.execute(select(Client).where(Client.id == client_id)).scalar_one_or_none()
+    if client is None:
+        raise NotFound("No such client.")
+    return client
+
+
+def existing_ids(session: Session, group_id: str, client_ids: Iterable[str]) -> set[str]:
+    """Which of these ids are clients of the group."""
+    found: set[str] = set()
+    values = sorted(set(client_ids))
+    for chunk in _chunks(values):
+        stmt = select(_client.c.id).where(_client.c.group_id == group_id, _client.c.id.in_(chunk))
+        found.update(session.execute(stmt).scalars())
+    return found
+
+
+def customer_refs(
+    session: Session, group_id: str, member_id: str, refs: Iterable[str]
+) -> dict[str, str]:
+    """customer_ref -> client id, as remembered for this member."""
+    r = _customer_ref.c
+    found: dict[str, str] = {}
+    for chunk in _chunks(sorted(set(refs))):
+        stmt = select(r.customer_ref, r.client_id).where(
+            r.group_id == group_id, r.member_id == member_id, r.customer_ref.in_(chunk)
+        )
+        found.update({ref: cid for ref, cid in session.execute(stmt)})
+    return found
+
+
+def remember_customer_refs(
+    session: Session, group_id: str, member_id: str, mapping: dict[str, str]
+) -> None:
+    """Remember (or re-point) the member's customer numbers; the latest pairing wins."""
+    if not mapping:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "group_id": group_id,
+            "member_id": member_id,
+            "customer_ref": ref,
+            "client_id": client_id,
+            "created_at": now,
+        }
+        for ref, client_id in mapping.items()
+    ]
+    stmt = dialect_insert(session)(_customer_ref)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["group_id", "member_id", "customer_ref"],
+        set_={"client_id": stmt.excluded.client_id},
+    )
+    session.execute(stmt, rows)
+
+
+def parse_client(raw: ClientIn | dict, loc: tuple[str, ...] = ("client",)) -> ClientIn:
+    if isinstance(raw, ClientIn):
+        return raw
+    try:
+        return ClientIn.model_validate(raw)
+    except ValidationError as exc:
+        errors = clean_validation_errors(exc.errors())
+        for error in errors:
+            error["loc"] = [*loc, *error["loc"]]
+        raise ValidationFailed("The client is not valid.", errors=errors) from None
+
+
+def resolve_reference(
+    session: Session,
+    principal: Principal,
+    *,
+    client_id: str | None = None,
+    client: ClientIn | dict | None = None,
+    customer_ref: str | None = None,
+) -> Client:
+    """The client a submission refers to (contract: "client reference").
+
+    `client_id`, or `client` {...} resolved or created exactly like `POST /v1/clients`,
+    plus an optional `customer_ref` remembered for the caller's member, so that a later
+    submission may name the client by `customer_ref` alone. Unknown `client_id` or lone
+    `customer_ref` -> NotFound; no reference at all -> ValidationFailed. Does not commit.
+    """
+    group_id = principal.group_id
+    if client_id is not None and client is not None:
+        raise ValidationFailed(
+            "Give client_id or client, not both.",
+            errors=[field_error(["client"], "give client_id or client, not both")],
+        )
+    if customer_ref is not None and principal.member_id is None:
+        raise ValidationFailed(
+            "customer_ref is a member's customer number; your account acts for no member.",
+            errors=[field_error(["customer_ref"], "your account acts for no member")],
+        )
+    if client_id is not None:
+        if not existing_ids(session, group_id, [client_id]):
+            raise NotFound("No such client.")
+        resolved_id = client_id
+    elif client is not None:
+        resolved_id, _ = resolve_many(session, group_id, [parse_client(client)])[0]
+    elif customer_ref is not None:
+        known = customer_refs(session, group_id, principal.member_id, [customer_ref])
+        if customer_ref not in known:
+            raise NotFound(f"No client is known under your customer_ref {customer_ref!r}.")
+        return get(session, known[customer_ref])
+    else:
+        raise ValidationFailed(
+            "Name the client: client_id, client {...} or customer_ref.",
+            errors=[
+                field_error(["client_id"], "give client_id, client or customer_ref", "missing")
+            ],
+        )
+    if customer_ref is not None:
+        remember_customer_refs(session, group_id, principal.member_id, {customer_ref: resolved_id})
+    return get(session, resolved_id)
+
+
+def search(
+    session: Session,
+    params: PageParams,
+    *,
+    q: str | None = None,
+    tax_id: str | None = None,
+    duns: str | None = None,
+) -> tuple[list[Client], str | None]:
+    """The group's clients by name (case-insensitive, legal forms ignored), tax id or DUNS."""
+    stmt = select(Client)
+    if q:
+        conditions = [Client.legal_name.icontains(q, autoescape=True)]
+        normalized = normalize_name(q)
+        if normalized:
+            conditions.append(Client.name_norm.contains(normalized, autoescape=True))
+        stmt = stmt.where(or_(*conditions))
+    if tax_id:
+        stmt = stmt.where(Client.tax_id_norm == normalize_tax_id(tax_id))
+    if duns:
+        stmt = stmt.where(Client.duns == duns.replace("-", "").replace(" ", ""))
+    return paginate(session, stmt, [Client.created_at, Client.id], params)

@@ -1,0 +1,248 @@
+"""The bulk path every submission takes: validate, resolve clients, upsert, signal.
+
+`ingest()` serves `POST /v1/experiences/batch` and each chunk of a CSV import alike:
+every item is validated on its own (errors by index; an invalid item is stored nowhere),
+clients are resolved set-based (`app.clients.service.resolve_many`: one query per key
+kind for the whole chunk), and the lines are written with one executemany of
+`INSERT ... ON CONFLICT (group, member, client, as_of) DO UPDATE`. No ORM object is made
+per row. The caller commits (the batch route, or the import worker with its progress).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func
+from sqlalchemy.orm import Session
+
+from app.auth.principal import Principal
+from app.clients import service as clients
+from app.core.errors import Forbidden, clean_validation_errors, field_error
+from app.core.hooks import experiences_landed
+from app.core.types import new_id, today, utcnow
+from app.experiences.models import Experience
+from app.experiences.schemas import BUCKETS, ExperienceFields, ExperienceSubmission
+from app.groups.models import Group
+
+_experience = Experience.__table__
+_UPSERT_KEY = ["group_id", "member_id", "client_id", "as_of"]
+# Replaced by a newer submission of the same key; id, created_at and the key stay.
+_REPLACED = (
+    "currency",
+    "terms_days",
+    "high_credit",
+    "total_owed",
+    "current",
+    "past_due_1_30",
+    "past_due_31_60",
+    "past_due_61_90",
+    "past_due_over_90",
+    "days_beyond_terms",
+    "last_sale_date",
+    "account_opened",
+    "comments",
+    "updated_at",
+)
+
+
+@dataclass
+class IngestResult:
+    received: int = 0
+    created: int = 0
+    updated: int = 0
+    rejected: int = 0
+    # [{"index": i, "errors": [{"loc": [...], "msg": str, "type": str}]}], by index
+    errors: list[dict] = field(default_factory=list)
+    # The clients whose lines landed.
+    client_ids: set[str] = field(default_factory=set)
+
+
+def group_currency(session: Session, group_id: str) -> str:
+    group = session.get(Group, group_id)
+    return group.currency if group is not None else "USD"
+
+
+def check_rules(item: ExperienceFields, currency: str, as_of_limit: date) -> list[dict]:
+    """The contract's rules across fields (types and ranges are the schema's)."""
+    errors: list[dict] = []
+    if item.currency != currency:
+        errors.append(
+            field_error(
+                ["currency"],
+                f"must be the group's reporting currency {currency}",
+                "currency_mismatch",
+            )
+        )
+    parts = sum((getattr(item, b) for b in BUCKETS), start=item.current * 0)
+    if parts != item.total_owed:
+        errors.append(
+            field_error(
+                ["total_owed"],
+                f"must equal current + the four past-due buckets ({parts:.2f})",
+                "aging_mismatch",
+            )
+        )
+    if item.as_of > as_of_limit:
+        errors.append(field_error(["as_of"], "must not be in the future", "date_in_future"))
+    return errors
+
+
+def check_reference(item: ExperienceSubmission) -> list[dict]:
+    if item.client_id is not None and item.client is not None:
+        return [field_error(["client"], "give client_id or client, not both")]
+    if item.client_id is None and item.client is None and item.customer_ref is None:
+        return [field_error(["client_id"], "give client_id, client or customer_ref", "missing")]
+    return []
+
+
+def validate_item(raw: Any, currency: str, as_of_limit: date) -> tuple[Any, list[dict]]:
+    """(the submission, []) or (None, its errors with locs relative to the item)."""
+    if not isinstance(raw, dict):
+        return None, [field_error([], "must be an object", "model_type")]
+    try:
+        item = ExperienceSubmission.model_validate(raw)
+    except ValidationError as exc:
+        return None, clean_validation_errors(exc.errors())
+    errors = check_rules(item, currency, as_of_limit) + check_reference(item)
+    return (None, errors) if errors else (item, [])
+
+
+def line_row(
+    principal: Principal, item: ExperienceFields, client_id: str, customer_ref: str | None, now
+) -> dict[str, Any]:
+    return {
+        "id": new_id(),
+        "group_id": principal.group_id,
+        "member_id": principal.member_id,
+        "client_id": client_id,
+        "as_of": item.as_of,
+        "currency": item.currency,
+        "terms_days": item.terms_days,
+        "high_credit": item.high_credit,
+        "total_owed": item.total_owed,
+        "current": item.current,
+        "past_due_1_30": item.past_due_1_30,
+        "past_due_31_60": item.past_due_31_60,
+        "past_due_61_90": item.past_due_61_90,
+        "past_due_over_90": item.past_due_over_90,
+        "days_beyond_terms": item.days_beyond_terms,
+        "last_sale_date": item.last_sale_date,
+        "account_opened": item.account_opened,
+        "comments": item.comments or [],
+        "customer_ref": customer_ref,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def upsert_lines(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Write the lines (one executemany); returns how many were new rather than replaced.
+
+    `rows` must not repeat a key. A new row keeps the id we gave it; a replaced row keeps
+    its old id, which is how RETURNING tells the two apart on both databases.
+    """
+    if not rows:
+        return 0
+    insert = clients.dialect_insert(session)(_experience)
+    excluded = insert.excluded
+    values = {name: excluded[name] for name in _REPLACED}
+    values["customer_ref"] = func.coalesce(excluded.customer_ref, _experience.c.customer_ref)
+    stmt = insert.on_conflict_do_update(index_elements=_UPSERT_KEY, set_=values).returning(
+        _experience.c.id
+    )
+    returned = set(session.execute(stmt, rows).scalars())
+    return sum(1 for row in rows if row["id"] in returned)
+
+
+def ingest(session: Session, principal: Principal, items: list[Any]) -> IngestResult:
+    """Validate and store experiences given as raw dicts (as in the batch body's `items`).
+
+    Each item: the experience fields plus `client_id` | `client` {...}, and an optional
+    `customer_ref`. Absent optional values are missing keys or None. Valid items are
+    stored (upsert on (member, client, as_of); a key repeated within `items` counts as
+    created then updated, the last one wins), invalid ones are reported by index.
+    Sends `experiences_landed` when anything landed. Does not commit.
+    """
+    if principal.member_id is None:
+        raise Forbidden("Experiences are submitted on behalf of a member; your account has none.")
+    result = IngestResult(received=len(items))
+    currency = group_currency(session, principal.group_id)
+    as_of_limit = today()
+    errors: dict[int, list[dict]] = {}
+    valid: list[tuple[int, ExperienceSubmission]] = []
+    for index, raw in enumerate(items):
+        item, item_errors = validate_item(raw, currency, as_of_limit)
+        if item_errors:
+            errors[index] = item_errors
+        else:
+            valid.append((index, item))
+
+    client_of = _resolve_clients(session, principal, valid, errors)
+
+    now = utcnow()
+    rows: dict[tuple[str, date], dict[str, Any]] = {}
+    landed = 0
+    for index, item in valid:
+        client_id = client_of.get(index)
+        if client_id is None:
+            continue
+        rows[(client_id, item.as_of)] = line_row(principal, item, client_id, item.customer_ref, now)
+        landed += 1
+    result.created = upsert_lines(session, list(rows.values()))
+    result.updated = landed - result.created
+    result.rejected = len(errors)
+    result.errors = [{"index": i, "errors": errors[i]} for i in sorted(errors)]
+    result.client_ids = {client_id for client_id, _ in rows}
+    if rows:
+        experiences_landed.send(session, principal, set(result.client_ids))
+    return result
+
+
+def _resolve_clients(
+    session: Session,
+    principal: Principal,
+    valid: list[tuple[int, ExperienceSubmission]],
+    errors: dict[int, list[dict]],
+) -> dict[int, str]:
+    """index -> client id for the valid items; unknown references become item errors."""
+    group_id, member_id = principal.group_id, principal.member_id
+    client_of: dict[int, str] = {}
+
+    by_id = [(i, item) for i, item in valid if item.client_id is not None]
+    known = clients.existing_ids(session, group_id, {item.client_id for _, item in by_id})
+    for i, item in by_id:
+        if item.client_id in known:
+            client_of[i] = item.client_id
+        else:
+            errors[i] = [field_error(["client_id"], "no such client", "not_found")]
+
+    named = [(i, item) for i, item in valid if item.client is not None]
+    if named:
+        resolved = clients.resolve_many(session, group_id, [item.client for _, item in named])
+        for (i, _), (client_id, _match) in zip(named, resolved, strict=True):
+            client_of[i] = client_id
+
+    # customer_ref given beside a client: remembered (the latest pairing wins).
+    pairing: dict[str, str] = {}
+    for i, item in valid:
+        if item.customer_ref is not None and i in client_of:
+            pairing[item.customer_ref] = client_of[i]
+    alone = [(i, item) for i, item in valid if item.client_id is None and item.client is None]
+    stored = clients.customer_refs(
+        session, group_id, member_id, {item.customer_ref for _, item in alone} - pairing.keys()
+    )
+    for i, item in alone:
+        client_id = pairing.get(item.customer_ref) or stored.get(item.customer_ref)
+        if client_id is None:
+            errors[i] = [
+                field_error(
+                    ["customer_ref"], "no client is known under this customer_ref", "not_found"
+                )
+            ]
+        else:
+            client_of[i] = client_id
+    clients.remember_customer_refs(session, group_id, member_id, pairing)
+    return client_of
