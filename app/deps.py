@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -22,13 +23,24 @@ _api_key = APIKeyHeader(
 )
 
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+log = logging.getLogger("creditpool.auth")
 
 
 def get_session(request: Request) -> Iterator[Session]:
     engine = get_engine()
     bind = engine if request.method in _READ_METHODS else writer_bind(engine)
-    with Session(bind, expire_on_commit=False) as session:
-        yield session
+    touches: list = []
+    try:
+        with Session(bind, expire_on_commit=False) as session:
+            session.info[auth_service.DEFER_TOUCH] = touches
+            yield session
+    finally:
+        # After the request's own transaction has ended (see auth_service.touch_api_key).
+        for api_key_id, at in touches:
+            try:
+                auth_service.touch_api_key(engine, api_key_id, at)
+            except Exception:  # a missed last_used_at must not fail a served request
+                log.warning("could not record an API key's use", exc_info=True)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

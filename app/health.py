@@ -1,22 +1,38 @@
 """Liveness and readiness probes."""
 
+from typing import Literal
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from app.core.db import database_answers
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is up."""
-    return {"status": "ok"}
+class HealthOut(BaseModel):
+    status: Literal["ok"]
 
 
-@router.get("/readyz", responses={503: {"description": "The database does not answer"}})
+class ReadinessOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unreachable"]
+
+
+@router.get("/healthz", response_model=HealthOut)
+def healthz() -> HealthOut:
+    """The process is up (it does not look at the database)."""
+    return HealthOut(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=ReadinessOut,
+    responses={503: {"model": ReadinessOut, "description": "The database does not answer"}},
+)
 def readyz() -> JSONResponse:
-    """Ready when the database answers."""
+    """Ready when the database answers; 503 otherwise (take the process out of rotation)."""
     if database_answers():
         return JSONResponse({"status": "ok", "database": "ok"})
     return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)

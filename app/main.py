@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -9,10 +10,10 @@ from fastapi import FastAPI
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.clients.router import router as clients_router
-from app.core import errors
+from app.core import errors, openapi
 from app.core import logging as app_logging
 from app.core.config import get_settings
-from app.core.db import ensure_migrated, get_engine
+from app.core.db import DatabaseBehind, ensure_migrated, get_engine
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.worker import Worker
 from app.experiences.router import router as experiences_router
@@ -52,11 +53,19 @@ machines with `X-API-Key`. Errors are RFC 9457 problem details with a stable `co
 """
 
 
+log = logging.getLogger("creditpool.startup")
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     settings = get_settings()
-    settings.signing_key  # noqa: B018 - refuses to start without SECRET_KEY in production
-    ensure_migrated(get_engine())
+    try:
+        settings.signing_key  # noqa: B018 - refuses to start without SECRET_KEY outside development
+        # Never serve a database the code does not match: the queries would fail at random.
+        ensure_migrated(get_engine())
+    except (RuntimeError, DatabaseBehind) as exc:
+        log.critical("refusing to start: %s", exc)
+        raise
     worker: Worker = app.state.worker
     if settings.run_workers:
         worker.start()
@@ -77,6 +86,7 @@ def create_app() -> FastAPI:
     )
     app.state.worker = Worker(WORKER_TASKS, settings.worker_poll_seconds)
     errors.install(app)
+    openapi.install(app)
     for router in ROUTERS:
         app.include_router(router)
     # Added last = outermost: the request id covers everything, the body limit runs first.

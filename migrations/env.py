@@ -43,6 +43,10 @@ def _run(connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several processes may start (and migrate) at once against one database:
+            # one migrates, the others wait here and then find nothing left to do.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7240315001)")
         context.run_migrations()
 
 

@@ -27,6 +27,8 @@ from app.users.models import User
 
 # last_used_at is refreshed at most this often, so that reads do not each take a write lock.
 LAST_USED_RESOLUTION = timedelta(seconds=60)
+# session.info key: a list where key uses are queued when the session's owner records them.
+DEFER_TOUCH = "deferred_api_key_touches"
 
 
 def login(session: Session, email: str, password: str) -> tuple[str, int]:
@@ -132,7 +134,10 @@ def principal_from_api_key(session: Session, key: str) -> Principal:
     if member_status != "active":
         raise Unauthorized("This member is suspended.")
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
-        _touch(session, api_key.id, now)
+        if session.info.get(DEFER_TOUCH) is not None:
+            session.info[DEFER_TOUCH].append((api_key.id, now))
+        else:
+            _touch(session, api_key.id, now)
     return Principal(
         kind="api_key",
         id=api_key.id,
@@ -145,6 +150,15 @@ def principal_from_api_key(session: Session, key: str) -> Principal:
 
 def _touch(session: Session, api_key_id: str, now) -> None:
     # Its own short transaction, so that a read request does not turn into a writer.
-    engine = session.get_bind()
+    touch_api_key(session.get_bind(), api_key_id, now)
+
+
+def touch_api_key(engine, api_key_id: str, now) -> None:
+    """Record a key's use, in its own transaction.
+
+    A request session defers this until it has closed (see `app.deps.get_session`): on
+    SQLite a writing request holds the write lock from its first statement, and a second
+    connection asking for it from inside that request would wait on itself.
+    """
     with writer_bind(engine).begin() as conn:
         conn.execute(update(ApiKey).where(ApiKey.id == api_key_id).values(last_used_at=now))

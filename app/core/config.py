@@ -45,9 +45,10 @@ class Settings(BaseSettings):
 
     @property
     def signing_key(self) -> str:
+        """SECRET_KEY; outside development there is no fallback and the service refuses."""
         if self.secret_key:
             return self.secret_key
-        if self.environment == "production":
+        if self.environment != "development":
             raise RuntimeError(
                 "SECRET_KEY is not set: refusing to start outside development without one"
             )

@@ -30,7 +30,10 @@ def build_engine(url: str | None = None) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=20,
+            hide_parameters=True,
         )
 
         @event.listens_for(engine, "connect")
@@ -58,7 +61,11 @@ def build_engine(url: str | None = None) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
         return engine
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    # hide_parameters: a database error must not put a password hash or key hash into
+    # an exception message, and from there into a log line.
+    return create_engine(
+        url, pool_size=20, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 @lru_cache

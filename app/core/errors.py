@@ -110,6 +110,8 @@ def problem(
         "detail": detail,
         "code": code,
     }
+    if errors is None and status == 422:
+        errors = []  # validation problems always carry the list, possibly empty
     if errors is not None:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
@@ -166,11 +168,22 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Normally RequestContextMiddleware answers first (with the request id header);
+        # this is the last resort for errors raised outside it.
         request_id = request.scope.get("request_id", "-")
-        log.exception("unhandled error", extra={"path": request.url.path, "request_id": request_id})
-        return problem(
-            500,
-            "internal_error",
-            "Internal server error",
-            f"Something went wrong on our side (request id {request_id}).",
+        log.error(
+            "unhandled error",
+            exc_info=exc,
+            extra={"path": request.url.path, "request_id": request_id},
         )
+        return internal_error(request_id)
+
+
+def internal_error(request_id: str) -> JSONResponse:
+    """The 500 answer: a problem naming the request id, never the exception or a trace."""
+    return problem(
+        500,
+        "internal_error",
+        "Internal server error",
+        f"Something went wrong on our side (request id {request_id}).",
+    )

@@ -8,14 +8,19 @@ import time
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
+from app.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, internal_error
 from app.core.logging import new_request_id, request_id_var
 
 access_log = logging.getLogger("creditpool.access")
+error_log = logging.getLogger("creditpool.errors")
 
 
 class RequestContextMiddleware:
-    """Takes `X-Request-ID` (or makes one), echoes it, and logs one line per request."""
+    """Takes `X-Request-ID` (or makes one), echoes it, and logs one line per request.
+
+    It also answers unexpected exceptions: a problem+json 500 that names the request id
+    (and carries it in the header), while the trace goes to the log only.
+    """
 
     def __init__(self, app):
         self.app = app
@@ -33,10 +38,12 @@ class RequestContextMiddleware:
         token = request_id_var.set(rid)
         started = time.perf_counter()
         status = 500
+        started_response = False
 
         async def send_with_id(message):
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
+                started_response = True
                 status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = list(message["headers"]) + [
@@ -46,6 +53,15 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            error_log.error(
+                "unhandled error",
+                exc_info=exc,
+                extra={"method": scope.get("method"), "path": scope.get("path")},
+            )
+            if started_response:
+                raise
+            await internal_error(rid)(scope, receive, send_with_id)
         finally:
             access_log.info(
                 "request",

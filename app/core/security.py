@@ -15,6 +15,7 @@ from app.core.config import get_settings
 
 JWT_ALGORITHM = "HS256"
 API_KEY_PREFIX = "cpk_"
+IAT_LEEWAY = 60  # seconds of clock skew tolerated between processes
 
 
 @lru_cache
@@ -77,6 +78,10 @@ def decode_access_token(token: str) -> str:
         raise InvalidToken(str(exc)) from exc
     if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):
         raise InvalidToken("not an access token")
+    iat = claims.get("iat")
+    if not isinstance(iat, int | float) or iat > datetime.now(UTC).timestamp() + IAT_LEEWAY:
+        # A token "issued" in the future was not issued by us (or our clock is wrong).
+        raise InvalidToken("issued in the future")
     return claims["sub"]
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from app.auth.principal import Principal
-from app.deps import SessionDep, UnscopedSessionDep, require
+from app.deps import PrincipalDep, SessionDep, UnscopedSessionDep, require
 from app.groups import service
 from app.groups.schemas import GroupCreate, GroupOut, GroupPatch
 
@@ -33,11 +33,9 @@ def create_group(
 
 
 @router.get("/{group_id}", response_model=GroupOut)
-def get_group(
-    group_id: str,
-    principal: Annotated[Principal, Depends(require("groups:read"))],
-    session: SessionDep,
-) -> GroupOut:
+def get_group(group_id: str, principal: PrincipalDep, session: SessionDep) -> GroupOut:
+    """A group and its settings: platform admins, and that group's admin. Another group
+    is not found (404) whoever asks; the group's other users get 403."""
     return _out(service.get(session, principal, group_id))
 
 
@@ -45,7 +43,7 @@ def get_group(
 def update_group(
     group_id: str,
     body: GroupPatch,
-    principal: Annotated[Principal, Depends(require("groups:write"))],
+    principal: PrincipalDep,
     session: SessionDep,
 ) -> GroupOut:
     """Change the group's name or settings; they apply from the next request on."""

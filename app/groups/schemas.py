@@ -7,7 +7,7 @@ from pydantic import EmailStr, Field, StringConstraints, field_validator
 from app.core.schemas import RequestModel, ResponseModel
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Password = Annotated[str, StringConstraints(min_length=12, max_length=256)]
+Password = Annotated[str, StringConstraints(min_length=12, max_length=256, strip_whitespace=False)]
 
 
 class GroupSettings(RequestModel):

@@ -65,20 +65,21 @@ def create(session: Session, principal: Principal, body: GroupCreate) -> Group:
     return group
 
 
-def get(session: Session, principal: Principal, group_id: str) -> Group:
-    """The group, for a platform admin or that group's own admin; 404 for other groups."""
+def get(
+    session: Session, principal: Principal, group_id: str, permission: str = "groups:read"
+) -> Group:
+    """The group, for a platform admin or that group's own admin; 404 for other groups
+    (whoever asks), 403 for the group's own users without the permission."""
     group = session.get(Group, group_id)
-    if principal.is_platform_admin and group is not None:
-        return group
-    if group is None or group.id != principal.group_id:
+    if group is None or (not principal.is_platform_admin and group.id != principal.group_id):
         raise NotFound("No such group.")
-    if not principal.is_group_admin:
+    if not principal.can(permission):
         raise Forbidden("Only the group's admin may do this.")
     return group
 
 
 def update(session: Session, principal: Principal, group_id: str, body: GroupPatch) -> Group:
-    group = get(session, principal, group_id)
+    group = get(session, principal, group_id, "groups:write")
     changes: dict[str, Any] = {}
     if body.name is not None and body.name != group.name:
         changes["name"] = {"from": group.name, "to": body.name}

@@ -2,10 +2,11 @@
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from app.clients.schemas import ClientIn
 from app.core.schemas import MoneyIn, MoneyOut, RequestModel, ResponseModel, UtcDateTime
 from app.core.types import today
 
@@ -48,7 +49,7 @@ class LegalActionCreate(RequestModel):
     (resolved like POST /v1/clients), optionally with the member's `customer_ref`."""
 
     client_id: str | None = Field(default=None, max_length=36)
-    client: dict[str, Any] | None = None
+    client: ClientIn | None = None
     customer_ref: CustomerRef | None = None
     kind: LegalKind
     status: LegalStatus

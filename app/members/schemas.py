@@ -1,11 +1,10 @@
 """Member requests and responses."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from app.core.schemas import RequestModel, ResponseModel
+from app.core.schemas import RequestModel, ResponseModel, UtcDateTime
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -30,4 +29,4 @@ class MemberOut(ResponseModel):
     status: str
     industry: str | None = None
     country: str | None = None
-    created_at: datetime
+    created_at: UtcDateTime

@@ -8,22 +8,22 @@ from app.auth.principal import Principal
 from app.core.pagination import Page
 from app.deps import PageDep, PrincipalDep, SessionDep, require
 from app.users import service
-from app.users.schemas import MeOut, UserCreate, UserOut, UserPatch
+from app.users.schemas import ApiKeyMeOut, MeOut, UserCreate, UserMeOut, UserOut, UserPatch
 
 router = APIRouter(tags=["users"])
 
 
-@router.get("/v1/me", response_model=MeOut, response_model_exclude_none=True)
+@router.get("/v1/me", response_model=MeOut)
 def me(principal: PrincipalDep) -> MeOut:
-    """Who the credentials belong to."""
+    """Who the credentials belong to: a person, or a member's API key."""
     if principal.kind == "api_key":
-        return MeOut(
+        return ApiKeyMeOut(
             api_key_id=principal.id,
             scopes=list(principal.scopes),
             group_id=principal.group_id,
             member_id=principal.member_id,
         )
-    return MeOut(
+    return UserMeOut(
         id=principal.id,
         email=principal.email,
         role=principal.role.value if principal.role else None,

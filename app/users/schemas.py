@@ -1,6 +1,5 @@
 """User requests and responses. No password or hash ever leaves in a response."""
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import EmailStr, StringConstraints
@@ -8,7 +7,8 @@ from pydantic import EmailStr, StringConstraints
 from app.auth.principal import Role
 from app.core.schemas import RequestModel, ResponseModel, UtcDateTime
 
-Password = Annotated[str, StringConstraints(min_length=12, max_length=256)]
+# Taken exactly as typed (no stripping): the login form does not strip either.
+Password = Annotated[str, StringConstraints(min_length=12, max_length=256, strip_whitespace=False)]
 
 
 class UserCreate(RequestModel):
@@ -33,14 +33,24 @@ class UserOut(ResponseModel):
     created_at: UtcDateTime
 
 
-class MeOut(ResponseModel):
-    """`GET /v1/me`: a person's fields, or an API key's."""
+class UserMeOut(ResponseModel):
+    """`GET /v1/me` for a person (group_id is null for platform admins, member_id for
+    group admins)."""
 
-    id: str | None = None
-    email: str | None = None
-    role: str | None = None
-    api_key_id: str | None = None
-    scopes: list[str] | None = None
+    id: str
+    email: str
+    role: str
     group_id: str | None
     member_id: str | None
-    created_at: datetime | None = None
+
+
+class ApiKeyMeOut(ResponseModel):
+    """`GET /v1/me` for an API key."""
+
+    api_key_id: str
+    scopes: list[str]
+    group_id: str
+    member_id: str
+
+
+MeOut = UserMeOut | ApiKeyMeOut

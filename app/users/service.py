@@ -31,6 +31,13 @@ def _check_authority(principal: Principal, role: Role, member_id: str | None) ->
     if role == Role.platform_admin:
         raise Forbidden("Platform admins are not created inside a group.")
     if principal.is_group_admin:
+        if role == Role.group_admin and member_id is not None:
+            # A group admin acting as a member too would read profiles without
+            # reciprocity while submitting as that member: keep the two apart.
+            raise ValidationFailed(
+                "Group admins act for the whole group and belong to no member.",
+                errors=[field_error(["body", "member_id"], "must be null for group_admin")],
+            )
         return
     # member_admin: only member roles, only its own member.
     if role not in MEMBER_ROLES:
@@ -40,17 +47,18 @@ def _check_authority(principal: Principal, role: Role, member_id: str | None) ->
 
 
 def create(session: Session, principal: Principal, body: UserCreate) -> User:
+    """Create a user of the caller's group. Another group's member is not found (404)."""
     member_id = body.member_id
     if member_id is None and not principal.is_group_admin:
         member_id = principal.member_id
+    if member_id is not None:
+        members.get(session, member_id)  # another group's member is simply not found
     _check_authority(principal, body.role, member_id)
     if body.role in MEMBER_ROLES and member_id is None:
         raise ValidationFailed(
             "This role works for a member: give member_id.",
             errors=[field_error(["body", "member_id"], "required for this role", "missing")],
         )
-    if member_id is not None:
-        members.get(session, member_id)  # another group's member is simply not found
     email = body.email.lower()
     if email_registered(session, email):
         raise Conflict("That email address is registered already.")
