@@ -84,5 +84,7 @@ def list_jobs(
     session: Session, principal: Principal, params: PageParams
 ) -> tuple[list[ImportJob], str | None]:
     """The caller's member's imports, newest first."""
+    if principal.member_id is None:
+        return [], None
     stmt = select(ImportJob).where(ImportJob.member_id == principal.member_id)
     return paginate(session, stmt, [ImportJob.created_at, ImportJob.id], params, descending=True)

@@ -186,7 +186,10 @@ def _one_chunk(
     if items:
         result = ingest(session, principal, items)
         created, updated, rejected = result.created, result.updated, rejected + result.rejected
-        errors += [{"line": item_lines[e["index"]], "errors": e["errors"]} for e in result.errors]
+        errors += [
+            {"line": item_lines[e["index"]], "errors": [_by_column(x) for x in e["errors"]]}
+            for e in result.errors
+        ]
     errors.sort(key=lambda e: e["line"])
     all_errors = progress.errors + errors[: max(0, MAX_ERRORS - len(progress.errors))]
     rows = len(chunk.records)
@@ -244,6 +247,13 @@ def _one_chunk(
     progress.rows_done += rows
     progress.errors = all_errors
     return chunk.at_end
+
+
+def _by_column(error: dict[str, Any]) -> dict[str, Any]:
+    """An item error located by the CSV column it came from: ["client", "address",
+    "postal_code"] is the column ["postal_code"]."""
+    loc = [part for part in error.get("loc", []) if part not in ("client", "address")]
+    return {**error, "loc": loc or list(error.get("loc", []))}
 
 
 def _uploader(session: Session, job: ImportJob) -> Principal:

@@ -68,7 +68,9 @@ def test_another_group_does_not_see_or_touch_it(api, world):
     listed = api.get("/v1/legal-actions", headers=outsider.analyst.headers).json()
     assert listed["items"] == []
     for actor in (outsider.analyst, outsider.key, world.b.admin):
-        assert api.get(f"/v1/legal-actions/{action['id']}", headers=actor.headers).status_code == 404
+        assert (
+            api.get(f"/v1/legal-actions/{action['id']}", headers=actor.headers).status_code == 404
+        )
     patched = api.patch(
         f"/v1/legal-actions/{action['id']}",
         headers=outsider.analyst.headers,
@@ -89,7 +91,10 @@ def test_only_the_reporting_member_may_change_it(api, world):
     refused = api.patch(url, headers=other.analyst.headers, json={"status": "satisfied"})
     assert refused.status_code == 403
     assert refused.json()["code"] == "forbidden"
-    assert api.patch(url, headers=world.a.admin.headers, json={"status": "satisfied"}).status_code == 403
+    assert (
+        api.patch(url, headers=world.a.admin.headers, json={"status": "satisfied"}).status_code
+        == 403
+    )
 
     # Any user or key of the reporting member may; the change is what it says.
     moved = api.patch(url, headers=reporter.key.headers, json={"status": "satisfied"})
@@ -149,9 +154,14 @@ def test_invalid_patches_are_refused_and_change_nothing(api, world):
         refused = api.patch(url, headers=member.analyst.headers, json=body)
         assert refused.status_code == 422, (body, refused.text)
     assert api.get(url, headers=member.analyst.headers).json() == action
-    assert api.patch(
-        "/v1/legal-actions/does-not-exist", headers=member.analyst.headers, json={"status": "pending"}
-    ).status_code == 404
+    assert (
+        api.patch(
+            "/v1/legal-actions/does-not-exist",
+            headers=member.analyst.headers,
+            json={"status": "pending"},
+        ).status_code
+        == 404
+    )
 
 
 def test_roles_and_key_scopes(api, world):
@@ -190,9 +200,12 @@ def test_filters_customer_ref_and_pages(api, world):
     assert ids(client_id=first["client_id"]) == [again["id"], first["id"]]
     assert ids(kind="suit") == [first["id"]]
     assert ids(status="pending") == [first["id"]]
-    assert api.get(
-        "/v1/legal-actions", headers=other.analyst.headers, params={"kind": "garnishment"}
-    ).status_code == 422
+    assert (
+        api.get(
+            "/v1/legal-actions", headers=other.analyst.headers, params={"kind": "garnishment"}
+        ).status_code
+        == 422
+    )
 
     seen, cursor = [], None
     while True:
