@@ -19,6 +19,8 @@ from app.core.worker import Worker
 from app.experiences.router import router as experiences_router
 from app.groups.router import router as groups_router
 from app.health import router as health_router
+from app.idempotency.middleware import IdempotencyMiddleware
+from app.idempotency.service import purge_expired
 from app.imports.router import router as imports_router
 from app.imports.worker import run_imports
 from app.legal.router import router as legal_router
@@ -39,7 +41,7 @@ ROUTERS = [
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).
-WORKER_TASKS: list = [run_imports]
+WORKER_TASKS: list = [purge_expired, run_imports]
 
 # Streamed to disk, any size: not subject to the request body limit.
 UNLIMITED_BODY_PATHS = ("/v1/imports",)
@@ -89,7 +91,9 @@ def create_app() -> FastAPI:
     openapi.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    # Added last = outermost: the request id covers everything, the body limit runs first.
+    # Added last = outermost: the request id covers everything, the body limit runs first,
+    # then Idempotency-Key (which buffers the already limited body).
+    app.add_middleware(IdempotencyMiddleware, skipped_paths=UNLIMITED_BODY_PATHS)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, unlimited=UNLIMITED_BODY_PATHS
     )
