@@ -53,6 +53,17 @@ class JobFailed(Exception):
     """The job cannot go on; the message tells the member why."""
 
 
+@dataclass(frozen=True)
+class _JobRef:
+    """What the chunks need of the job, read once: the ORM row is expired by every
+    commit, and touching it again would open a transaction (on SQLite, the write lock)
+    while the next chunk is being parsed."""
+
+    id: str
+    group_id: str
+    file_path: Path
+
+
 @dataclass
 class _Progress:
     stored_offset: int  # the job's resume_offset as committed (0 before the first chunk)
@@ -111,15 +122,16 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
         job = session.get(ImportJob, job_id)
         if job is None or job.status != "running":
             return 0
+        ref = _JobRef(job.id, job.group_id, Path(job.file_path))
         session.info.pop("unscoped", None)
-        bind_session(session, job.group_id)
+        bind_session(session, ref.group_id)
         try:
             principal = _uploader(session, job)
-            currency = session.get(Group, job.group_id).currency
-            header = _header(Path(job.file_path))
+            currency = session.get(Group, ref.group_id).currency
+            header = _header(ref.file_path)
         except JobFailed as exc:
             session.rollback()
-            _fail(session, job, str(exc))
+            _fail(session, ref, str(exc))
             return 1
         if job.resume_offset:
             progress = _Progress(
@@ -133,7 +145,7 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
         while True:
             try:
                 finished = _one_chunk(
-                    session, principal, job, header, currency, progress, chunk_rows
+                    session, principal, ref, header, currency, progress, chunk_rows
                 )
             except _LostLease:
                 session.rollback()
@@ -144,7 +156,7 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
                 log.exception("import chunk failed", extra={"job": job_id})
                 _fail(
                     session,
-                    job,
+                    ref,
                     f"Stopped at line {progress.line} by an internal error "
                     f"({type(exc).__name__}); the {progress.rows_done} rows before it "
                     "are stored and counted.",
@@ -152,10 +164,10 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
                 return chunks + 1
             chunks += 1
             if finished:
-                Path(job.file_path).unlink(missing_ok=True)
+                ref.file_path.unlink(missing_ok=True)
                 return chunks
             if (max_chunks is not None and chunks >= max_chunks) or time.monotonic() > deadline:
-                _release(session, job.id, progress.stored_offset)
+                _release(session, ref.id, progress.stored_offset)
                 return chunks
 
 
@@ -166,7 +178,7 @@ class _LostLease(Exception):
 def _one_chunk(
     session: Session,
     principal: Principal,
-    job: ImportJob,
+    job: _JobRef,
     header: Header,
     currency: str,
     progress: _Progress,
@@ -176,8 +188,7 @@ def _one_chunk(
     is done."""
     from app.experiences.ingest import ingest
 
-    path = Path(job.file_path)
-    chunk = read_chunk(path, header, progress.offset, progress.line, chunk_rows, currency)
+    chunk = read_chunk(job.file_path, header, progress.offset, progress.line, chunk_rows, currency)
     items = [r.item for r in chunk.records if r.item is not None]
     item_lines = [r.line for r in chunk.records if r.item is not None]
     errors = [{"line": r.line, "errors": r.errors} for r in chunk.records if r.item is None]
@@ -296,7 +307,7 @@ def _header(path: Path) -> Header:
         raise JobFailed(exc.detail) from None
 
 
-def _fail(session: Session, job: ImportJob, reason: str) -> None:
+def _fail(session: Session, job: _JobRef, reason: str) -> None:
     """Mark the job failed (what was committed before stays stored and counted)."""
     now = utcnow()
     session.execute(
@@ -314,7 +325,7 @@ def _fail(session: Session, job: ImportJob, reason: str) -> None:
         group_id=job.group_id,
     )
     session.commit()
-    Path(job.file_path).unlink(missing_ok=True)
+    job.file_path.unlink(missing_ok=True)
 
 
 def _release(session: Session, job_id: str, stored_offset: int) -> None:
