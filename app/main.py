@@ -23,6 +23,9 @@ from app.groups.router import router as groups_router
 from app.health import router as health_router
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.idempotency.service import purge_expired
+from app.imports.router import router as imports_router
+from app.imports.worker import run_imports
+from app.legal.router import router as legal_router
 from app.members.router import router as members_router
 from app.users.router import router as users_router
 
@@ -35,13 +38,15 @@ ROUTERS = [
     audit_router,
     clients_router,
     experiences_router,
+    legal_router,
+    imports_router,
     fraud_router,
     watchlist_router,
     alerts_router,
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).
-WORKER_TASKS: list = [purge_expired]
+WORKER_TASKS: list = [purge_expired, run_imports]
 
 # Streamed to disk, any size: not subject to the request body limit.
 UNLIMITED_BODY_PATHS = ("/v1/imports",)

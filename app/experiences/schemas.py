@@ -115,7 +115,7 @@ class ExperienceSubmission(ExperienceFields):
 
 
 class ExperienceBatchIn(RequestModel):
-    items: list[dict[str, Any]] = Field(
+    items: list[Any] = Field(
         description="At most 5,000 experiences (each as in POST /v1/experiences); more is 413.",
         json_schema_extra={"items": {"$ref": "#/components/schemas/ExperienceSubmission"}},
     )
