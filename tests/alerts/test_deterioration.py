@@ -20,6 +20,7 @@ from tests.alerts.stories import (
     trade_line,
     watch,
 )
+from tests.imports.csvs import row, run_import, to_csv
 from tests.world import add_group, add_member
 
 TYPE = "profile.deteriorated"
@@ -192,3 +193,31 @@ def test_month_figures_pool_like_the_profile():
 )
 def test_what_counts_as_deteriorated(before, after, reasons):
     assert deteriorated(before, after) == reasons
+
+
+def test_a_csv_import_is_judged_like_any_landing(api, scene, worker):
+    world, client_id = scene
+    m = world.a.members
+    submit_lines(api, m[0].key, trade_line(client_id, TODAY, dbt=0))
+    submit_lines(api, m[1].key, trade_line(client_id, TODAY, dbt=0))
+    # Member 2 names the client by the number it gave it in an earlier batch.
+    submit_lines(api, m[2].key, {**trade_line(client_id, LAST_MONTH, dbt=0), "customer_ref": "D-1"})
+    data = to_csv(
+        [
+            row(
+                1,
+                "x",
+                customer_ref="D-1",
+                legal_name="",
+                country="",
+                tax_id="",
+                postal_code="",
+                as_of=TODAY,
+                days_beyond_terms="90",
+                comments="SLOW",
+            )
+        ]
+    )
+    job = run_import(api, worker, m[2].analyst, data)
+    assert (job["status"], job["created"], job["rejected"]) == ("done", 1, 0), job
+    assert alerted_members(api, everyone(world), TYPE, client_id) == {m[0].id, m[1].id, m[3].id}

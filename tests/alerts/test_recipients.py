@@ -15,7 +15,6 @@ from tests.alerts.stories import (
     trade_line,
     watch,
 )
-from tests.alerts.support import file_legal_action
 from tests.fraud.support import decide, submit
 from tests.world import add_member
 
@@ -86,7 +85,21 @@ def test_rejected_or_withdrawn_reports_alert_nobody(api, scene):
 def test_a_legal_action_alerts_watchers_and_holders_but_not_its_reporter(api, scene):
     world, client_id, foreign = scene
     m = world.a.members
-    action_id = file_legal_action(world.a.id, m[2].id, client_id)
+    response = api.post(
+        "/v1/legal-actions",
+        headers=m[2].key.headers,
+        json={
+            "client_id": client_id,
+            "kind": "judgment",
+            "status": "filed",
+            "amount": "12500.50",
+            "filed_on": "2026-10-01",
+            "jurisdiction": "NY Supreme Court",
+            "case_number": "2026-0042",
+        },
+    )
+    assert response.status_code == 201, response.text
+    action_id = response.json()["id"]
 
     assert alerted_members(api, everyone(world), "legal_action.created", client_id) == {
         m[0].id,

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from app.core.types import today
-from tests.alerts.support import make_client
+from tests.alerts.stories import new_client
 from tests.fraud.support import REPORT, act, decide, report_in, submit
 from tests.world import build_world
 
@@ -17,7 +17,7 @@ TOMORROW = (today() + timedelta(days=1)).isoformat()
 @pytest.fixture(scope="module")
 def setting(api, platform_admin):
     world = build_world(api, platform_admin)
-    return world, make_client(world.a.id)
+    return world, new_client(api, world.a.members[0].analyst)
 
 
 def all_reports(api, world) -> list[dict]:
@@ -110,7 +110,7 @@ def test_a_submission_missing_a_field_is_422(api, setting, missing):
 def test_unknown_and_other_groups_clients_are_not_found(api, setting):
     world, _ = setting
     before = len(all_reports(api, world))
-    foreign = make_client(world.b.id)
+    foreign = new_client(api, world.b.members[0].analyst)
     for client_id in (foreign, "no-such-client"):
         response = api.post(
             "/v1/fraud-reports",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.alerts.support import make_client
+from tests.alerts.stories import new_client
 from tests.fraud.support import act, decide, report_in, submit
 from tests.world import build_world
 
@@ -12,7 +12,7 @@ from tests.world import build_world
 @pytest.fixture(scope="module")
 def setting(api, platform_admin):
     world = build_world(api, platform_admin)
-    return world, make_client(world.a.id)
+    return world, new_client(api, world.a.members[0].analyst)
 
 
 def get(api, actor, report_id):
@@ -108,7 +108,10 @@ def test_viewers_read_fraud_through_profiles_not_this_list(api, setting):
 
 def test_lists_filter_by_status_and_client(api, platform_admin):
     world = build_world(api, platform_admin)
-    acme, globex = make_client(world.a.id), make_client(world.a.id)
+    acme, globex = (
+        new_client(api, world.a.members[0].analyst),
+        new_client(api, world.a.members[0].analyst),
+    )
     analyst = world.a.members[0].analyst
     on_acme = report_in(api, world.a, analyst, acme, "approved")
     pending_acme = submit(api, analyst, acme)
@@ -130,7 +133,7 @@ def test_lists_filter_by_status_and_client(api, platform_admin):
 
 def test_the_moderation_queue_is_oldest_first_and_pages(api, platform_admin):
     world = build_world(api, platform_admin)
-    client_id = make_client(world.a.id)
+    client_id = new_client(api, world.a.members[0].analyst)
     first = submit(api, world.a.members[0].analyst, client_id)
     second = submit(api, world.a.members[1].key, client_id)
     decided = submit(api, world.a.members[2].analyst, client_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.alerts.support import make_client
+from tests.alerts.stories import new_client
 from tests.fraud.support import PATHS, act, report_in, submit
 from tests.world import build_world
 
@@ -26,7 +26,7 @@ MOVES = [(state, action) for state in PATHS for action in ACTIONS]
 @pytest.fixture(scope="module")
 def setting(api, platform_admin):
     world = build_world(api, platform_admin)
-    return world, make_client(world.a.id)
+    return world, new_client(api, world.a.members[0].analyst)
 
 
 @pytest.mark.parametrize(("state", "action"), MOVES)
