@@ -163,11 +163,9 @@ def update(
     report = _own(session, principal, report_id)
     previous = report.status
     report.status = next_state(report.status, "edit")
-    changed = {}
-    for field, value in changes.items():
-        if getattr(report, field) != value:
-            changed[field] = True
-            setattr(report, field, value)
+    changed = sorted(field for field, value in changes.items() if getattr(report, field) != value)
+    for field in changed:
+        setattr(report, field, changes[field])
     report.updated_at = utcnow()
     session.add(report)
     audit.record(
@@ -175,7 +173,7 @@ def update(
         principal,
         "fraud_report.updated",
         f"fraud_report/{report.id}",
-        {"fields": sorted(changed), "from": previous, "to": report.status},
+        {"fields": changed, "from": previous, "to": report.status},
     )
     session.commit()
     return report
