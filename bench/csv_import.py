@@ -91,6 +91,16 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """user + system CPU time of a process so far (Linux), to compare runs on a shared
+    machine: wall-clock rates there depend on what the neighbours do."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def prepare_database(backend: str, workdir: Path) -> tuple[str, callable]:
     if backend == "sqlite":
         return f"sqlite:///{workdir / 'bench.db'}", lambda: None
@@ -211,6 +221,7 @@ def run_backend(backend: str, csv_path: Path, rows: int, workdir: Path) -> dict:
         with httpx.Client(
             base_url=base, headers={"X-API-Key": key}, timeout=httpx.Timeout(60, read=600)
         ) as http:
+            cpu_before = cpu_seconds(server.pid)
             started = time.perf_counter()
             with csv_path.open("rb") as f:
                 queued = http.post("/v1/imports", files={"file": (csv_path.name, f, "text/csv")})
@@ -224,6 +235,7 @@ def run_backend(backend: str, csv_path: Path, rows: int, workdir: Path) -> dict:
                 time.sleep(0.5)
             finished = time.perf_counter()
         peak = peak_rss_mb(server.pid)
+        cpu_after = cpu_seconds(server.pid)
     finally:
         server.terminate()
         server.wait(30)
@@ -231,7 +243,10 @@ def run_backend(backend: str, csv_path: Path, rows: int, workdir: Path) -> dict:
     if peak is None:
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     elapsed = finished - started
+    cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
     return {
+        "server_cpu_s": cpu,
+        "rows_per_cpu_s": job["rows_done"] / cpu if cpu else None,
         "backend": backend,
         "status": job["status"],
         "rows": job["rows_done"],
@@ -256,7 +271,8 @@ def report(results: list[dict], rows: int, csv_bytes: int) -> None:
         ok_rss = r["peak_rss_mb"] < TARGET_PEAK_RSS_MB
         print(
             f"{r['backend']:<10} {r['status']:<7} {r['rows']:>10,} {r['upload_s']:>9.1f} "
-            f"{r['total_s']:>8.1f} {r['rows_per_s']:>9,.0f} {r['peak_rss_mb']:>12.0f}  "
+            f"{r['total_s']:>8.1f} {r['rows_per_s']:>9,.0f} {r['server_cpu_s'] or 0:>13.1f} "
+            f"{r['rows_per_cpu_s'] or 0:>11,.0f} {r['peak_rss_mb']:>12.0f}  "
             f"speed {'met' if ok_speed else 'MISSED'}, memory {'met' if ok_rss else 'MISSED'}"
         )
         if r["failure"]:
