@@ -264,7 +264,7 @@ def report(results: list[dict], rows: int, csv_bytes: int) -> None:
     print(f"\n## CSV import: {rows:,} rows, {csv_bytes / 1e6:,.0f} MB, {os.cpu_count()} cores")
     print(
         f"{'database':<10} {'status':<7} {'rows':>10} {'upload s':>9} {'total s':>8} "
-        f"{'rows/s':>9} {'peak RSS MB':>12}  targets"
+        f"{'rows/s':>9} {'server CPU s':>13} {'rows/CPU-s':>11} {'peak RSS MB':>12}  targets"
     )
     for r in results:
         ok_speed = r["rows_per_s"] >= TARGET_ROWS_PER_SECOND
