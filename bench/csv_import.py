@@ -10,8 +10,9 @@ month ends) is generated once on disk, uploaded streamed (httpx) and followed on
 process's peak RSS (VmHWM from /proc, else getrusage of the finished child).
 Targets: >= 20,000 rows/s and peak RSS < 300 MB.
 
-PostgreSQL: BENCH_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/test)
-names a server where a database `creditpool_bench_csv` may be created and dropped.
+PostgreSQL: BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres, as
+bench/ingest.py) names a server where a database `creditpool_bench_csv` may be created
+and dropped. `bench/ingest.py --only csv` runs the same as its `csv` section.
 """
 
 from __future__ import annotations
@@ -106,7 +107,10 @@ def prepare_database(backend: str, workdir: Path) -> tuple[str, callable]:
         return f"sqlite:///{workdir / 'bench.db'}", lambda: None
     import psycopg
 
-    admin = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    admin = os.environ.get(
+        "BENCH_PG_URL",
+        os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
     name = "creditpool_bench_csv"
 
     def run(sql: str) -> None:
@@ -172,6 +176,8 @@ def setup_member(base: str, env: dict[str, str]) -> str:
 
 
 def run_backend(backend: str, csv_path: Path, rows: int, workdir: Path) -> dict:
+    """Its own fresh database and served process, so that the peak RSS is the import's."""
+    backend = "postgres" if backend == "postgresql" else backend
     url, drop = prepare_database(backend, workdir)
     port = free_port()
     env = {
