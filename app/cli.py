@@ -30,6 +30,7 @@ def create_admin(
     password: str = typer.Option(..., help="At least 12 characters.", hide_input=True),
 ) -> None:
     """Create a platform admin, who creates groups and their first group admin."""
+    import app.models  # noqa: F401 - every table, so that the users' foreign keys resolve
     from app.core.db import system_session
     from app.users.bootstrap import create_platform_admin
 

@@ -9,40 +9,54 @@ without spaces or dashes.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
-from cleanco import basename
+from cleanco.clean import prepare_default_terms, remove_accents, strip_punct
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _NOT_ALNUM_UPPER = re.compile(r"[^0-9A-Z]+")
+_DROPPED = re.compile(r"[.'’]")  # "L.L.C." is "LLC", "O'Brien" is "OBrien"
 
 
-def _fold(text: str) -> str:
-    """Lower case, accents removed (NFKD)."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return plain.casefold()
+def _legal_forms() -> tuple[tuple[int, ...], dict[int, frozenset[tuple[str, ...]]]]:
+    """cleanco's international list of legal forms ("gmbh & co kg", "pty ltd", "inc"...),
+    as sets of word tuples by length: a lookup per length instead of a scan of ~300 terms."""
+    by_size: dict[int, set[tuple[str, ...]]] = {}
+    for size, parts in prepare_default_terms():
+        by_size.setdefault(size, set()).add(tuple(parts))
+    sizes = tuple(sorted(by_size, reverse=True))
+    return sizes, {size: frozenset(terms) for size, terms in by_size.items()}
+
+
+_SIZES, _FORMS = _legal_forms()
 
 
 @lru_cache(maxsize=65536)
 def normalize_name(legal_name: str) -> str:
-    """'The ACME Co., Ltd.' and 'acme co ltd' and 'Acme' all become 'acme'."""
-    folded = " ".join(_fold(legal_name).split())
-    base = folded
-    # Legal forms stack ("Co., Ltd.", "GmbH & Co. KG"): strip until nothing changes.
-    for _ in range(4):
-        stripped = basename(base)
-        if not stripped or stripped == base:
-            break
-        base = stripped
-    if base.startswith("the "):
-        base = base[4:]
-    # After the legal forms are gone ("GmbH & Co. KG" is one), '&' reads as 'and'.
-    base = base.replace("&", " and ")
-    normalized = " ".join(_NOT_ALNUM.sub(" ", base).split())
-    # A name that is nothing but a legal form ("Inc.") keeps its letters.
-    return normalized or " ".join(_NOT_ALNUM.sub(" ", folded.replace("&", " and ")).split())
+    """'The ACME Co., Ltd.', 'acme co ltd' and 'Acme GmbH & Co. KG' all become 'acme'.
+
+    Case and accents are folded, legal forms at the end are removed (stacked ones too,
+    but a name is never reduced to nothing), a leading "the" is dropped, '&' reads as
+    'and', dots and apostrophes vanish and any other punctuation separates words.
+    """
+    words = remove_accents(legal_name).split()
+    # cleanco compares words without '.', ',' and '-'.
+    plain = [strip_punct(w) for w in words]
+    stripped = True
+    while stripped:
+        stripped = False
+        for size in _SIZES:
+            if len(plain) > size and tuple(plain[-size:]) in _FORMS[size]:
+                del plain[-size:], words[-size:]
+                stripped = True
+                break
+        if len(plain) > 1 and plain[-1] == "":
+            del plain[-1], words[-1]
+            stripped = True
+    if len(words) > 1 and plain[0] == "the":
+        words = words[1:]
+    text = _DROPPED.sub("", " ".join(words)).replace("&", " and ")
+    return " ".join(_NOT_ALNUM.sub(" ", text).split())
 
 
 def normalize_tax_id(tax_id: str | None) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Literal
 
 import pycountry
@@ -10,12 +12,19 @@ from pydantic import Field, field_validator
 from app.clients.normalize import normalize_duns, normalize_lei
 from app.core.schemas import RequestModel, ResponseModel, UtcDateTime
 
+_ALNUM = re.compile(r"[^\W_]")
+
 Match = Literal["tax_id", "duns", "lei", "name_address", "created"]
+
+
+@lru_cache(maxsize=512)
+def _is_country(code: str) -> bool:
+    return len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None
 
 
 def _country(value: str) -> str:
     code = value.strip().upper()
-    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+    if not _is_country(code):
         raise ValueError("must be an ISO 3166-1 alpha-2 country code such as US or DE")
     return code
 
@@ -42,7 +51,7 @@ class ClientIn(RequestModel):
     @field_validator("tax_id")
     @classmethod
     def _tax_id(cls, value: str | None) -> str | None:
-        if value is not None and not any(c.isalnum() for c in value):
+        if value is not None and _ALNUM.search(value) is None:
             raise ValueError("must contain letters or digits")
         return value
 

@@ -34,6 +34,7 @@ _client = Client.__table__
 _customer_ref = CustomerRef.__table__
 # Bound parameters per IN list: far below SQLite's and PostgreSQL's limits.
 _IN_CHUNK = 900
+_KINDS: tuple[Match, ...] = ("tax_id", "duns", "lei", "name_address")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,15 @@ class ClientKeys:
             postal_norm=normalize_postal(postal),
         )
 
+    def key(self, kind: Match) -> tuple | None:
+        if kind == "tax_id":
+            return (self.country, self.tax_id_norm) if self.tax_id_norm else None
+        if kind == "duns":
+            return (self.duns,) if self.duns else None
+        if kind == "lei":
+            return (self.lei,) if self.lei else None
+        return (self.name_norm, self.country, self.postal_norm)
+
     def candidates(self) -> list[tuple[Match, tuple]]:
         """The keys in resolution order, as (kind, key) pairs."""
         found: list[tuple[Match, tuple]] = []
@@ -83,31 +93,63 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield values[start : start + _IN_CHUNK]
 
 
-def _index(session: Session, group_id: str, keys: Sequence[ClientKeys]) -> dict[Match, dict]:
-    """Existing clients of the group by each key kind: one query per kind (per 900 keys)."""
+def _found(session: Session, group_id: str, kind: Match, keys: set[tuple]) -> dict[tuple, str]:
+    """Existing clients of the group under these keys of one kind (one query per 900)."""
     c = _client.c
-    index: dict[Match, dict] = {"tax_id": {}, "duns": {}, "lei": {}, "name_address": {}}
-    taxes = sorted({k.tax_id_norm for k in keys if k.tax_id_norm})
-    for chunk in _chunks(taxes):
-        stmt = select(c.id, c.country, c.tax_id_norm).where(
-            c.group_id == group_id, c.tax_id_norm.in_(chunk)
-        )
-        for id_, country, tax in session.execute(stmt):
-            index["tax_id"][(country, tax)] = id_
-    for kind, column in (("duns", c.duns), ("lei", c.lei)):
-        values = sorted({getattr(k, kind) for k in keys if getattr(k, kind)})
-        for chunk in _chunks(values):
+    found: dict[tuple, str] = {}
+    if kind == "tax_id":
+        by_country: dict[str, list[str]] = {}
+        for country, tax in keys:
+            by_country.setdefault(country, []).append(tax)
+        for country, taxes in sorted(by_country.items()):
+            for chunk in _chunks(sorted(taxes)):
+                stmt = select(c.id, c.tax_id_norm).where(
+                    c.group_id == group_id, c.country == country, c.tax_id_norm.in_(chunk)
+                )
+                found.update({(country, tax): id_ for id_, tax in session.execute(stmt)})
+    elif kind in ("duns", "lei"):
+        column = c.duns if kind == "duns" else c.lei
+        for chunk in _chunks(sorted(value for (value,) in keys)):
             stmt = select(c.id, column).where(c.group_id == group_id, column.in_(chunk))
-            for id_, value in session.execute(stmt):
-                index[kind][(value,)] = id_
-    names = sorted({k.name_norm for k in keys})
-    for chunk in _chunks(names):
-        stmt = select(c.id, c.name_norm, c.country, c.postal_norm).where(
-            c.group_id == group_id, c.name_norm.in_(chunk)
-        )
-        for id_, name, country, postal in session.execute(stmt):
-            index["name_address"][(name, country, postal)] = id_
-    return index
+            found.update({(value,): id_ for id_, value in session.execute(stmt)})
+    else:
+        for chunk in _chunks(sorted({name for name, _, _ in keys})):
+            stmt = select(c.id, c.name_norm, c.country, c.postal_norm).where(
+                c.group_id == group_id, c.name_norm.in_(chunk)
+            )
+            found.update(
+                {
+                    (name, country, postal): id_
+                    for id_, name, country, postal in session.execute(stmt)
+                }
+            )
+    return found
+
+
+def _lookup(
+    session: Session, group_id: str, keys: Sequence[ClientKeys]
+) -> list[tuple[str, Match] | None]:
+    """Resolve against the stored clients, kind after kind in resolution order; each kind
+    is looked up only for the keys that the kinds before it left unresolved."""
+    results: list[tuple[str, Match] | None] = [None] * len(keys)
+    unresolved = list(range(len(keys)))
+    for kind in _KINDS:
+        wanted = {k for i in unresolved if (k := keys[i].key(kind)) is not None}
+        if not wanted:
+            continue
+        found = _found(session, group_id, kind, wanted)
+        left = []
+        for i in unresolved:
+            k = keys[i].key(kind)
+            hit = found.get(k) if k is not None else None
+            if hit is None:
+                left.append(i)
+            else:
+                results[i] = (hit, kind)
+        unresolved = left
+        if not unresolved:
+            break
+    return results
 
 
 def _match(index: dict[Match, dict], keys: ClientKeys) -> tuple[str, Match] | None:
@@ -148,8 +190,7 @@ def resolve_many(
     against each other with the same rules). Does not commit.
     """
     keys = [ClientKeys.of(c) for c in clients]
-    index = _index(session, group_id, keys)
-    results: list[tuple[str, Match] | None] = [_match(index, k) for k in keys]
+    results = _lookup(session, group_id, keys)
 
     pending_rows: list[dict[str, Any]] = []
     pending_keys: list[ClientKeys] = []
@@ -177,10 +218,9 @@ def resolve_many(
     # A concurrent request may have created some of these since the lookup: its row wins
     # (DO NOTHING on any unique key), and the lookup below finds it.
     session.execute(dialect_insert(session)(_client).on_conflict_do_nothing(), pending_rows)
-    after = _index(session, group_id, pending_keys)
+    after = _lookup(session, group_id, pending_keys)
     landed: list[tuple[str, Match]] = []
-    for row, k in zip(pending_rows, pending_keys, strict=True):
-        hit = _match(after, k)
+    for row, hit in zip(pending_rows, after, strict=True):
         if hit is None:  # pragma: no cover - the row or its rival must exist by now
             raise RuntimeError("a client vanished while it was being created")
         landed.append((hit[0], "created" if hit[0] == row["id"] else hit[1]))

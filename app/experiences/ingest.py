@@ -10,12 +10,12 @@ per row. The caller commits (the batch route, or the import worker with its prog
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -23,11 +23,9 @@ from app.clients import service as clients
 from app.core.errors import Forbidden, clean_validation_errors, field_error
 from app.core.hooks import experiences_landed
 from app.core.types import new_id, today, utcnow
-from app.experiences.models import Experience
 from app.experiences.schemas import BUCKETS, ExperienceFields, ExperienceSubmission
 from app.groups.models import Group
 
-_experience = Experience.__table__
 _UPSERT_KEY = ["group_id", "member_id", "client_id", "as_of"]
 # Replaced by a newer submission of the same key; id, created_at and the key stay.
 _REPLACED = (
@@ -138,22 +136,117 @@ def line_row(
     }
 
 
-def upsert_lines(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Write the lines (one executemany); returns how many were new rather than replaced.
+_COLUMNS = (
+    "id",
+    "group_id",
+    "member_id",
+    "client_id",
+    "as_of",
+    "currency",
+    "terms_days",
+    "high_credit",
+    "total_owed",
+    "current",
+    "past_due_1_30",
+    "past_due_31_60",
+    "past_due_61_90",
+    "past_due_over_90",
+    "days_beyond_terms",
+    "last_sale_date",
+    "account_opened",
+    "comments",
+    "customer_ref",
+    "created_at",
+    "updated_at",
+)
+# Rows per INSERT statement: 21 parameters each stays far below both databases' limits.
+_ROWS_PER_STATEMENT = 500
 
-    `rows` must not repeat a key. A new row keeps the id we gave it; a replaced row keeps
-    its old id, which is how RETURNING tells the two apart on both databases.
+
+def _upsert_sql(rows: int, placeholder: str) -> str:
+    one = "(" + ", ".join([placeholder] * len(_COLUMNS)) + ")"
+    replaced = ", ".join(f"{name} = excluded.{name}" for name in _REPLACED)
+    # Only constant identifiers and placeholders go into the text; values are parameters.
+    insert = f"INSERT INTO experience ({', '.join(_COLUMNS)}) VALUES "  # noqa: S608
+    return (
+        f"{insert}{', '.join([one] * rows)} "
+        f"ON CONFLICT ({', '.join(_UPSERT_KEY)}) DO UPDATE SET {replaced}, "
+        "customer_ref = COALESCE(excluded.customer_ref, experience.customer_ref) "
+        "RETURNING id"
+    )
+
+
+def _driver_values(rows: list[dict[str, Any]], sqlite: bool) -> list[Any]:
+    """The rows flattened into driver values, as the column types would bind them:
+    money as whole cents, JSON as text, and on SQLite dates and naive UTC times as text."""
+    flat: list[Any] = []
+    append = flat.extend
+    times: dict[Any, Any] = {}  # the rows of one call share their timestamps
+    for row in rows:
+        created, updated = row["created_at"], row["updated_at"]
+        as_of, last_sale, opened = row["as_of"], row["last_sale_date"], row["account_opened"]
+        if sqlite:
+            if created not in times:
+                times[created] = created.astimezone(UTC).strftime(_SQLITE_TIME)
+            if updated not in times:
+                times[updated] = updated.astimezone(UTC).strftime(_SQLITE_TIME)
+            created, updated = times[created], times[updated]
+            as_of = as_of.isoformat()
+            last_sale = last_sale.isoformat() if last_sale else None
+            opened = opened.isoformat() if opened else None
+        comments = row["comments"]
+        # Validated amounts have at most 2 decimals: x 100 is exact.
+        append(
+            (
+                row["id"],
+                row["group_id"],
+                row["member_id"],
+                row["client_id"],
+                as_of,
+                row["currency"],
+                row["terms_days"],
+                int(row["high_credit"] * 100),
+                int(row["total_owed"] * 100),
+                int(row["current"] * 100),
+                int(row["past_due_1_30"] * 100),
+                int(row["past_due_31_60"] * 100),
+                int(row["past_due_61_90"] * 100),
+                int(row["past_due_over_90"] * 100),
+                row["days_beyond_terms"],
+                last_sale,
+                opened,
+                json.dumps(comments) if comments else "[]",
+                row["customer_ref"],
+                created,
+                updated,
+            )
+        )
+    return flat
+
+
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def upsert_lines(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Write the lines; returns how many were new rather than replaced.
+
+    `INSERT ... ON CONFLICT (group, member, client, as_of) DO UPDATE ... RETURNING id`
+    with many rows per statement, straight to the driver: the one statement text is the
+    same on SQLite and PostgreSQL but for the placeholder. `rows` must not repeat a key.
+    A new row keeps the id we gave it, a replaced row its old id: that is how RETURNING
+    tells the two apart on both databases.
     """
     if not rows:
         return 0
-    insert = clients.dialect_insert(session)(_experience)
-    excluded = insert.excluded
-    values = {name: excluded[name] for name in _REPLACED}
-    values["customer_ref"] = func.coalesce(excluded.customer_ref, _experience.c.customer_ref)
-    stmt = insert.on_conflict_do_update(index_elements=_UPSERT_KEY, set_=values).returning(
-        _experience.c.id
-    )
-    returned = set(session.execute(stmt, rows).scalars())
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    placeholder = "?" if sqlite else "%s"
+    returned: set[str] = set()
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        sql = _upsert_sql(len(chunk), placeholder)
+        result = connection.exec_driver_sql(sql, tuple(_driver_values(chunk, sqlite)))
+        returned.update(r[0] for r in result)
     return sum(1 for row in rows if row["id"] in returned)
 
 
@@ -232,7 +325,7 @@ def _resolve_clients(
             pairing[item.customer_ref] = client_of[i]
     alone = [(i, item) for i, item in valid if item.client_id is None and item.client is None]
     stored = clients.customer_refs(
-        session, group_id, member_id, {item.customer_ref for _, item in alone} - pairing.keys()
+        session, group_id, member_id, {item.customer_ref for _, item in alone} | pairing.keys()
     )
     for i, item in alone:
         client_id = pairing.get(item.customer_ref) or stored.get(item.customer_ref)
@@ -244,5 +337,7 @@ def _resolve_clients(
             ]
         else:
             client_of[i] = client_id
-    clients.remember_customer_refs(session, group_id, member_id, pairing)
+    # An ERP re-sends the same pairings every month: write only the new or changed ones.
+    changed = {ref: cid for ref, cid in pairing.items() if stored.get(ref) != cid}
+    clients.remember_customer_refs(session, group_id, member_id, changed)
     return client_of

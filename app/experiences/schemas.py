@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
 from app.clients.schemas import ClientIn
-from app.core.schemas import MoneyIn, MoneyOut, RequestModel, ResponseModel, UtcDateTime
+from app.core.schemas import MoneyOut, RequestModel, ResponseModel, UtcDateTime
+from app.core.types import parse_money
 
 COMMENT_CODES = (
     "PROMPT",
@@ -66,7 +68,35 @@ def _comment_list(value: Any) -> Any:
     return value
 
 
-Amount = Annotated[MoneyIn, Field(ge=0)]
+_PLAIN_AMOUNT = re.compile(r"\d{1,13}(\.\d{1,2})?")
+
+
+def _amount(value: object) -> Decimal:
+    # The common case of an ERP batch, a plain decimal string or a whole number, without the
+    # general parser (it runs seven times per line); anything else gets `parse_money`.
+    if type(value) is str and _PLAIN_AMOUNT.fullmatch(value):
+        return Decimal(value)
+    if type(value) is int and 0 <= value < 10**13:
+        return Decimal(value)
+    return parse_money(value)
+
+
+# The contract's money (`MoneyIn`: a number or a decimal string, at most 2 decimals, exact),
+# never negative on a trade line.
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    Field(ge=0),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"},
+            ],
+            "description": "An amount >= 0: a number or a decimal string, at most 2 decimals.",
+        }
+    ),
+]
 
 
 class ExperienceFields(RequestModel):

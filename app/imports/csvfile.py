@@ -146,29 +146,27 @@ class Record:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-class _Lines:
-    """The file's lines from an offset, decoded, with the offset and line number kept."""
+class _Position:
+    """Where reading stands: the byte offset after the last line handed out, and its
+    line number; plus the lines that were not UTF-8."""
 
-    def __init__(self, f, offset: int, line: int):
-        self.f = f
+    __slots__ = ("offset", "line", "undecodable")
+
+    def __init__(self, offset: int, line: int):
         self.offset = offset
-        self.line = line - 1  # the last line handed out
+        self.line = line - 1
         self.undecodable: set[int] = set()
 
-    def __iter__(self) -> Iterator[str]:
-        return self
 
-    def __next__(self) -> str:
-        raw = self.f.readline()
-        if not raw:
-            raise StopIteration
-        self.offset += len(raw)
-        self.line += 1
+def _lines(f, position: _Position) -> Iterator[str]:
+    for raw in f:
+        position.offset += len(raw)
+        position.line += 1
         try:
-            return raw.decode("utf-8")
+            yield raw.decode("utf-8")
         except UnicodeDecodeError:
-            self.undecodable.add(self.line)
-            return raw.decode("utf-8", "replace")
+            position.undecodable.add(position.line)
+            yield raw.decode("utf-8", "replace")
 
 
 @dataclass
@@ -188,13 +186,15 @@ def read_chunk(
     fields, come back as refused records; the others as ingest items.
     """
     records: list[Record] = []
+    to_item = RowMapper(header.columns, currency)
+    width = header.width
     with path.open("rb") as f:
         f.seek(offset)
-        lines = _Lines(f, offset, line)
-        reader = csv.reader(lines, delimiter=header.delimiter)
+        position = _Position(offset, line)
+        reader = csv.reader(_lines(f, position), delimiter=header.delimiter)
         at_end = False
         while len(records) < max_records:
-            start = lines.line + 1
+            start = position.line + 1
             try:
                 row = next(reader)
             except StopIteration:
@@ -203,45 +203,83 @@ def read_chunk(
             except csv.Error as exc:
                 records.append(Record(start, errors=[_row_error(["line"], f"not CSV: {exc}")]))
                 continue
-            if not any(cell.strip() for cell in row):
+            if (
+                len(row) == width
+                and start == position.line
+                and not position.undecodable
+                and any(row)
+            ):
+                records.append(Record(start, item=to_item(row)))  # the common case
+            elif not any(cell.strip() for cell in row):
                 continue
-            if any(n in lines.undecodable for n in range(start, lines.line + 1)):
+            elif any(n in position.undecodable for n in range(start, position.line + 1)):
                 msg = "not valid UTF-8 text: save the file as CSV UTF-8"
                 records.append(Record(start, errors=[_row_error(["line"], msg, "encoding")]))
-            elif len(row) != header.width:
-                msg = f"expected {header.width} fields as in the header, found {len(row)}"
+            elif len(row) != width:
+                msg = f"expected {width} fields as in the header, found {len(row)}"
                 records.append(Record(start, errors=[_row_error(["line"], msg)]))
             else:
-                records.append(Record(start, item=to_item(header.columns, row, currency)))
-        return Chunk(records, lines.offset, lines.line + 1, at_end)
+                records.append(Record(start, item=to_item(row)))
+        return Chunk(records, position.offset, position.line + 1, at_end)
 
 
 def _row_error(loc: list[Any], msg: str, type_: str = "value_error") -> dict[str, Any]:
     return field_error(loc, msg, type_)
 
 
-def to_item(columns: list[str], row: list[str], currency: str) -> dict[str, Any]:
-    """A CSV row as an item of POST /v1/experiences/batch (empty cells left out)."""
-    cells = {name: value.strip() for name, value in zip(columns, row, strict=True)}
-    item: dict[str, Any] = {}
-    if cells.get("client_id"):
-        item["client_id"] = cells["client_id"]
-    elif any(cells.get(name) for name in (*_CLIENT_FIELDS, "postal_code")):
-        client: dict[str, Any] = {name: cells[name] for name in _CLIENT_FIELDS if cells.get(name)}
-        if cells.get("postal_code"):
-            client["address"] = {"postal_code": cells["postal_code"]}
-        item["client"] = client
-    if cells.get("customer_ref"):
-        item["customer_ref"] = cells["customer_ref"]
-    for name in EXPERIENCE_COLUMNS:
-        value = cells.get(name)
-        if not value:
-            continue
-        if name == "comments":
-            item[name] = [c.strip() for c in _COMMENT_SEPARATOR.split(value) if c.strip()]
-        elif name in _INTEGER_COLUMNS and _INTEGER.match(value):
-            item[name] = int(value)
+class RowMapper:
+    """Turns a CSV row into an item of POST /v1/experiences/batch (empty cells left out).
+
+    Built once per header: the column positions are looked up once, not per row.
+    """
+
+    def __init__(self, columns: list[str], currency: str):
+        at = {name: i for i, name in enumerate(columns)}
+        self.currency = currency
+        self.client_id = at.get("client_id")
+        self.customer_ref = at.get("customer_ref")
+        self.client_fields = [(name, at[name]) for name in _CLIENT_FIELDS if name in at]
+        self.postal_code = at.get("postal_code")
+        self.comments = at.get("comments")
+        self.integers = [(name, at[name]) for name in _INTEGER_COLUMNS if name in at]
+        self.plain = [
+            (name, at[name])
+            for name in EXPERIENCE_COLUMNS
+            if name in at and name != "comments" and name not in _INTEGER_COLUMNS
+        ]
+
+    def __call__(self, row: list[str]) -> dict[str, Any]:
+        item: dict[str, Any] = {}
+        client_id = row[self.client_id].strip() if self.client_id is not None else ""
+        if client_id:
+            item["client_id"] = client_id
         else:
-            item[name] = value
-    item.setdefault("currency", currency)
-    return item
+            client = {}
+            for name, i in self.client_fields:
+                value = row[i].strip()
+                if value:
+                    client[name] = value
+            if self.postal_code is not None:
+                postal = row[self.postal_code].strip()
+                if postal:
+                    client["address"] = {"postal_code": postal}
+            if client:
+                item["client"] = client
+        if self.customer_ref is not None:
+            ref = row[self.customer_ref].strip()
+            if ref:
+                item["customer_ref"] = ref
+        for name, i in self.plain:
+            value = row[i].strip()
+            if value:
+                item[name] = value
+        for name, i in self.integers:
+            value = row[i].strip()
+            if value:
+                item[name] = int(value) if _INTEGER.match(value) else value
+        if self.comments is not None:
+            value = row[self.comments].strip()
+            if value:
+                item["comments"] = [c.strip() for c in _COMMENT_SEPARATOR.split(value) if c.strip()]
+        item.setdefault("currency", self.currency)
+        return item

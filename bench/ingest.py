@@ -1,0 +1,430 @@
+"""Ingest benchmark: trade lines through the HTTP API beside the raw database driver.
+
+    .venv/bin/python bench/ingest.py                 # every section, SQLite and PostgreSQL
+    .venv/bin/python bench/ingest.py --only batch    # one section
+    .venv/bin/python bench/ingest.py --db sqlite --rows 20000
+
+Each database gets a fresh, migrated database; the API is a real `uvicorn app.main:app`
+subprocess on a loopback port. PostgreSQL is used when reachable at $BENCH_PG_URL
+(default postgresql://postgres@127.0.0.1:5432/postgres; a scratch database is created
+and dropped). Sections are functions `(Target) -> list[Figure]` in SECTIONS: add one
+(e.g. a CSV import) by writing it and registering its name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+BATCH = 5000
+PASSWORD = "bench-password-123"
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+# ---------------------------------------------------------------------------- plumbing
+@dataclass
+class Tenant:
+    """A group with one member and its API key, made through the public API."""
+
+    group_id: str
+    member_id: str
+    key_headers: dict[str, str]
+    admin_headers: dict[str, str]
+
+
+@dataclass
+class Target:
+    """One database under test, with the API served on it."""
+
+    name: str  # "sqlite" or "postgresql"
+    database_url: str
+    base_url: str
+    tenant: Tenant
+    rows: int
+    client: httpx.Client = field(repr=False, default=None)
+
+    def add_member(self, name: str) -> str:
+        response = self.client.post(
+            "/v1/members", headers=self.tenant.admin_headers, json={"name": name}
+        )
+        response.raise_for_status()
+        return response.json()["id"]
+
+
+@dataclass
+class Figure:
+    section: str
+    database: str
+    what: str
+    rows: int
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.rows / self.seconds if self.seconds else float("inf")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_reachable() -> bool:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3, autocommit=True):
+            return True
+    except Exception:
+        return False
+
+
+@contextmanager
+def fresh_database(kind: str) -> Iterator[str]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="creditpool-bench-") as tmp:
+            yield f"sqlite:///{tmp}/bench.db"
+        return
+    import psycopg
+
+    name = f"creditpool_bench_{os.getpid()}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _environment(database_url: str) -> dict[str, str]:
+    return os.environ | {
+        "DATABASE_URL": database_url,
+        "ENVIRONMENT": "development",
+        "SECRET_KEY": "bench-" + uuid.uuid4().hex,
+        "LOG_LEVEL": "WARNING",
+        "RUN_WORKERS": "false",
+    }
+
+
+@contextmanager
+def served(database_url: str) -> Iterator[str]:
+    """Migrate, then run uvicorn on a loopback port; yields the base URL."""
+    env = _environment(database_url)
+    subprocess.run([sys.executable, "-m", "app.cli", "migrate"], cwd=ROOT, env=env, check=True)
+    # Every table imported first, so the CLI's session knows all foreign keys.
+    subprocess.run(
+        [sys.executable, "-c", "import app.models; from app.cli import main; main()",
+         "create-admin", "--email", "bench@example.com", "--password", PASSWORD],
+        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("the API did not start")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _token(client: httpx.Client, email: str) -> dict[str, str]:
+    response = client.post("/v1/auth/token", data={"username": email, "password": PASSWORD})
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def bootstrap(client: httpx.Client) -> Tenant:
+    platform = _token(client, "bench@example.com")
+    tag = uuid.uuid4().hex[:8]
+    group = client.post(
+        "/v1/groups",
+        headers=platform,
+        json={"name": "Bench", "slug": f"bench-{tag}",
+              "admin": {"email": f"ga-{tag}@example.com", "password": PASSWORD}},
+    ).json()  # fmt: skip
+    admin = _token(client, f"ga-{tag}@example.com")
+    member = client.post("/v1/members", headers=admin, json={"name": "Supplier"}).json()
+    client.post(
+        "/v1/users",
+        headers=admin,
+        json={"email": f"ma-{tag}@example.com", "password": PASSWORD,
+              "role": "member_admin", "member_id": member["id"]},
+    ).raise_for_status()  # fmt: skip
+    member_admin = _token(client, f"ma-{tag}@example.com")
+    key = client.post(
+        "/v1/api-keys",
+        headers=member_admin,
+        json={"name": "erp", "scopes": ["experiences:write", "clients:read"]},
+    ).json()
+    return Tenant(group["id"], member["id"], {"X-API-Key": key["key"]}, admin)
+
+
+# ---------------------------------------------------------------------- the workload
+def aging_lines(rows: int) -> list[list[dict]]:
+    """An ERP's month-end A/R aging: 5,000 customers named inline, one batch per month."""
+    customers = [
+        {
+            "legal_name": f"Customer {i:05d} {('Inc.', 'LLC', 'Ltd', 'GmbH', 'Corp.')[i % 5]}",
+            "country": ("US", "DE", "GB", "FR", "CA")[i % 5],
+            "tax_id": f"{i:02d}-{i * 7919 % 10_000_000:07d}",
+            "address": {"postal_code": f"{10000 + i % 90000}"},
+        }
+        for i in range(BATCH)
+    ]
+    batches: list[list[dict]] = []
+    month = 0
+    while sum(len(b) for b in batches) < rows:
+        as_of = date(2024 + month // 12, month % 12 + 1, 28).isoformat()
+        batch = []
+        for i, customer in enumerate(customers[: rows - sum(len(b) for b in batches)]):
+            late = (i * 37 + month) % 100
+            owed = 1000 + (i * 131) % 90000
+            b1 = owed * (late % 10) // 100 if late > 60 else 0
+            b2 = owed * (late % 5) // 100 if late > 85 else 0
+            batch.append(
+                {
+                    "client": customer,
+                    "customer_ref": f"C{i:05d}",
+                    "as_of": as_of,
+                    "currency": "USD",
+                    "terms_days": 30,
+                    "high_credit": f"{owed * 2}.00",
+                    "total_owed": f"{owed}.50",
+                    "current": f"{owed - b1 - b2}.50",
+                    "past_due_1_30": f"{b1}.00",
+                    "past_due_31_60": f"{b2}.00",
+                    "past_due_61_90": "0.00",
+                    "past_due_over_90": "0.00",
+                    "comments": ["SLOW"] if late > 85 else [],
+                }
+            )
+        batches.append(batch)
+        month += 1
+    return batches
+
+
+def _cents(amount: str) -> int:
+    whole, _, frac = amount.partition(".")
+    return int(whole) * 100 + int((frac + "00")[:2])
+
+
+def raw_rows(target: Target, batches: list[list[dict]], member_id: str) -> list[list[tuple]]:
+    """The same lines as plain tuples for the driver: client ids already known, no checks."""
+    from sqlalchemy import create_engine, text
+
+    from app.core.db import _normalize_url
+
+    engine = create_engine(_normalize_url(target.database_url))
+    with engine.connect() as conn:
+        ids = dict(
+            conn.execute(
+                text("SELECT tax_id, id FROM client WHERE group_id = :g"),
+                {"g": target.tenant.group_id},
+            ).all()
+        )
+    engine.dispose()
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f") if target.name == "sqlite" else now
+    out = []
+    for batch in batches:
+        rows = []
+        for item in batch:
+            as_of = item["as_of"] if target.name == "sqlite" else date.fromisoformat(item["as_of"])
+            rows.append(
+                (
+                    str(uuid.uuid4()), target.tenant.group_id, member_id,
+                    ids[item["client"]["tax_id"]], as_of, item["currency"], item["terms_days"],
+                    _cents(item["high_credit"]), _cents(item["total_owed"]),
+                    _cents(item["current"]), _cents(item["past_due_1_30"]),
+                    _cents(item["past_due_31_60"]), _cents(item["past_due_61_90"]),
+                    _cents(item["past_due_over_90"]), None, None, None,
+                    json.dumps(item["comments"]), item["customer_ref"], stamp, stamp,
+                )
+            )  # fmt: skip
+        out.append(rows)
+    return out
+
+
+RAW_INSERT = (
+    "INSERT INTO experience (id, group_id, member_id, client_id, as_of, currency, terms_days, "
+    "high_credit, total_owed, current, past_due_1_30, past_due_31_60, past_due_61_90, "
+    "past_due_over_90, days_beyond_terms, last_sale_date, account_opened, comments, "
+    "customer_ref, created_at, updated_at) VALUES ({})"
+)
+
+
+def raw_executemany(target: Target, batches: list[list[tuple]]) -> float:
+    """Seconds for the driver alone: executemany + commit per batch, nothing else."""
+    if target.name == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(target.database_url.removeprefix("sqlite:///"))
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        sql = RAW_INSERT.format(", ".join(["?"] * 21))
+    else:
+        import psycopg
+
+        conn = psycopg.connect(target.database_url)
+        sql = RAW_INSERT.format(", ".join(["%s"] * 21))
+    try:
+        started = time.perf_counter()
+        for rows in batches:
+            cur = conn.cursor()
+            cur.executemany(sql, rows)
+            conn.commit()
+        return time.perf_counter() - started
+    finally:
+        conn.close()
+
+
+# ---------------------------------------------------------------------------- sections
+def section_batch(target: Target) -> list[Figure]:
+    """POST /v1/experiences/batch (clients inline) vs raw executemany of the same rows."""
+    batches = aging_lines(target.rows)
+    bodies = [json.dumps({"items": b}).encode() for b in batches]
+    headers = target.tenant.key_headers | {"Content-Type": "application/json"}
+    total = sum(len(b) for b in batches)
+    started = time.perf_counter()
+    for body in bodies:
+        response = target.client.post("/v1/experiences/batch", headers=headers, content=body)
+        response.raise_for_status()
+        result = response.json()
+        assert result["rejected"] == 0, result["errors"][:3]
+    api_seconds = time.perf_counter() - started
+    # Once more: every line now replaces an existing one (the monthly re-send of an ERP).
+    started = time.perf_counter()
+    for body in bodies[:2]:
+        target.client.post(
+            "/v1/experiences/batch", headers=headers, content=body
+        ).raise_for_status()
+    replace_rows = sum(len(b) for b in batches[:2])
+    replace_seconds = time.perf_counter() - started
+
+    other_member = target.add_member("Raw driver")
+    raw_seconds = raw_executemany(target, raw_rows(target, batches, other_member))
+    name = target.name
+    return [
+        Figure("batch", name, "API POST /v1/experiences/batch (new lines)", total, api_seconds),
+        Figure(
+            "batch", name, "API, re-sent lines (upsert: updated)", replace_rows, replace_seconds
+        ),
+        Figure("batch", name, "raw driver executemany (same rows)", total, raw_seconds),
+    ]
+
+
+# The CSV import section's file size (`--csv-rows`).
+CSV_ROWS = 1_000_000
+
+
+def section_csv(target: Target) -> list[Figure]:
+    """A CSV file through POST /v1/imports and the background worker (bench/csv_import.py):
+    its own fresh database and served process, so that the peak RSS is the import's."""
+    import csv_import
+
+    with tempfile.TemporaryDirectory(prefix="creditpool-bench-csv-") as tmp:
+        workdir = Path(tmp)
+        csv_path = workdir / "aging.csv"
+        csv_import.write_csv(csv_path, CSV_ROWS)
+        result = csv_import.run_backend(target.name, csv_path, CSV_ROWS, workdir)
+    print(
+        f"   CSV import {result['status']}: {result['rows']:,} rows in {result['total_s']:.1f} s"
+        f" (upload {result['upload_s']:.1f} s), peak RSS {result['peak_rss_mb']:.0f} MB,"
+        f" server CPU {result['server_cpu_s'] or 0:.1f} s"
+        f" ({result['rows_per_cpu_s'] or 0:,.0f} rows per CPU-second); targets"
+        f" {csv_import.TARGET_ROWS_PER_SECOND:,} rows/s, {csv_import.TARGET_PEAK_RSS_MB} MB",
+        flush=True,
+    )
+    return [Figure("csv", target.name, "CSV import, upload to done", result["rows"],
+                   result["total_s"])]  # fmt: skip
+
+
+SECTIONS: dict[str, Callable[[Target], list[Figure]]] = {
+    "batch": section_batch,
+    "csv": section_csv,
+}
+
+
+def run(databases: list[str], sections: list[str], rows: int) -> list[Figure]:
+    figures: list[Figure] = []
+    for kind in databases:
+        with (
+            fresh_database(kind) as url,
+            served(url) as base,
+            httpx.Client(base_url=base, timeout=300) as client,
+        ):
+            target = Target(kind, url, base, bootstrap(client), rows, client)
+            for name in sections:
+                print(f"== {kind}: {name} ({rows} rows)", flush=True)
+                for figure in SECTIONS[name](target):
+                    figures.append(figure)
+                    print(f"   {figure.what:<48} {figure.rows:>8} rows {figure.seconds:8.2f} s"
+                          f" {figure.rate:>10,.0f} rows/s", flush=True)  # fmt: skip
+    return figures
+
+
+def summary(figures: list[Figure]) -> None:
+    by = {(f.section, f.database, f.what.split(" ")[0]): f for f in figures}
+    print("\n== batch API vs raw driver")
+    for database in sorted({f.database for f in figures if f.section == "batch"}):
+        api, raw = by.get(("batch", database, "API")), by.get(("batch", database, "raw"))
+        if api and raw:
+            ratio = api.rate / raw.rate
+            verdict = "meets" if ratio >= 0.25 else "BELOW"
+            print(f"   {database:<11} API {api.rate:>9,.0f} rows/s, raw {raw.rate:>9,.0f} rows/s,"
+                  f" ratio {ratio:.0%} ({verdict} the 25% target)")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", action="append", choices=sorted(SECTIONS), help="a section")
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "all"], default="all")
+    parser.add_argument("--rows", type=int, default=50_000, help="lines per section")
+    parser.add_argument("--csv-rows", type=int, default=CSV_ROWS, help="rows of the CSV file")
+    args = parser.parse_args(argv)
+    globals()["CSV_ROWS"] = args.csv_rows
+    databases = ["sqlite", "postgresql"] if args.db == "all" else [args.db]
+    if "postgresql" in databases and not _pg_reachable():
+        print(f"PostgreSQL not reachable at {PG_ADMIN_URL}: SQLite only")
+        databases.remove("postgresql")
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    summary(run(databases, args.only or list(SECTIONS), args.rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
