@@ -52,8 +52,14 @@ def serve(
     """Migrate, then serve the API (background work runs inside the process)."""
     import uvicorn
 
+    from app.core.config import get_settings
     from app.core.db import migrate as run_migrations
 
+    try:
+        get_settings().signing_key  # noqa: B018 - outside development, SECRET_KEY or nothing
+    except RuntimeError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
     run_migrations()
     uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level="warning")
 

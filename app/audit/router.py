@@ -31,8 +31,11 @@ def list_audit_events(
         str | None, Query(max_length=64, description="e.g. auth.login_failed")
     ] = None,
     resource: Annotated[str | None, Query(max_length=200, description="e.g. user/<id>")] = None,
+    actor: Annotated[
+        str | None, Query(max_length=400, description="e.g. user:ana@example.com")
+    ] = None,
 ) -> Page[AuditEventOut]:
     """Newest first: logins, failed logins, keys, member/user/setting changes,
     moderation decisions, submissions and profile reads."""
-    rows, cursor = service.list_events(session, page, action=action, resource=resource)
+    rows, cursor = service.list_events(session, page, action=action, resource=resource, actor=actor)
     return Page(items=[AuditEventOut.model_validate(e) for e in rows], next_cursor=cursor)

@@ -40,6 +40,7 @@ def list_events(
     *,
     action: str | None = None,
     resource: str | None = None,
+    actor: str | None = None,
 ) -> tuple[list[AuditEvent], str | None]:
     """The caller's group's events, newest first (the session's tenant scope applies)."""
     stmt = select(AuditEvent)
@@ -47,4 +48,6 @@ def list_events(
         stmt = stmt.where(AuditEvent.action == action)
     if resource:
         stmt = stmt.where(AuditEvent.resource == resource)
+    if actor:
+        stmt = stmt.where(AuditEvent.actor == actor)
     return paginate(session, stmt, [AuditEvent.at, AuditEvent.id], params, descending=True)

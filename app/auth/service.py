@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
@@ -39,7 +40,8 @@ def login(session: Session, email: str, password: str) -> tuple[str, int]:
     settings = get_settings()
     email = email.strip().lower()
     now = utcnow()
-    throttle = session.get(LoginThrottle, email)
+    # Locked (PostgreSQL) so that parallel attempts on one account are all counted.
+    throttle = session.get(LoginThrottle, email, with_for_update=True)
     if throttle and throttle.locked_until and throttle.locked_until > now:
         wait = int((throttle.locked_until - now).total_seconds()) + 1
         raise TooManyRequests(
@@ -54,16 +56,28 @@ def login(session: Session, email: str, password: str) -> tuple[str, int]:
     ok = verify_password(password, user.password_hash if user else None)
     usable = ok and user is not None and not user.disabled and member_status in (None, "active")
     if not usable:
-        _count_failure(session, throttle, email, settings)
-        audit.record(
-            session,
-            f"user:{email}",
-            "auth.login_failed",
-            f"user/{user.id}" if user else None,
-            {"reason": "disabled" if ok else "bad_credentials"},
-            group_id=user.group_id if user else None,
-        )
-        session.commit()
+        resource = f"user/{user.id}" if user else None
+        group_id = user.group_id if user else None
+        for attempt in range(2):
+            try:
+                if attempt:
+                    # A parallel failure created the row first: count on top of it.
+                    throttle = session.get(
+                        LoginThrottle, email, with_for_update=True, populate_existing=True
+                    )
+                _count_failure(session, throttle, email, settings)
+                audit.record(
+                    session,
+                    f"user:{email}",
+                    "auth.login_failed",
+                    resource,
+                    {"reason": "disabled" if ok else "bad_credentials"},
+                    group_id=group_id,
+                )
+                session.commit()
+                break
+            except IntegrityError:
+                session.rollback()
         raise Unauthorized("Incorrect email or password, or the account is not active.")
     if throttle:
         session.delete(throttle)

@@ -16,6 +16,15 @@ from app.core.config import get_settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _migrations_home() -> Path:
+    """Where alembic.ini and migrations/ are: the source tree (a clone, an editable
+    install), else the working directory (an installed package, e.g. the Docker image)."""
+    for home in (ROOT, Path.cwd()):
+        if (home / "migrations" / "env.py").exists():
+            return home
+    return ROOT
+
+
 def _normalize_url(url: str) -> str:
     # "postgresql://" means psycopg 3 here; psycopg2 is not a dependency.
     if url.startswith("postgresql://") or url.startswith("postgres://"):
@@ -63,8 +72,14 @@ def build_engine(url: str | None = None) -> Engine:
         return engine
     # hide_parameters: a database error must not put a password hash or key hash into
     # an exception message, and from there into a log line.
+    # connect_timeout: an unreachable server fails /readyz in seconds instead of hanging.
     return create_engine(
-        url, pool_size=20, max_overflow=20, pool_pre_ping=True, hide_parameters=True
+        url,
+        pool_size=20,
+        max_overflow=20,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        connect_args={"connect_timeout": 10},
     )
 
 
@@ -109,8 +124,9 @@ def database_answers() -> bool:
 def alembic_config(url: str | None = None):
     from alembic.config import Config
 
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    home = _migrations_home()
+    cfg = Config(str(home / "alembic.ini"))
+    cfg.set_main_option("script_location", str(home / "migrations"))
     cfg.set_main_option(
         "sqlalchemy.url", _normalize_url(url or get_settings().database_url).replace("%", "%%")
     )

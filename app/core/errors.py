@@ -159,12 +159,19 @@ def install(app: FastAPI) -> None:
         return problem(422, "validation_error", "Validation error", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code, title = _STATUS_CODES.get(exc.status_code, ("error", "Error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and detail == "Not Found":
             detail = "No such resource"
-        return problem(exc.status_code, code, title, detail, headers=exc.headers)
+        if exc.status_code == 405:
+            # Starlette names only the first route on the path; name them all.
+            allowed = _allowed_methods(request)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed here; use {headers.get('Allow', '')}."
+        return problem(exc.status_code, code, title, detail, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -174,9 +181,24 @@ def install(app: FastAPI) -> None:
         log.error(
             "unhandled error",
             exc_info=exc,
-            extra={"path": request.url.path, "request_id": request_id},
+            extra={"path": request.url.path},
         )
         return internal_error(request_id)
+
+
+_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods the API documents for this path (its OpenAPI document is the truth)."""
+    from starlette.routing import compile_path
+
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        regex, _, _ = compile_path(template)
+        if regex.match(request.url.path):
+            methods |= {m.upper() for m in operations if m in _HTTP_METHODS}
+    return sorted(methods)
 
 
 def internal_error(request_id: str) -> JSONResponse:

@@ -32,7 +32,24 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+def _stamp_request_id() -> None:
+    """Every log record made while a request is served carries its id, taken when the
+    record is made (not when a handler formats it, possibly later, elsewhere)."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_creditpool", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.request_id = request_id_var.get()
+        return record
+
+    factory._creditpool = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
 def configure(level: str = "INFO", as_json: bool = True) -> None:
+    _stamp_request_id()
     root = logging.getLogger("creditpool")
     root.setLevel(level)
     if not any(getattr(h, "_creditpool", False) for h in root.handlers):
