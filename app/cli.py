@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 
@@ -28,6 +30,7 @@ def create_admin(
     password: str = typer.Option(..., help="At least 12 characters.", hide_input=True),
 ) -> None:
     """Create a platform admin, who creates groups and their first group admin."""
+    import app.models  # noqa: F401 - every table, so that the users' foreign keys resolve
     from app.core.db import system_session
     from app.users.bootstrap import create_platform_admin
 
@@ -69,6 +72,38 @@ def demo() -> None:
 
     run_migrations()
     seed(console)
+
+
+@app.command()
+def push(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="The CSV file to import."
+    ),
+    url: str = typer.Option(..., help="The creditpool server, e.g. https://credit.example.com"),
+    api_key: str = typer.Option(
+        ..., envvar="CREDITPOOL_API_KEY", help="Your member's API key (experiences:write)."
+    ),
+    idempotency_key: str | None = typer.Option(
+        None, help="Default: derived from the file's content, so a re-run imports once."
+    ),
+    poll_seconds: float = typer.Option(1.0, min=0.05, help="How often to ask for progress."),
+) -> None:
+    """Upload a CSV of payment experiences, follow the import, print the summary.
+
+    Exit code 0 when the import is done (refused lines are listed), 1 when the file was
+    refused, the import failed, or the server could not be reached.
+    """
+    from app.imports.push import push as push_file
+
+    code = push_file(
+        file,
+        url,
+        api_key,
+        idempotency_key=idempotency_key,
+        poll_seconds=poll_seconds,
+        console=console,
+    )
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """`creditpool demo`: a demo group that shows what the product does.
 
-Idempotent: run it again and it prints the same logins (and a fresh API key).
+Idempotent: run it again and it prints the same logins (and a fresh API key); the
+history is upserted on (member, client, month end), so it is the same history again.
 """
 
 from __future__ import annotations
@@ -94,24 +95,30 @@ def seed_people(session: Session) -> DemoWorld:
     return DemoWorld(group, members, admins)
 
 
+def member_principal(world: DemoWorld, index: int) -> Principal:
+    admin = world.member_admins[index]
+    return Principal(
+        kind="user",
+        id=admin.id,
+        group_id=world.group.id,
+        member_id=world.members[index].id,
+        role=Role.member_admin,
+        email=admin.email,
+        permissions=ROLE_PERMISSIONS[Role.member_admin],
+    )
+
+
 def seed(console: Console) -> None:
+    from app.demo_history import seed_history
+
     with system_session() as session:
         world = seed_people(session)
-        first_admin = world.member_admins[0]
-        principal = Principal(
-            kind="user",
-            id=first_admin.id,
-            group_id=world.group.id,
-            member_id=world.members[0].id,
-            role=Role.member_admin,
-            email=first_admin.email,
-            permissions=ROLE_PERMISSIONS[Role.member_admin],
-        )
         session.info.pop("unscoped", None)
         bind_session(session, world.group.id)
+        history = seed_history(session, [member_principal(world, i) for i in range(3)])
         _, key = keys.create(
             session,
-            principal,
+            member_principal(world, 0),
             ApiKeyCreate(
                 name="demo ERP",
                 scopes=[
@@ -145,4 +152,16 @@ def seed(console: Console) -> None:
         '  curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/v1/me', soft_wrap=True
     )
     console.print(f'  curl -s -H "X-API-Key: {key}" http://127.0.0.1:8000/v1/me', soft_wrap=True)
+    console.print(
+        f"{history.lines} month-end trade lines on {len(history.clients)} clients over "
+        f"{history.months} months, and {history.legal_actions} legal action(s). Profiles:"
+    )
+    for name, client_id in history.clients.items():
+        console.print(f"  {name}: /v1/clients/{client_id}/profile", soft_wrap=True)
+    featured = history.clients[history.featured]
+    console.print(
+        f'  curl -s -H "Authorization: Bearer $TOKEN" '
+        f"http://127.0.0.1:8000/v1/clients/{featured}/profile",
+        soft_wrap=True,
+    )
     console.print("API docs: http://127.0.0.1:8000/docs")

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.alerts.router import alerts_router, watchlist_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.clients.router import router as clients_router
@@ -17,10 +18,14 @@ from app.core.db import DatabaseBehind, ensure_migrated, get_engine
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.worker import Worker
 from app.experiences.router import router as experiences_router
+from app.fraud.router import router as fraud_router
 from app.groups.router import router as groups_router
 from app.health import router as health_router
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.idempotency.service import purge_expired
+from app.imports.router import router as imports_router
+from app.imports.worker import run_imports
+from app.legal.router import router as legal_router
 from app.members.router import router as members_router
 from app.profiles.reads import flush_profile_reads
 from app.profiles.router import router as profiles_router
@@ -38,12 +43,17 @@ ROUTERS = [
     audit_router,
     clients_router,
     experiences_router,
+    legal_router,
+    imports_router,
     profiles_router,
+    fraud_router,
+    watchlist_router,
+    alerts_router,
     webhooks_router,
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).
-WORKER_TASKS: list = [purge_expired, flush_profile_reads, deliver_webhooks]
+WORKER_TASKS: list = [purge_expired, run_imports, flush_profile_reads, deliver_webhooks]
 
 # Run once more after the worker stopped, so that nothing buffered is lost at shutdown.
 SHUTDOWN_TASKS: list = [flush_profile_reads]

@@ -1,6 +1,6 @@
 """Every table, imported once so that SQLModel.metadata (and Alembic) sees them all."""
 
-from app.alerts.models import Alert, WatchlistEntry
+from app.alerts.models import Alert, ProfileDeterioration, WatchlistEntry
 from app.audit.models import AuditEvent
 from app.auth.models import ApiKey, LoginThrottle
 from app.clients.models import Client, CustomerRef
@@ -31,6 +31,7 @@ __all__ = [
     "LegalAction",
     "LoginThrottle",
     "Member",
+    "ProfileDeterioration",
     "User",
     "WatchlistEntry",
     "Webhook",

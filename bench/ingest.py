@@ -33,6 +33,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 BATCH = 5000
 PASSWORD = "bench-password-123"
@@ -372,7 +373,36 @@ def section_batch(target: Target) -> list[Figure]:
     ]
 
 
-SECTIONS: dict[str, Callable[[Target], list[Figure]]] = {"batch": section_batch}
+# The CSV import section's file size (`--csv-rows`).
+CSV_ROWS = 1_000_000
+
+
+def section_csv(target: Target) -> list[Figure]:
+    """A CSV file through POST /v1/imports and the background worker (bench/csv_import.py):
+    its own fresh database and served process, so that the peak RSS is the import's."""
+    import csv_import
+
+    with tempfile.TemporaryDirectory(prefix="creditpool-bench-csv-") as tmp:
+        workdir = Path(tmp)
+        csv_path = workdir / "aging.csv"
+        csv_import.write_csv(csv_path, CSV_ROWS)
+        result = csv_import.run_backend(target.name, csv_path, CSV_ROWS, workdir)
+    print(
+        f"   CSV import {result['status']}: {result['rows']:,} rows in {result['total_s']:.1f} s"
+        f" (upload {result['upload_s']:.1f} s), peak RSS {result['peak_rss_mb']:.0f} MB,"
+        f" server CPU {result['server_cpu_s'] or 0:.1f} s"
+        f" ({result['rows_per_cpu_s'] or 0:,.0f} rows per CPU-second); targets"
+        f" {csv_import.TARGET_ROWS_PER_SECOND:,} rows/s, {csv_import.TARGET_PEAK_RSS_MB} MB",
+        flush=True,
+    )
+    return [Figure("csv", target.name, "CSV import, upload to done", result["rows"],
+                   result["total_s"])]  # fmt: skip
+
+
+SECTIONS: dict[str, Callable[[Target], list[Figure]]] = {
+    "batch": section_batch,
+    "csv": section_csv,
+}
 
 
 def run(databases: list[str], sections: list[str], rows: int) -> list[Figure]:
@@ -410,7 +440,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=sorted(SECTIONS), help="a section")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "all"], default="all")
     parser.add_argument("--rows", type=int, default=50_000, help="lines per section")
+    parser.add_argument("--csv-rows", type=int, default=CSV_ROWS, help="rows of the CSV file")
     args = parser.parse_args(argv)
+    globals()["CSV_ROWS"] = args.csv_rows
     databases = ["sqlite", "postgresql"] if args.db == "all" else [args.db]
     if "postgresql" in databases and not _pg_reachable():
         print(f"PostgreSQL not reachable at {PG_ADMIN_URL}: SQLite only")

@@ -1,6 +1,6 @@
 """Watchlists and the alerts that reach members."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index
@@ -30,4 +30,22 @@ class Alert(GroupScoped, table=True):
     client_id: str = Field(foreign_key="client.id", max_length=36)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     read: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ProfileDeterioration(GroupScoped, table=True):
+    """A client month whose profile was found deteriorated (and alerted) once.
+
+    `profile.deteriorated` is decided when experiences land; this row makes the decision
+    once per client and month, so that re-sending the same data, or more data for a
+    month already alerted, does not alert again. The primary key settles races between
+    concurrent landings.
+    """
+
+    __tablename__ = "profile_deterioration"
+
+    group_id: str = Field(foreign_key="trade_group.id", primary_key=True, max_length=36)
+    client_id: str = Field(foreign_key="client.id", primary_key=True, max_length=36)
+    month: date = Field(primary_key=True)
+    event_id: str = Field(max_length=36)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

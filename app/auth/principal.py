@@ -73,6 +73,8 @@ _SCOPE_IMPLIES: dict[str, set[str]] = {
     "experiences:write": {"clients:write", "experiences:read", "imports:write"},
     "legal_actions:write": {"clients:write", "legal_actions:read"},
     "fraud_reports:write": {"clients:write", "fraud_reports:read"},
+    # A machine that consumes alerts acknowledges them as it goes.
+    "alerts:read": {"alerts:write"},
 }
 
 

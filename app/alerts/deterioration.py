@@ -1,0 +1,235 @@
+"""`profile.deteriorated`: decided when experiences land, never by scanning on a timer.
+
+For each client that got new lines, the month of the newest line that landed (M) is
+compared with the month before (M-1), each month pooled the way the profile's trend
+pools it: every member's latest line with `as_of` in that month, under the group's
+anonymity rules. The profile deteriorated when the payment index fell by 10 points or
+more, or the risk tier (from the payment index: the legal and fraud facts have their
+own events) got worse. Months outside the lookback window, and months that are
+suppressed (too few contributors, dominance, p%), decide nothing: an alert must not
+reveal what the profile itself hides.
+
+Each client month is alerted at most once (`ProfileDeterioration`): sending the same
+data again, or more data for a month already alerted, does not alert again, while a
+month that turns deteriorated only with a later member's lines does alert then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.alerts.events import emit
+from app.alerts.models import ProfileDeterioration
+from app.core.types import new_id, today, utcnow
+from app.experiences.models import Experience
+from app.groups.models import Group
+from app.groups.schemas import GroupSettings
+from app.groups.service import effective_settings
+from app.profiles.formulas import (
+    add_months,
+    line_dbt,
+    lookback_start,
+    payment_index,
+    risk_tier,
+    suppression_reason,
+    tier_worse,
+    weighted_dbt,
+)
+
+INDEX_DROP = 10
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    payment_index: int | None
+    risk_tier: str | None
+
+
+def month_figures(lines: Iterable[Experience], settings: GroupSettings) -> MonthFigures | None:
+    """The pooled index and tier of one month's lines (one per member), None if suppressed."""
+    lines = list(lines)
+    if not lines:
+        return None
+    if suppression_reason(
+        [line.total_owed for line in lines],
+        min_contributors=settings.min_contributors,
+        dominance_share=settings.dominance_share,
+        p_percent=settings.p_percent,
+    ):
+        return None
+    dbt = weighted_dbt(
+        [
+            (
+                line_dbt(
+                    line.total_owed,
+                    (
+                        line.past_due_1_30,
+                        line.past_due_31_60,
+                        line.past_due_61_90,
+                        line.past_due_over_90,
+                    ),
+                    line.days_beyond_terms,
+                ),
+                line.total_owed,
+                line.high_credit,
+            )
+            for line in lines
+        ]
+    )
+    index = payment_index(dbt)
+    return MonthFigures(index, risk_tier(index))
+
+
+def deteriorated(before: MonthFigures | None, after: MonthFigures | None) -> list[str]:
+    """Why `after` is worse than `before` (`payment_index`, `risk_tier`), or []."""
+    if before is None or after is None:
+        return []
+    reasons = []
+    if (
+        before.payment_index is not None
+        and after.payment_index is not None
+        and before.payment_index - after.payment_index >= INDEX_DROP
+    ):
+        reasons.append("payment_index")
+    if tier_worse(before.risk_tier, after.risk_tier):
+        reasons.append("risk_tier")
+    return reasons
+
+
+def check_landing(
+    session: Session, *, group_id: str, member_id: str | None, client_ids: Iterable[str]
+) -> int:
+    """Emit `profile.deteriorated` for the clients whose lines just landed; returns how many."""
+    client_ids = sorted(set(client_ids))
+    if not client_ids:
+        return 0
+    settings = effective_settings(session.get(Group, group_id))
+    emitted = 0
+    for start in range(0, len(client_ids), _CHUNK):
+        emitted += _check_chunk(
+            session, group_id, member_id, client_ids[start : start + _CHUNK], settings
+        )
+    return emitted
+
+
+def _check_chunk(
+    session: Session,
+    group_id: str,
+    member_id: str | None,
+    client_ids: list[str],
+    settings: GroupSettings,
+) -> int:
+    now = today()
+    window_start = lookback_start(now, settings.lookback_months)
+    newest_stmt = _newest_landed(group_id, member_id, client_ids)
+    months = {
+        client_id: newest.replace(day=1)
+        for client_id, newest in session.execute(newest_stmt)
+        if newest is not None and window_start < newest <= now
+    }
+    if not months:
+        return 0
+    done = set(
+        session.execute(
+            select(ProfileDeterioration.client_id, ProfileDeterioration.month).where(
+                ProfileDeterioration.group_id == group_id,
+                ProfileDeterioration.client_id.in_(list(months)),
+            )
+        ).all()
+    )
+    months = {c: m for c, m in months.items() if (c, m) not in done}
+    if not months:
+        return 0
+
+    # Each member's latest line per client and month, over the months compared.
+    earliest = add_months(min(months.values()), -1)
+    rows = session.execute(
+        select(Experience)
+        .where(
+            Experience.group_id == group_id,
+            Experience.client_id.in_(list(months)),
+            Experience.as_of >= earliest,
+            Experience.as_of < add_months(max(months.values()), 1),
+        )
+        .order_by(Experience.as_of)
+    ).scalars()
+    latest: dict[tuple[str, date], dict[str, Experience]] = {}
+    for row in rows:
+        latest.setdefault((row.client_id, row.as_of.replace(day=1)), {})[row.member_id] = row
+
+    emitted = 0
+    for client_id, month in sorted(months.items()):
+        previous = add_months(month, -1)
+        before = month_figures(latest.get((client_id, previous), {}).values(), settings)
+        after = month_figures(latest.get((client_id, month), {}).values(), settings)
+        reasons = deteriorated(before, after)
+        event_id = new_id()
+        if not reasons or not _claim(session, group_id, client_id, month, event_id):
+            continue
+        emit(
+            session,
+            group_id=group_id,
+            type="profile.deteriorated",
+            client_id=client_id,
+            data={
+                "month": month.strftime("%Y-%m"),
+                "previous_month": previous.strftime("%Y-%m"),
+                "reasons": reasons,
+            },
+            caused_by_member_id=member_id,
+            event_id=event_id,
+        )
+        emitted += 1
+    return emitted
+
+
+def _newest_landed(group_id: str, member_id: str | None, client_ids: list[str]):
+    """(client_id, newest as_of) of the lines just landed for each client.
+
+    The lines a landing writes share its `updated_at` (ingest stamps one time on the whole
+    batch or chunk): per client, the member's lines written last are the ones that landed.
+    """
+    scope = [Experience.group_id == group_id, Experience.client_id.in_(client_ids)]
+    if member_id is not None:
+        scope.append(Experience.member_id == member_id)
+    last = (
+        select(Experience.client_id, func.max(Experience.updated_at).label("written"))
+        .where(*scope)
+        .group_by(Experience.client_id)
+        .subquery()
+    )
+    return (
+        select(Experience.client_id, func.max(Experience.as_of))
+        .join(
+            last,
+            (last.c.client_id == Experience.client_id) & (last.c.written == Experience.updated_at),
+        )
+        .where(*scope)
+        .group_by(Experience.client_id)
+    )
+
+
+def _claim(session: Session, group_id: str, client_id: str, month: date, event_id: str) -> bool:
+    """Mark the client month as alerted; False when another landing did so first."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(ProfileDeterioration.__table__)
+        .values(
+            group_id=group_id,
+            client_id=client_id,
+            month=month,
+            event_id=event_id,
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing()
+        .returning(ProfileDeterioration.__table__.c.event_id)
+    )
+    return session.execute(stmt).first() is not None

@@ -1,0 +1,285 @@
+"""The import CSV: its header, its rows, and how a row becomes an experience item.
+
+A file is read from a byte offset in binary, line by line, each line decoded as UTF-8
+and fed to the `csv` module; after every record the offset of the next one is known
+exactly, which is what lets a job resume where its last committed chunk ended.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.core.errors import ValidationFailed, field_error
+
+EXPERIENCE_COLUMNS = (
+    "as_of",
+    "currency",
+    "terms_days",
+    "high_credit",
+    "total_owed",
+    "current",
+    "past_due_1_30",
+    "past_due_31_60",
+    "past_due_61_90",
+    "past_due_over_90",
+    "days_beyond_terms",
+    "last_sale_date",
+    "account_opened",
+    "comments",
+)
+CLIENT_COLUMNS = (
+    "client_id",
+    "customer_ref",
+    "legal_name",
+    "country",
+    "tax_id",
+    "duns",
+    "lei",
+    "postal_code",
+)
+COLUMNS = EXPERIENCE_COLUMNS + CLIENT_COLUMNS
+# `currency` may be left out: the group's reporting currency is then assumed.
+REQUIRED_COLUMNS = (
+    "as_of",
+    "terms_days",
+    "high_credit",
+    "total_owed",
+    "current",
+    "past_due_1_30",
+    "past_due_31_60",
+    "past_due_61_90",
+    "past_due_over_90",
+)
+_INTEGER_COLUMNS = frozenset({"terms_days", "days_beyond_terms"})
+_CLIENT_FIELDS = ("legal_name", "country", "tax_id", "duns", "lei")
+_COMMENT_SEPARATOR = re.compile(r"[;|]")
+_INTEGER = re.compile(r"^[+-]?\d+$")
+_BOM = b"\xef\xbb\xbf"
+MAX_HEADER_BYTES = 64 * 1024
+
+
+@dataclass
+class Header:
+    columns: list[str]
+    delimiter: str
+    data_offset: int  # the byte offset of the first data line
+
+    @property
+    def width(self) -> int:
+        return len(self.columns)
+
+
+def _header_error(msg: str, column: str | None = None) -> dict[str, Any]:
+    loc = ["body", "file", "header"] + ([column] if column else [])
+    return field_error(loc, msg, "value_error")
+
+
+def read_header(path: Path) -> Header:
+    """The header line of `path`, checked; raises ValidationFailed (422) when unusable."""
+    with path.open("rb") as f:
+        raw = f.readline(MAX_HEADER_BYTES + 1)
+        first_data_line = f.readline()
+        while first_data_line and not first_data_line.strip():
+            first_data_line = f.readline()
+    if not raw.strip():
+        msg = "The file is empty: send a header line and at least one row."
+        raise ValidationFailed(msg, errors=[_header_error(msg)])
+    if len(raw) > MAX_HEADER_BYTES:
+        msg = "The first line is too long to be a header."
+        raise ValidationFailed(msg, errors=[_header_error(msg)])
+    offset = len(raw)
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        msg = "The header is not UTF-8: save the file as CSV UTF-8."
+        raise ValidationFailed(msg, errors=[_header_error(msg)]) from None
+    delimiter = _sniff_delimiter(text)
+    columns = [c.strip().lower() for c in next(csv.reader([text], delimiter=delimiter))]
+    errors = []
+    unknown = [c for c in columns if c not in COLUMNS]
+    for column in unknown:
+        errors.append(_header_error(f"unknown column {column!r}", column or "(empty)"))
+    for column in sorted({c for c in columns if columns.count(c) > 1}):
+        errors.append(_header_error(f"column {column!r} appears more than once", column))
+    for column in REQUIRED_COLUMNS:
+        if column not in columns:
+            errors.append(_header_error(f"missing required column {column!r}", column))
+    names_client = "client_id" in columns or "customer_ref" in columns or "legal_name" in columns
+    if not names_client:
+        errors.append(
+            _header_error("name the client: a client_id, customer_ref or legal_name column")
+        )
+    if "legal_name" in columns and "country" not in columns:
+        errors.append(_header_error("a legal_name column needs a country column", "country"))
+    if errors:
+        raise ValidationFailed(
+            f"The CSV header does not fit: {errors[0]['msg']}"
+            + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
+            errors=errors,
+        )
+    if not first_data_line:
+        msg = "The file has a header but no rows."
+        raise ValidationFailed(msg, errors=[field_error(["body", "file"], msg, "value_error")])
+    return Header(columns=columns, delimiter=delimiter, data_offset=offset)
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    try:
+        return csv.Sniffer().sniff(header_line, delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+@dataclass
+class Record:
+    """One data row: its first physical line, and either its item or why it was refused."""
+
+    line: int
+    item: dict[str, Any] | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Position:
+    """Where reading stands: the byte offset after the last line handed out, and its
+    line number; plus the lines that were not UTF-8."""
+
+    __slots__ = ("offset", "line", "undecodable")
+
+    def __init__(self, offset: int, line: int):
+        self.offset = offset
+        self.line = line - 1
+        self.undecodable: set[int] = set()
+
+
+def _lines(f, position: _Position) -> Iterator[str]:
+    for raw in f:
+        position.offset += len(raw)
+        position.line += 1
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            position.undecodable.add(position.line)
+            yield raw.decode("utf-8", "replace")
+
+
+@dataclass
+class Chunk:
+    records: list[Record]
+    next_offset: int
+    next_line: int
+    at_end: bool
+
+
+def read_chunk(
+    path: Path, header: Header, offset: int, line: int, max_records: int, currency: str
+) -> Chunk:
+    """Up to `max_records` data records from `offset` (which starts physical line `line`).
+
+    Blank lines are skipped. Lines that are not UTF-8, or rows with the wrong number of
+    fields, come back as refused records; the others as ingest items.
+    """
+    records: list[Record] = []
+    to_item = RowMapper(header.columns, currency)
+    width = header.width
+    with path.open("rb") as f:
+        f.seek(offset)
+        position = _Position(offset, line)
+        reader = csv.reader(_lines(f, position), delimiter=header.delimiter)
+        at_end = False
+        while len(records) < max_records:
+            start = position.line + 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                at_end = True
+                break
+            except csv.Error as exc:
+                records.append(Record(start, errors=[_row_error(["line"], f"not CSV: {exc}")]))
+                continue
+            if (
+                len(row) == width
+                and start == position.line
+                and not position.undecodable
+                and any(row)
+            ):
+                records.append(Record(start, item=to_item(row)))  # the common case
+            elif not any(cell.strip() for cell in row):
+                continue
+            elif any(n in position.undecodable for n in range(start, position.line + 1)):
+                msg = "not valid UTF-8 text: save the file as CSV UTF-8"
+                records.append(Record(start, errors=[_row_error(["line"], msg, "encoding")]))
+            elif len(row) != width:
+                msg = f"expected {width} fields as in the header, found {len(row)}"
+                records.append(Record(start, errors=[_row_error(["line"], msg)]))
+            else:
+                records.append(Record(start, item=to_item(row)))
+        return Chunk(records, position.offset, position.line + 1, at_end)
+
+
+def _row_error(loc: list[Any], msg: str, type_: str = "value_error") -> dict[str, Any]:
+    return field_error(loc, msg, type_)
+
+
+class RowMapper:
+    """Turns a CSV row into an item of POST /v1/experiences/batch (empty cells left out).
+
+    Built once per header: the column positions are looked up once, not per row.
+    """
+
+    def __init__(self, columns: list[str], currency: str):
+        at = {name: i for i, name in enumerate(columns)}
+        self.currency = currency
+        self.client_id = at.get("client_id")
+        self.customer_ref = at.get("customer_ref")
+        self.client_fields = [(name, at[name]) for name in _CLIENT_FIELDS if name in at]
+        self.postal_code = at.get("postal_code")
+        self.comments = at.get("comments")
+        self.integers = [(name, at[name]) for name in _INTEGER_COLUMNS if name in at]
+        self.plain = [
+            (name, at[name])
+            for name in EXPERIENCE_COLUMNS
+            if name in at and name != "comments" and name not in _INTEGER_COLUMNS
+        ]
+
+    def __call__(self, row: list[str]) -> dict[str, Any]:
+        item: dict[str, Any] = {}
+        client_id = row[self.client_id].strip() if self.client_id is not None else ""
+        if client_id:
+            item["client_id"] = client_id
+        else:
+            client = {}
+            for name, i in self.client_fields:
+                value = row[i].strip()
+                if value:
+                    client[name] = value
+            if self.postal_code is not None:
+                postal = row[self.postal_code].strip()
+                if postal:
+                    client["address"] = {"postal_code": postal}
+            if client:
+                item["client"] = client
+        if self.customer_ref is not None:
+            ref = row[self.customer_ref].strip()
+            if ref:
+                item["customer_ref"] = ref
+        for name, i in self.plain:
+            value = row[i].strip()
+            if value:
+                item[name] = value
+        for name, i in self.integers:
+            value = row[i].strip()
+            if value:
+                item[name] = int(value) if _INTEGER.match(value) else value
+        if self.comments is not None:
+            value = row[self.comments].strip()
+            if value:
+                item["comments"] = [c.strip() for c in _COMMENT_SEPARATOR.split(value) if c.strip()]
+        item.setdefault("currency", self.currency)
+        return item

@@ -1,0 +1,159 @@
+"""/v1/imports: CSV uploads of payment experiences, worked through in the background."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from app.auth.principal import Principal
+from app.core.errors import ValidationFailed, field_error
+from app.core.pagination import Page
+from app.core.types import new_id
+from app.deps import PageDep, SessionDep, require, require_member
+from app.idempotency import service as idempotency
+from app.imports import service, upload
+from app.imports.csvfile import COLUMNS, REQUIRED_COLUMNS
+from app.imports.schemas import ImportAccepted, ImportJobOut
+
+router = APIRouter(prefix="/v1/imports", tags=["imports"])
+
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": (
+                            "A CSV file (UTF-8), header line first. Columns: "
+                            + ", ".join(COLUMNS)
+                            + ". Required: "
+                            + ", ".join(REQUIRED_COLUMNS)
+                            + ", and the client as client_id, customer_ref, or legal_name "
+                            "with country. `comments`: codes separated by ; or |."
+                        ),
+                    }
+                },
+            }
+        }
+    },
+}
+
+Importer = Annotated[Principal, Depends(require_member("imports:write"))]
+# Reading: a group admin (no member) is let through and simply finds no job of its own.
+Reader = Annotated[Principal, Depends(require("imports:write"))]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ImportAccepted,
+    openapi_extra={"requestBody": _UPLOAD_BODY},
+    responses={415: {"description": "Not multipart/form-data"}},
+)
+async def upload_import(request: Request, principal: Importer, session: SessionDep):
+    """Upload a CSV of payment experiences (any size: it is streamed to disk). The rows
+    are stored in the background; follow the job on `GET /v1/imports/{id}`."""
+    # Authentication read the database: end that transaction before the (maybe long)
+    # upload, so that no lock or connection is held while the bytes arrive.
+    await run_in_threadpool(session.rollback)
+    job_id = new_id()
+    try:
+        received = await upload.receive(
+            request.headers.get("content-type"), request.stream(), service.upload_path(job_id)
+        )
+    except upload.UnsupportedUpload as exc:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from None
+    await run_in_threadpool(service.check_file, received)
+
+    key = request.headers.get(idempotency.HEADER)
+    if key is None:
+        job = await run_in_threadpool(service.queue, session, principal, job_id, received)
+        return _accepted(request, job.id, job.status)
+    # Idempotency-Key: the same key with the same file (by its SHA-256) replays the
+    # first answer and queues nothing; with another file it is 409.
+    caller = idempotency.caller_of(principal)
+    key = _checked_key(key, received)
+    digest = idempotency.request_hash("POST", request.url.path, received.sha256.encode())
+    try:
+        outcome = await run_in_threadpool(
+            idempotency.begin,
+            None,
+            caller,
+            key,
+            "POST",
+            request.url.path,
+            digest,
+            principal.group_id,
+        )
+    except Exception:
+        received.path.unlink(missing_ok=True)
+        raise
+    if isinstance(outcome, idempotency.Replay):
+        received.path.unlink(missing_ok=True)
+        return Response(
+            outcome.body,
+            status_code=outcome.status_code,
+            media_type=outcome.content_type,
+            headers={idempotency.REPLAYED_HEADER: "true"},
+        )
+    try:
+        job = await run_in_threadpool(service.queue, session, principal, job_id, received)
+    except Exception:
+        received.path.unlink(missing_ok=True)
+        await run_in_threadpool(idempotency.release, None, caller, key)
+        raise
+    response = _accepted(request, job.id, job.status)
+    await run_in_threadpool(
+        idempotency.complete,
+        None,
+        caller,
+        key,
+        response.status_code,
+        "application/json",
+        bytes(response.body),
+    )
+    return response
+
+
+def _accepted(request: Request, job_id: str, job_status: str) -> JSONResponse:
+    request.app.state.worker.wake()
+    body = ImportAccepted(id=job_id, status=job_status)
+    return JSONResponse(
+        body.model_dump(),
+        status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": f"/v1/imports/{job_id}"},
+    )
+
+
+def _checked_key(key: str, received: upload.ReceivedFile) -> str:
+    key = key.strip()
+    if not key or len(key) > idempotency.MAX_KEY_LENGTH or not key.isprintable():
+        received.path.unlink(missing_ok=True)
+        msg = "invalid idempotency key"
+        raise ValidationFailed(
+            f"The {idempotency.HEADER} header must be 1 to {idempotency.MAX_KEY_LENGTH} "
+            "printable characters (a UUID is a good choice).",
+            errors=[field_error(["header", idempotency.HEADER], msg, "value_error")],
+        )
+    return key
+
+
+@router.get("", response_model=Page[ImportJobOut])
+def list_imports(principal: Reader, session: SessionDep, page: PageDep) -> Page[ImportJobOut]:
+    """Your member's imports, newest first."""
+    rows, cursor = service.list_jobs(session, principal, page)
+    return Page(items=[ImportJobOut.model_validate(j) for j in rows], next_cursor=cursor)
+
+
+@router.get("/{import_id}", response_model=ImportJobOut)
+def get_import(import_id: str, principal: Reader, session: SessionDep) -> ImportJobOut:
+    """A job's progress and its first 100 refused lines. Only the importing member
+    sees its jobs."""
+    return ImportJobOut.model_validate(service.get(session, principal, import_id))

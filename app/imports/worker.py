@@ -1,0 +1,343 @@
+"""The background half of CSV imports: claim a job, work through it chunk by chunk.
+
+Safety against other processes serving the same database:
+- a job is claimed with a conditional UPDATE (queued, or running with no live lease)
+  after a `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite serializes writers
+  with BEGIN IMMEDIATE, so the conditional UPDATE alone decides there);
+- each chunk's rows are stored in the SAME transaction as the job's progress (counts,
+  errors, resume offset), and that progress update only applies when the job is still
+  at the offset this worker started the chunk from. A chunk is therefore counted once
+  or not at all: a process that dies mid-chunk leaves nothing of it behind, and a
+  worker that lost its lease cannot commit over the one that took the job over;
+- a lease (`locked_until`) is renewed at every chunk and released after each time
+  slice; a job whose lease ran out (its process died) is claimed again and resumed
+  from its last committed chunk.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, func, or_, update
+from sqlalchemy.orm import Session
+from sqlmodel import select
+
+from app.audit import service as audit
+from app.auth.models import ApiKey
+from app.auth.principal import ROLE_PERMISSIONS, Principal, Role, permissions_for_scopes
+from app.core.db import system_session
+from app.core.errors import ValidationFailed
+from app.core.types import utcnow
+from app.groups.models import Group
+from app.imports.csvfile import Header, read_chunk, read_header
+from app.imports.models import ImportJob
+from app.members.models import Member
+from app.tenancy.session import bind_session
+from app.users.models import User
+
+log = logging.getLogger("creditpool.imports")
+
+CHUNK_ROWS = 5000
+LEASE = timedelta(minutes=2)
+# How long one worker round keeps at one job before letting other tasks run.
+SLICE_SECONDS = 2.0
+MAX_ERRORS = 100
+
+
+class JobFailed(Exception):
+    """The job cannot go on; the message tells the member why."""
+
+
+@dataclass(frozen=True)
+class _JobRef:
+    """What the chunks need of the job, read once: the ORM row is expired by every
+    commit, and touching it again would open a transaction (on SQLite, the write lock)
+    while the next chunk is being parsed."""
+
+    id: str
+    group_id: str
+    file_path: Path
+
+
+@dataclass
+class _Progress:
+    stored_offset: int  # the job's resume_offset as committed (0 before the first chunk)
+    offset: int  # where the next chunk starts reading
+    line: int
+    rows_done: int
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def run_imports() -> int:
+    """Worker task: work one slice of the oldest claimable job; returns chunks committed."""
+    job_id = claim_job()
+    if job_id is None:
+        return 0
+    return work_on(job_id)
+
+
+def _claimable(now):
+    return and_(
+        ImportJob.status.in_(("queued", "running")),
+        or_(ImportJob.locked_until.is_(None), ImportJob.locked_until < now),
+    )
+
+
+def claim_job() -> str | None:
+    """Take the lease on the oldest job nobody works on; None when there is none."""
+    now = utcnow()
+    oldest = select(ImportJob.id).where(_claimable(now)).order_by(ImportJob.created_at).limit(1)
+    # A read first, so that an idle round takes no write lock.
+    with system_session(write=False) as session:
+        if session.execute(oldest).scalar_one_or_none() is None:
+            return None
+    with system_session() as session:
+        job_id = session.execute(oldest.with_for_update(skip_locked=True)).scalar_one_or_none()
+        if job_id is None:
+            return None
+        taken = session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id, _claimable(now))
+            .values(
+                status="running",
+                locked_until=now + LEASE,
+                started_at=func.coalesce(ImportJob.started_at, now),
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.commit()
+    return job_id if taken == 1 else None
+
+
+def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | None = None) -> int:
+    """Work a claimed job for one time slice (or `max_chunks`); returns chunks committed."""
+    deadline = time.monotonic() + SLICE_SECONDS
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    with system_session() as session:
+        job = session.get(ImportJob, job_id)
+        if job is None or job.status != "running":
+            return 0
+        ref = _JobRef(job.id, job.group_id, Path(job.file_path))
+        session.info.pop("unscoped", None)
+        bind_session(session, ref.group_id)
+        try:
+            principal = _uploader(session, job)
+            currency = session.get(Group, ref.group_id).currency
+            header = _header(ref.file_path)
+        except JobFailed as exc:
+            session.rollback()
+            _fail(session, ref, str(exc))
+            return 1
+        if job.resume_offset:
+            progress = _Progress(
+                job.resume_offset, job.resume_offset, job.resume_line, job.rows_done, job.errors
+            )
+        else:
+            progress = _Progress(0, header.data_offset, 2, 0, [])
+        session.rollback()  # end the reading transaction before the first chunk
+
+        chunks = 0
+        while True:
+            try:
+                finished = _one_chunk(
+                    session, principal, ref, header, currency, progress, chunk_rows
+                )
+            except _LostLease:
+                session.rollback()
+                log.warning("import job taken over by another worker", extra={"job": job_id})
+                return chunks
+            except Exception as exc:
+                session.rollback()
+                log.exception("import chunk failed", extra={"job": job_id})
+                _fail(
+                    session,
+                    ref,
+                    f"Stopped at line {progress.line} by an internal error "
+                    f"({type(exc).__name__}); the {progress.rows_done} rows before it "
+                    "are stored and counted.",
+                )
+                return chunks + 1
+            chunks += 1
+            if finished:
+                ref.file_path.unlink(missing_ok=True)
+                return chunks
+            if (max_chunks is not None and chunks >= max_chunks) or time.monotonic() > deadline:
+                _release(session, ref.id, progress.stored_offset)
+                return chunks
+
+
+class _LostLease(Exception):
+    pass
+
+
+def _one_chunk(
+    session: Session,
+    principal: Principal,
+    job: _JobRef,
+    header: Header,
+    currency: str,
+    progress: _Progress,
+    chunk_rows: int,
+) -> bool:
+    """Store one chunk and the job's progress in one transaction; True when the file
+    is done."""
+    from app.experiences.ingest import ingest
+
+    chunk = read_chunk(job.file_path, header, progress.offset, progress.line, chunk_rows, currency)
+    items = [r.item for r in chunk.records if r.item is not None]
+    item_lines = [r.line for r in chunk.records if r.item is not None]
+    errors = [{"line": r.line, "errors": r.errors} for r in chunk.records if r.item is None]
+    created = updated = 0
+    rejected = len(errors)
+    if items:
+        result = ingest(session, principal, items)
+        created, updated, rejected = result.created, result.updated, rejected + result.rejected
+        errors += [
+            {"line": item_lines[e["index"]], "errors": [_by_column(x) for x in e["errors"]]}
+            for e in result.errors
+        ]
+    errors.sort(key=lambda e: e["line"])
+    all_errors = progress.errors + errors[: max(0, MAX_ERRORS - len(progress.errors))]
+    rows = len(chunk.records)
+    now = utcnow()
+    values: dict[str, Any] = {
+        "rows_done": ImportJob.rows_done + rows,
+        "created": ImportJob.created + created,
+        "updated": ImportJob.updated + updated,
+        "rejected": ImportJob.rejected + rejected,
+        "errors": all_errors,
+        "resume_offset": chunk.next_offset,
+        "resume_line": chunk.next_line,
+        "locked_until": now + LEASE,
+    }
+    if chunk.at_end:
+        values |= {
+            "status": "done",
+            "rows_total": progress.rows_done + rows,
+            "locked_until": None,
+            "finished_at": now,
+        }
+    moved = session.execute(
+        update(ImportJob)
+        .where(
+            ImportJob.id == job.id,
+            ImportJob.status == "running",
+            ImportJob.resume_offset == progress.stored_offset,
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise _LostLease
+    if chunk.at_end:
+        done = session.execute(
+            select(ImportJob)
+            .where(ImportJob.id == job.id)
+            .execution_options(populate_existing=True)
+        ).scalar_one()
+        audit.record(
+            session,
+            principal,
+            "import.done",
+            f"import:{job.id}",
+            {
+                "rows": done.rows_done,
+                "created": done.created,
+                "updated": done.updated,
+                "rejected": done.rejected,
+            },
+        )
+    session.commit()
+    progress.stored_offset = progress.offset = chunk.next_offset
+    progress.line = chunk.next_line
+    progress.rows_done += rows
+    progress.errors = all_errors
+    return chunk.at_end
+
+
+def _by_column(error: dict[str, Any]) -> dict[str, Any]:
+    """An item error located by the CSV column it came from: ["client", "address",
+    "postal_code"] is the column ["postal_code"]."""
+    loc = [part for part in error.get("loc", []) if part not in ("client", "address")]
+    return {**error, "loc": loc or list(error.get("loc", []))}
+
+
+def _uploader(session: Session, job: ImportJob) -> Principal:
+    """The principal the rows are stored for: the user or key that uploaded the file."""
+    member = session.get(Member, job.member_id)
+    if member is None or member.status != "active":
+        raise JobFailed("The member was suspended before its import could run.")
+    user = session.get(User, job.created_by) if job.created_by else None
+    if user is not None:
+        role = Role(user.role)
+        return Principal(
+            kind="user",
+            id=user.id,
+            group_id=job.group_id,
+            member_id=job.member_id,
+            role=role,
+            email=user.email,
+            permissions=ROLE_PERMISSIONS[role],
+        )
+    key = session.get(ApiKey, job.created_by) if job.created_by else None
+    if key is not None:
+        return Principal(
+            kind="api_key",
+            id=key.id,
+            group_id=job.group_id,
+            member_id=job.member_id,
+            scopes=tuple(key.scopes),
+            permissions=permissions_for_scopes(key.scopes),
+        )
+    raise JobFailed("The user or API key that uploaded the file no longer exists.")
+
+
+def _header(path: Path) -> Header:
+    if not path.is_file():
+        # Typically several servers without a shared data directory (DATA_DIR).
+        raise JobFailed("The uploaded file is not on this server's disk any more; upload it again.")
+    try:
+        return read_header(path)
+    except ValidationFailed as exc:
+        raise JobFailed(exc.detail) from None
+
+
+def _fail(session: Session, job: _JobRef, reason: str) -> None:
+    """Mark the job failed (what was committed before stays stored and counted)."""
+    now = utcnow()
+    session.execute(
+        update(ImportJob)
+        .where(ImportJob.id == job.id, ImportJob.status.in_(("queued", "running")))
+        .values(status="failed", failure=reason[:500], locked_until=None, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(
+        session,
+        "system:imports",
+        "import.failed",
+        f"import:{job.id}",
+        {"reason": reason[:500]},
+        group_id=job.group_id,
+    )
+    session.commit()
+    job.file_path.unlink(missing_ok=True)
+
+
+def _release(session: Session, job_id: str, stored_offset: int) -> None:
+    """Give the lease back between slices: any worker (this one too) may go on."""
+    session.execute(
+        update(ImportJob)
+        .where(
+            ImportJob.id == job_id,
+            ImportJob.status == "running",
+            ImportJob.resume_offset == stored_offset,
+        )
+        .values(locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()

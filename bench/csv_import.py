@@ -1,0 +1,306 @@
+"""CSV import benchmark: a 1,000,000-row file through the real upload + worker path.
+
+    .venv/bin/python bench/csv_import.py [--rows 1000000] [--backends sqlite,postgres]
+
+For each database: a fresh database, a served process (`uvicorn app.main:app`, its
+background worker on), a group, a member and an API key made through the API; the CSV
+(clients named inline with tax ids, as an ERP export has them; 100,000 clients x 10
+month ends) is generated once on disk, uploaded streamed (httpx) and followed on
+`GET /v1/imports/{id}` until done. Prints rows/s (upload to done) and the served
+process's peak RSS (VmHWM from /proc, else getrusage of the finished child).
+Targets: >= 20,000 rows/s and peak RSS < 300 MB.
+
+PostgreSQL: BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres, as
+bench/ingest.py) names a server where a database `creditpool_bench_csv` may be created
+and dropped. `bench/ingest.py --only csv` runs the same as its `csv` section.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_ROWS_PER_SECOND = 20_000
+TARGET_PEAK_RSS_MB = 300
+MONTHS = 10
+PASSWORD = "bench-password-2026"
+HEADER = (
+    "customer_ref,legal_name,country,tax_id,postal_code,as_of,currency,terms_days,"
+    "high_credit,total_owed,current,past_due_1_30,past_due_31_60,past_due_61_90,"
+    "past_due_over_90,comments\n"
+)
+
+
+def month_ends(count: int) -> list[str]:
+    day, ends = date.today().replace(day=1) - timedelta(days=1), []
+    for _ in range(count):
+        ends.append(day.isoformat())
+        day = day.replace(day=1) - timedelta(days=1)
+    return ends
+
+
+def write_csv(path: Path, rows: int) -> None:
+    """rows/MONTHS clients x MONTHS month ends; aging that adds up, a few comments."""
+    ends = month_ends(MONTHS)
+    clients = max(1, rows // MONTHS)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        f.write(HEADER)
+        written = 0
+        for month in ends:
+            lines = []
+            for c in range(clients):
+                if written >= rows:
+                    break
+                owed = 1000 + (c * 37 + len(month)) % 90000
+                current, b1 = owed * 6 // 10, owed * 3 // 10
+                b2 = owed - current - b1
+                comment = "PROMPT" if c % 3 else "SLOW;DISPUTE"
+                lines.append(
+                    f"C{c:07d},Bench Client {c} Inc,US,BX-{c:07d},{10000 + c % 89999},"
+                    f"{month},USD,30,{owed * 2}.00,{owed}.00,{current}.00,{b1}.00,{b2}.00,"
+                    f"0,0,{comment}\n"
+                )
+                written += 1
+            f.writelines(lines)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """user + system CPU time of a process so far (Linux), to compare runs on a shared
+    machine: wall-clock rates there depend on what the neighbours do."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def prepare_database(backend: str, workdir: Path) -> tuple[str, callable]:
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / 'bench.db'}", lambda: None
+    import psycopg
+
+    admin = os.environ.get(
+        "BENCH_PG_URL",
+        os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+    )
+    name = "creditpool_bench_csv"
+
+    def run(sql: str) -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql)
+
+    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    run(f'CREATE DATABASE "{name}"')
+    return admin.rsplit("/", 1)[0] + "/" + name, lambda: run(
+        f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+    )
+
+
+def setup_member(base: str, env: dict[str, str]) -> str:
+    """A platform admin (CLI), then group, member, member admin and API key (API)."""
+    email = f"platform-{uuid.uuid4().hex[:6]}@bench.example.com"
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "create-admin", "--email", email, "--password", PASSWORD],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
+    with httpx.Client(base_url=base, timeout=60) as http:
+
+        def login(user: str) -> dict[str, str]:
+            token = http.post("/v1/auth/token", data={"username": user, "password": PASSWORD})
+            token.raise_for_status()
+            return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+        tag = uuid.uuid4().hex[:8]
+        group_admin = f"ga-{tag}@bench.example.com"
+        http.post(
+            "/v1/groups",
+            headers=login(email),
+            json={
+                "name": f"Bench {tag}",
+                "slug": f"bench-{tag}",
+                "admin": {"email": group_admin, "password": PASSWORD},
+            },
+        ).raise_for_status()
+        ga = login(group_admin)
+        member = http.post("/v1/members", headers=ga, json={"name": "Bench Supply"})
+        member.raise_for_status()
+        admin = f"ma-{tag}@bench.example.com"
+        http.post(
+            "/v1/users",
+            headers=ga,
+            json={
+                "email": admin,
+                "password": PASSWORD,
+                "role": "member_admin",
+                "member_id": member.json()["id"],
+            },
+        ).raise_for_status()
+        key = http.post(
+            "/v1/api-keys",
+            headers=login(admin),
+            json={"name": "bench", "scopes": ["experiences:write"]},
+        )
+        key.raise_for_status()
+        return key.json()["key"]
+
+
+def run_backend(backend: str, csv_path: Path, rows: int, workdir: Path) -> dict:
+    """Its own fresh database and served process, so that the peak RSS is the import's."""
+    backend = "postgres" if backend == "postgresql" else backend
+    url, drop = prepare_database(backend, workdir)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DATA_DIR": str(workdir / f"data-{backend}"),
+        "SECRET_KEY": "bench-" + uuid.uuid4().hex,
+        "RUN_WORKERS": "true",
+        "WORKER_POLL_SECONDS": "0.2",
+        "LOG_LEVEL": "WARNING",
+        "ARGON2_MEMORY_KIB": "1024",
+        "ARGON2_TIME_COST": "1",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "migrate"],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        key = setup_member(base, env)
+        with httpx.Client(
+            base_url=base, headers={"X-API-Key": key}, timeout=httpx.Timeout(60, read=600)
+        ) as http:
+            cpu_before = cpu_seconds(server.pid)
+            started = time.perf_counter()
+            with csv_path.open("rb") as f:
+                queued = http.post("/v1/imports", files={"file": (csv_path.name, f, "text/csv")})
+            queued.raise_for_status()
+            uploaded = time.perf_counter()
+            job_id = queued.json()["id"]
+            while True:
+                job = http.get(f"/v1/imports/{job_id}").json()
+                if job["status"] in ("done", "failed"):
+                    break
+                time.sleep(0.5)
+            finished = time.perf_counter()
+        peak = peak_rss_mb(server.pid)
+        cpu_after = cpu_seconds(server.pid)
+    finally:
+        server.terminate()
+        server.wait(30)
+        drop()
+    if peak is None:
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    elapsed = finished - started
+    cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+    return {
+        "server_cpu_s": cpu,
+        "rows_per_cpu_s": job["rows_done"] / cpu if cpu else None,
+        "backend": backend,
+        "status": job["status"],
+        "rows": job["rows_done"],
+        "created": job["created"],
+        "rejected": job["rejected"],
+        "upload_s": uploaded - started,
+        "total_s": elapsed,
+        "rows_per_s": job["rows_done"] / elapsed if elapsed else 0.0,
+        "peak_rss_mb": peak,
+        "failure": job.get("failure"),
+    }
+
+
+def report(results: list[dict], rows: int, csv_bytes: int) -> None:
+    print(f"\n## CSV import: {rows:,} rows, {csv_bytes / 1e6:,.0f} MB, {os.cpu_count()} cores")
+    print(
+        f"{'database':<10} {'status':<7} {'rows':>10} {'upload s':>9} {'total s':>8} "
+        f"{'rows/s':>9} {'server CPU s':>13} {'rows/CPU-s':>11} {'peak RSS MB':>12}  targets"
+    )
+    for r in results:
+        ok_speed = r["rows_per_s"] >= TARGET_ROWS_PER_SECOND
+        ok_rss = r["peak_rss_mb"] < TARGET_PEAK_RSS_MB
+        print(
+            f"{r['backend']:<10} {r['status']:<7} {r['rows']:>10,} {r['upload_s']:>9.1f} "
+            f"{r['total_s']:>8.1f} {r['rows_per_s']:>9,.0f} {r['server_cpu_s'] or 0:>13.1f} "
+            f"{r['rows_per_cpu_s'] or 0:>11,.0f} {r['peak_rss_mb']:>12.0f}  "
+            f"speed {'met' if ok_speed else 'MISSED'}, memory {'met' if ok_rss else 'MISSED'}"
+        )
+        if r["failure"]:
+            print(f"  failure: {r['failure']}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="creditpool-bench-csv-") as tmp:
+        workdir = Path(tmp)
+        csv_path = workdir / "aging.csv"
+        write_csv(csv_path, args.rows)
+        results = [
+            run_backend(b.strip(), csv_path, args.rows, workdir)
+            for b in args.backends.split(",")
+            if b.strip()
+        ]
+        report(results, args.rows, csv_path.stat().st_size)
+
+
+if __name__ == "__main__":
+    main()

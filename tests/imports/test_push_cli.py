@@ -1,0 +1,90 @@
+"""`creditpool push` against a real server on a loopback port."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from app.cli import app as cli
+from tests.imports.csvs import HEADER, row, to_csv
+
+
+@pytest.fixture
+def served(app, worker):
+    """The app served by uvicorn on 127.0.0.1, with its background worker running."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    stop = threading.Event()
+
+    def background():
+        while not stop.is_set():
+            if worker.run_once() == 0:
+                stop.wait(0.05)
+
+    runner = threading.Thread(target=background, daemon=True)
+    runner.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    stop.set()
+    runner.join(10)
+    server.should_exit = True
+    thread.join(10)
+
+
+def push(*args: str):
+    return CliRunner().invoke(cli, ["push", *args, "--poll-seconds", "0.1"])
+
+
+def test_push_uploads_follows_the_job_and_prints_the_summary(served, api, world, tmp_path):
+    member = world.a.members[0]
+    key = member.key.headers["X-API-Key"]
+    tag = uuid.uuid4().hex[:6]
+    path = tmp_path / "aging-2026-10.csv"
+    path.write_bytes(to_csv([row(n, tag) for n in range(40)] + [row(99, tag, total_owed="3")]))
+
+    result = push(str(path), "--url", served, "--api-key", key)
+    assert result.exit_code == 0, result.output
+    assert "done" in result.output
+    assert "40" in result.output  # created
+    assert "line 42" in result.output and "total_owed" in result.output
+    jobs = api.get("/v1/imports", headers=member.key.headers).json()["items"]
+    assert len(jobs) == 1 and jobs[0]["created"] == 40 and jobs[0]["rejected"] == 1
+
+    # Run again (a dropped connection, a nervous operator): the same import, not a second.
+    again = push(str(path), "--url", served, "--api-key", key)
+    assert again.exit_code == 0, again.output
+    assert "already uploaded" in again.output
+    assert len(api.get("/v1/imports", headers=member.key.headers).json()["items"]) == 1
+
+
+def test_push_fails_with_the_reason(served, world, tmp_path):
+    key = world.a.members[1].key.headers["X-API-Key"]
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_bytes(",".join(HEADER + ["colour"]).encode() + b"\n" + b"x," * len(HEADER) + b"x\n")
+    result = push(str(wrong), "--url", served, "--api-key", key)
+    assert result.exit_code == 1
+    assert "unknown column 'colour'" in result.output
+
+    good = tmp_path / "good.csv"
+    good.write_bytes(to_csv([row(1, "x")]))
+    refused = push(str(good), "--url", served, "--api-key", "not-a-key")
+    assert refused.exit_code == 1
+    assert "401" in refused.output
+    unreachable = push(str(good), "--url", "http://127.0.0.1:9", "--api-key", key)
+    assert unreachable.exit_code == 1
+    assert "Could not reach" in unreachable.output

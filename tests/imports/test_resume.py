@@ -1,0 +1,170 @@
+"""A job cut off by a restart is resumed from its last committed chunk, counted once;
+the same upload under one Idempotency-Key is queued once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from app.core.db import system_session
+from app.core.types import utcnow
+from app.experiences.models import Experience
+from app.imports import worker as import_worker
+from app.imports.models import ImportJob
+from tests.imports.csvs import drain, row, to_csv, upload
+
+
+class ProcessDied(BaseException):
+    """Stands for the process being killed: nothing after it runs, nothing is committed."""
+
+
+def _job(job_id: str) -> ImportJob:
+    with system_session(write=False) as session:
+        return session.get(ImportJob, job_id)
+
+
+def _lines(member_id: str) -> int:
+    with system_session(write=False) as session:
+        return session.execute(
+            select(func.count()).select_from(Experience).where(Experience.member_id == member_id)
+        ).scalar_one()
+
+
+def _expire_lease(job_id: str) -> None:
+    with system_session() as session:
+        session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id)
+            .values(locked_until=utcnow() - timedelta(seconds=1))
+        )
+        session.commit()
+
+
+def test_a_job_cut_off_mid_chunk_is_resumed_and_counted_once(api, world, worker, monkeypatch):
+    member = world.a.members[0]
+    tag = uuid.uuid4().hex[:6]
+    rows = [row(n, tag) for n in range(1000)]
+    rows[150] = row(150, tag, total_owed="1.00")  # one refused line, in a committed chunk
+    rows[450] = row(450, tag, total_owed="1.00")  # and one in the chunk that dies
+    queued = upload(api, member.analyst, to_csv(rows))
+    job_id = queued.json()["id"]
+
+    # Two chunks of 100 rows are committed, then the worker lets go between slices.
+    assert import_worker.claim_job() == job_id
+    assert import_worker.work_on(job_id, max_chunks=2, chunk_rows=100) == 2
+    progress = api.get(f"/v1/imports/{job_id}", headers=member.analyst.headers).json()
+    assert (progress["status"], progress["rows_done"], progress["created"]) == ("running", 200, 199)
+
+    # The next slice dies inside its fifth chunk: rows written, transaction never committed.
+    from app.experiences import ingest as ingest_module
+
+    real_ingest = ingest_module.ingest
+    calls = []
+
+    def dying_ingest(session, principal, items):
+        calls.append(len(items))
+        result = real_ingest(session, principal, items)
+        if len(calls) == 3:
+            raise ProcessDied
+        return result
+
+    monkeypatch.setattr(ingest_module, "ingest", dying_ingest)
+    assert import_worker.claim_job() == job_id
+    with pytest.raises(ProcessDied):
+        import_worker.work_on(job_id, chunk_rows=100)
+    monkeypatch.setattr(ingest_module, "ingest", real_ingest)
+
+    stalled = _job(job_id)
+    assert (stalled.status, stalled.rows_done, stalled.created) == ("running", 400, 399)
+    assert stalled.resume_line == 402  # header + 400 rows: the next row is on line 402
+    assert _lines(member.id) == 399
+    # Its lease is still live: no other worker takes it over yet.
+    assert import_worker.claim_job() is None
+
+    # The dead process's lease runs out; the next round resumes from row 401.
+    _expire_lease(job_id)
+    drain(worker)
+    done = api.get(f"/v1/imports/{job_id}", headers=member.analyst.headers).json()
+    assert done["status"] == "done", done
+    assert (done["rows_done"], done["created"], done["updated"], done["rejected"]) == (
+        1000,
+        998,
+        0,
+        2,
+    )
+    assert [e["line"] for e in done["errors"]] == [152, 452]
+    assert _lines(member.id) == 998
+
+
+def test_a_worker_that_lost_its_job_cannot_commit_over_the_new_holder(
+    api, world, worker, monkeypatch
+):
+    member = world.a.members[1]
+    tag = uuid.uuid4().hex[:6]
+    queued = upload(api, member.analyst, to_csv([row(n, tag) for n in range(300)]))
+    job_id = queued.json()["id"]
+    assert import_worker.claim_job() == job_id
+    assert import_worker.work_on(job_id, max_chunks=1, chunk_rows=100) == 1
+    taken_over = _job(job_id).resume_offset + 1
+    real_read_chunk = import_worker.read_chunk
+
+    def read_while_another_worker_moves_on(*args, **kwargs):
+        # Between this worker's slices (its lease ran out), another one moved the job on.
+        with system_session() as session:
+            session.execute(
+                update(ImportJob).where(ImportJob.id == job_id).values(resume_offset=taken_over)
+            )
+            session.commit()
+        return real_read_chunk(*args, **kwargs)
+
+    assert import_worker.claim_job() == job_id
+    monkeypatch.setattr(import_worker, "read_chunk", read_while_another_worker_moves_on)
+    assert import_worker.work_on(job_id, max_chunks=1, chunk_rows=100) == 0
+    # Its chunk was rolled back whole: neither rows nor counts moved.
+    assert _job(job_id).rows_done == 100
+    assert _lines(member.id) == 100
+
+
+def test_a_job_whose_file_is_gone_fails_with_a_reason(api, world, worker):
+    from pathlib import Path
+
+    member = world.a.members[2]
+    queued = upload(api, member.analyst, to_csv([row(1, uuid.uuid4().hex[:6])]))
+    Path(_job(queued.json()["id"]).file_path).unlink()
+    drain(worker)
+    job = api.get(f"/v1/imports/{queued.json()['id']}", headers=member.analyst.headers).json()
+    assert job["status"] == "failed"
+    assert "upload it again" in job["failure"]
+    events = api.get("/v1/audit-events", headers=world.a.admin.headers).json()["items"]
+    assert "import.failed" in [e["action"] for e in events]
+
+
+def test_the_same_upload_under_one_idempotency_key_is_queued_once(api, world, worker):
+    member = world.a.members[0]
+    tag = uuid.uuid4().hex[:6]
+    data = to_csv([row(n, tag) for n in range(5)])
+    key = {"Idempotency-Key": f"aging-{tag}"}
+    first = upload(api, member.key, data, headers=key)
+    assert first.status_code == 202, first.text
+    again = upload(api, member.key, data, headers=key)
+    assert again.status_code == 202
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+
+    other = upload(api, member.key, to_csv([row(9, tag)]), headers=key)
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_key_reused"
+    # Another member's key space is its own.
+    theirs = upload(api, world.a.members[1].key, data, headers=key)
+    assert theirs.status_code == 202
+    assert theirs.json()["id"] != first.json()["id"]
+    bad = upload(api, member.key, data, headers={"Idempotency-Key": "x" * 300})
+    assert bad.status_code == 422
+
+    drain(worker)
+    jobs = api.get("/v1/imports", headers=member.key.headers).json()["items"]
+    assert [j["id"] for j in jobs] == [first.json()["id"]]
+    assert jobs[0]["created"] == 5
