@@ -109,7 +109,10 @@ def create_app() -> FastAPI:
     errors.install(app)
     openapi.install(app)
     for router in ROUTERS:
-        app.include_router(router)
+        # Route by route rather than include_router(): FastAPI 0.165 nests an included
+        # router behind one opaque entry, and `app.routes` should list every operation
+        # (tools and the route check read it). Our routers carry their prefix and tags.
+        app.router.routes.extend(router.routes)
     # Added last = outermost: the request id covers everything, the body limit runs first,
     # then Idempotency-Key (which buffers the already limited body).
     app.add_middleware(IdempotencyMiddleware, skipped_paths=UNLIMITED_BODY_PATHS)
