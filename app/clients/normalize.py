@@ -39,7 +39,9 @@ def normalize_name(legal_name: str) -> str:
     but a name is never reduced to nothing), a leading "the" is dropped, '&' reads as
     'and', dots and apostrophes vanish and any other punctuation separates words.
     """
-    words = remove_accents(legal_name).split()
+    # cleanco's accent folding looks at every character: most names are plain ASCII.
+    folded = legal_name.casefold() if legal_name.isascii() else remove_accents(legal_name)
+    words = folded.split()
     # cleanco compares words without '.', ',' and '-'.
     plain = [strip_punct(w) for w in words]
     stripped = True

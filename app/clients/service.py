@@ -13,27 +13,26 @@ Lookups are set-based (one query per key kind for a whole batch), so the single
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.clients.models import Client, CustomerRef
 from app.clients.normalize import normalize_name, normalize_postal, normalize_tax_id
 from app.clients.schemas import ClientIn, Match
+from app.core import bulk
 from app.core.errors import NotFound, ValidationFailed, clean_validation_errors, field_error
 from app.core.pagination import PageParams, paginate
 from app.core.types import new_id, utcnow
 
 _client = Client.__table__
 _customer_ref = CustomerRef.__table__
-# Bound parameters per IN list: far below SQLite's and PostgreSQL's limits.
-_IN_CHUNK = 900
 _KINDS: tuple[Match, ...] = ("tax_id", "duns", "lei", "name_address")
 
 
@@ -82,47 +81,61 @@ class ClientKeys:
         return found
 
 
-def dialect_insert(session: Session):
-    """`insert()` of the session's dialect, for ON CONFLICT clauses (SQLite or PostgreSQL)."""
-    name = session.get_bind().dialect.name
-    return postgresql.insert if name == "postgresql" else sqlite.insert
+# Lookups by a list of keys held in ONE parameter (a JSON array on SQLite, an array on
+# PostgreSQL): no statement with thousands of placeholders to build and compile.
+_LOOKUP_SQL = {
+    ("sqlite", "tax_id"): "SELECT id, tax_id_norm FROM client WHERE group_id = ? AND country = ? "
+    "AND tax_id_norm IN (SELECT value FROM json_each(?))",
+    ("sqlite", "duns"): "SELECT id, duns FROM client WHERE group_id = ? "
+    "AND duns IN (SELECT value FROM json_each(?))",
+    ("sqlite", "lei"): "SELECT id, lei FROM client WHERE group_id = ? "
+    "AND lei IN (SELECT value FROM json_each(?))",
+    ("sqlite", "name_address"): "SELECT id, name_norm, country, postal_norm FROM client "
+    "WHERE group_id = ? AND name_norm IN (SELECT value FROM json_each(?))",
+    ("postgresql", "tax_id"): "SELECT id, tax_id_norm FROM client WHERE group_id = %s "
+    "AND country = %s AND tax_id_norm = ANY(%s)",
+    ("postgresql", "duns"): "SELECT id, duns FROM client WHERE group_id = %s AND duns = ANY(%s)",
+    ("postgresql", "lei"): "SELECT id, lei FROM client WHERE group_id = %s AND lei = ANY(%s)",
+    ("postgresql", "name_address"): "SELECT id, name_norm, country, postal_norm FROM client "
+    "WHERE group_id = %s AND name_norm = ANY(%s)",
+    ("sqlite", "id"): "SELECT id FROM client WHERE group_id = ? "
+    "AND id IN (SELECT value FROM json_each(?))",
+    ("postgresql", "id"): "SELECT id FROM client WHERE group_id = %s AND id = ANY(%s)",
+    ("sqlite", "customer_ref"): "SELECT customer_ref, client_id FROM customer_ref "
+    "WHERE group_id = ? AND member_id = ? AND customer_ref IN (SELECT value FROM json_each(?))",
+    ("postgresql", "customer_ref"): "SELECT customer_ref, client_id FROM customer_ref "
+    "WHERE group_id = %s AND member_id = %s AND customer_ref = ANY(%s)",
+}
 
 
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), _IN_CHUNK):
-        yield values[start : start + _IN_CHUNK]
+def _listed(connection, values: list[str]) -> Any:
+    """A list as one parameter: JSON text for SQLite's json_each, an array for PostgreSQL."""
+    return json.dumps(values) if connection.dialect.name == "sqlite" else values
 
 
 def _found(session: Session, group_id: str, kind: Match, keys: set[tuple]) -> dict[tuple, str]:
-    """Existing clients of the group under these keys of one kind (one query per 900)."""
-    c = _client.c
+    """Existing clients of the group under these keys of one kind (one query)."""
+    connection = session.connection()
+    sql = _LOOKUP_SQL[(connection.dialect.name, kind)]
+
+    def listed(items: list[str]) -> Any:
+        return _listed(connection, items)
+
     found: dict[tuple, str] = {}
     if kind == "tax_id":
         by_country: dict[str, list[str]] = {}
         for country, tax in keys:
             by_country.setdefault(country, []).append(tax)
         for country, taxes in sorted(by_country.items()):
-            for chunk in _chunks(sorted(taxes)):
-                stmt = select(c.id, c.tax_id_norm).where(
-                    c.group_id == group_id, c.country == country, c.tax_id_norm.in_(chunk)
-                )
-                found.update({(country, tax): id_ for id_, tax in session.execute(stmt)})
+            rows = connection.exec_driver_sql(sql, (group_id, country, listed(taxes)))
+            found.update({(country, tax): id_ for id_, tax in rows})
     elif kind in ("duns", "lei"):
-        column = c.duns if kind == "duns" else c.lei
-        for chunk in _chunks(sorted(value for (value,) in keys)):
-            stmt = select(c.id, column).where(c.group_id == group_id, column.in_(chunk))
-            found.update({(value,): id_ for id_, value in session.execute(stmt)})
+        rows = connection.exec_driver_sql(sql, (group_id, listed([v for (v,) in keys])))
+        found.update({(value,): id_ for id_, value in rows})
     else:
-        for chunk in _chunks(sorted({name for name, _, _ in keys})):
-            stmt = select(c.id, c.name_norm, c.country, c.postal_norm).where(
-                c.group_id == group_id, c.name_norm.in_(chunk)
-            )
-            found.update(
-                {
-                    (name, country, postal): id_
-                    for id_, name, country, postal in session.execute(stmt)
-                }
-            )
+        names = listed(sorted({k[0] for k in keys}))
+        rows = connection.exec_driver_sql(sql, (group_id, names))
+        found.update({(name, country, postal): id_ for id_, name, country, postal in rows})
     return found
 
 
@@ -217,7 +230,7 @@ def resolve_many(
 
     # A concurrent request may have created some of these since the lookup: its row wins
     # (DO NOTHING on any unique key), and the lookup below finds it.
-    session.execute(dialect_insert(session)(_client).on_conflict_do_nothing(), pending_rows)
+    _insert_clients(session, pending_rows)
     after = _lookup(session, group_id, pending_keys)
     landed: list[tuple[str, Match]] = []
     for row, hit in zip(pending_rows, after, strict=True):
@@ -231,6 +244,41 @@ def resolve_many(
             match = matched_as
         results[i] = (client_id, match)
     return results  # type: ignore[return-value]
+
+
+_CLIENT_COLUMNS = (
+    "id",
+    "group_id",
+    "legal_name",
+    "country",
+    "tax_id",
+    "tax_id_norm",
+    "duns",
+    "lei",
+    "name_norm",
+    "line1",
+    "city",
+    "region",
+    "postal_code",
+    "postal_norm",
+    "created_at",
+)
+
+
+def _insert_clients(session: Session, rows: list[dict[str, Any]]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING: on any resolution key, a rival's row wins."""
+    connection = session.connection()
+    sqlite = bulk.is_sqlite(connection)
+    values = [
+        tuple(
+            (bulk.sqlite_time(row[c]) if sqlite else row[c]) if c == "created_at" else row[c]
+            for c in _CLIENT_COLUMNS
+        )
+        for row in rows
+    ]
+    bulk.insert_rows(
+        connection, _client, _CLIENT_COLUMNS, values, conflict="ON CONFLICT DO NOTHING"
+    )
 
 
 def resolve(session: Session, principal: Principal, body: ClientIn) -> tuple[Client, Match]:
@@ -249,26 +297,25 @@ def get(session: Session, client_id: str) -> Client:
 
 def existing_ids(session: Session, group_id: str, client_ids: Iterable[str]) -> set[str]:
     """Which of these ids are clients of the group."""
-    found: set[str] = set()
     values = sorted(set(client_ids))
-    for chunk in _chunks(values):
-        stmt = select(_client.c.id).where(_client.c.group_id == group_id, _client.c.id.in_(chunk))
-        found.update(session.execute(stmt).scalars())
-    return found
+    if not values:
+        return set()
+    connection = session.connection()
+    sql = _LOOKUP_SQL[(connection.dialect.name, "id")]
+    return {r[0] for r in connection.exec_driver_sql(sql, (group_id, _listed(connection, values)))}
 
 
 def customer_refs(
     session: Session, group_id: str, member_id: str, refs: Iterable[str]
 ) -> dict[str, str]:
     """customer_ref -> client id, as remembered for this member."""
-    r = _customer_ref.c
-    found: dict[str, str] = {}
-    for chunk in _chunks(sorted(set(refs))):
-        stmt = select(r.customer_ref, r.client_id).where(
-            r.group_id == group_id, r.member_id == member_id, r.customer_ref.in_(chunk)
-        )
-        found.update({ref: cid for ref, cid in session.execute(stmt)})
-    return found
+    values = sorted(set(refs))
+    if not values:
+        return {}
+    connection = session.connection()
+    sql = _LOOKUP_SQL[(connection.dialect.name, "customer_ref")]
+    rows = connection.exec_driver_sql(sql, (group_id, member_id, _listed(connection, values)))
+    return {ref: client_id for ref, client_id in rows}
 
 
 def remember_customer_refs(
@@ -277,23 +324,18 @@ def remember_customer_refs(
     """Remember (or re-point) the member's customer numbers; the latest pairing wins."""
     if not mapping:
         return
+    connection = session.connection()
     now = utcnow()
-    rows = [
-        {
-            "group_id": group_id,
-            "member_id": member_id,
-            "customer_ref": ref,
-            "client_id": client_id,
-            "created_at": now,
-        }
-        for ref, client_id in mapping.items()
-    ]
-    stmt = dialect_insert(session)(_customer_ref)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["group_id", "member_id", "customer_ref"],
-        set_={"client_id": stmt.excluded.client_id},
+    created = bulk.sqlite_time(now) if bulk.is_sqlite(connection) else now
+    rows = [(group_id, member_id, ref, client_id, created) for ref, client_id in mapping.items()]
+    bulk.insert_rows(
+        connection,
+        _customer_ref,
+        ("group_id", "member_id", "customer_ref", "client_id", "created_at"),
+        rows,
+        conflict="ON CONFLICT (group_id, member_id, customer_ref) "
+        "DO UPDATE SET client_id = excluded.client_id",
     )
-    session.execute(stmt, rows)
 
 
 def parse_client(raw: ClientIn | dict, loc: tuple[str, ...] = ("client",)) -> ClientIn:

@@ -10,9 +10,12 @@ per row. The caller commits (the batch route, or the import worker with its prog
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,11 +23,15 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.clients import service as clients
+from app.core import bulk
 from app.core.errors import Forbidden, clean_validation_errors, field_error
 from app.core.hooks import experiences_landed
 from app.core.types import new_id, today, utcnow
+from app.experiences.models import Experience
 from app.experiences.schemas import BUCKETS, ExperienceFields, ExperienceSubmission
 from app.groups.models import Group
+
+_experience = Experience.__table__
 
 _UPSERT_KEY = ["group_id", "member_id", "client_id", "as_of"]
 # Replaced by a newer submission of the same key; id, created_at and the key stay.
@@ -159,44 +166,33 @@ _COLUMNS = (
     "created_at",
     "updated_at",
 )
-# Rows per INSERT statement: 21 parameters each stays far below both databases' limits.
-_ROWS_PER_STATEMENT = 500
+_CONFLICT = (
+    f"ON CONFLICT ({', '.join(_UPSERT_KEY)}) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in _REPLACED)
+    + ", customer_ref = COALESCE(excluded.customer_ref, experience.customer_ref)"
+)
 
 
-def _upsert_sql(rows: int, placeholder: str) -> str:
-    one = "(" + ", ".join([placeholder] * len(_COLUMNS)) + ")"
-    replaced = ", ".join(f"{name} = excluded.{name}" for name in _REPLACED)
-    # Only constant identifiers and placeholders go into the text; values are parameters.
-    insert = f"INSERT INTO experience ({', '.join(_COLUMNS)}) VALUES "  # noqa: S608
-    return (
-        f"{insert}{', '.join([one] * rows)} "
-        f"ON CONFLICT ({', '.join(_UPSERT_KEY)}) DO UPDATE SET {replaced}, "
-        "customer_ref = COALESCE(excluded.customer_ref, experience.customer_ref) "
-        "RETURNING id"
-    )
-
-
-def _driver_values(rows: list[dict[str, Any]], sqlite: bool) -> list[Any]:
-    """The rows flattened into driver values, as the column types would bind them:
-    money as whole cents, JSON as text, and on SQLite dates and naive UTC times as text."""
-    flat: list[Any] = []
-    append = flat.extend
+def _driver_rows(rows: list[dict[str, Any]], sqlite: bool) -> list[tuple]:
+    """The rows as driver values, as the column types would bind them: money as whole
+    cents, JSON as text, and on SQLite dates and naive UTC times as text."""
+    out: list[tuple] = []
     times: dict[Any, Any] = {}  # the rows of one call share their timestamps
     for row in rows:
         created, updated = row["created_at"], row["updated_at"]
         as_of, last_sale, opened = row["as_of"], row["last_sale_date"], row["account_opened"]
         if sqlite:
             if created not in times:
-                times[created] = created.astimezone(UTC).strftime(_SQLITE_TIME)
+                times[created] = bulk.sqlite_time(created)
             if updated not in times:
-                times[updated] = updated.astimezone(UTC).strftime(_SQLITE_TIME)
+                times[updated] = bulk.sqlite_time(updated)
             created, updated = times[created], times[updated]
             as_of = as_of.isoformat()
             last_sale = last_sale.isoformat() if last_sale else None
             opened = opened.isoformat() if opened else None
         comments = row["comments"]
         # Validated amounts have at most 2 decimals: x 100 is exact.
-        append(
+        out.append(
             (
                 row["id"],
                 row["group_id"],
@@ -221,33 +217,25 @@ def _driver_values(rows: list[dict[str, Any]], sqlite: bool) -> list[Any]:
                 updated,
             )
         )
-    return flat
-
-
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+    return out
 
 
 def upsert_lines(session: Session, rows: list[dict[str, Any]]) -> int:
     """Write the lines; returns how many were new rather than replaced.
 
-    `INSERT ... ON CONFLICT (group, member, client, as_of) DO UPDATE ... RETURNING id`
-    with many rows per statement, straight to the driver: the one statement text is the
-    same on SQLite and PostgreSQL but for the placeholder. `rows` must not repeat a key.
-    A new row keeps the id we gave it, a replaced row its old id: that is how RETURNING
-    tells the two apart on both databases.
+    `INSERT ... ON CONFLICT (group, member, client, as_of) DO UPDATE ... RETURNING id`,
+    set-based (`app.core.bulk`). `rows` must not repeat a key. A new row keeps the id we
+    gave it, a replaced row its old id: that is how RETURNING tells the two apart.
     """
     if not rows:
         return 0
     connection = session.connection()
-    sqlite = connection.dialect.name == "sqlite"
-    placeholder = "?" if sqlite else "%s"
-    returned: set[str] = set()
-    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        chunk = rows[start : start + _ROWS_PER_STATEMENT]
-        sql = _upsert_sql(len(chunk), placeholder)
-        result = connection.exec_driver_sql(sql, tuple(_driver_values(chunk, sqlite)))
-        returned.update(r[0] for r in result)
-    return sum(1 for row in rows if row["id"] in returned)
+    values = _driver_rows(rows, bulk.is_sqlite(connection))
+    returned = bulk.insert_rows(
+        connection, _experience, _COLUMNS, values, conflict=_CONFLICT, returning="id"
+    )
+    ids = {r[0] for r in returned}
+    return sum(1 for row in rows if row["id"] in ids)
 
 
 def ingest(session: Session, principal: Principal, items: list[Any]) -> IngestResult:
@@ -266,12 +254,13 @@ def ingest(session: Session, principal: Principal, items: list[Any]) -> IngestRe
     as_of_limit = today()
     errors: dict[int, list[dict]] = {}
     valid: list[tuple[int, ExperienceSubmission]] = []
-    for index, raw in enumerate(items):
-        item, item_errors = validate_item(raw, currency, as_of_limit)
-        if item_errors:
-            errors[index] = item_errors
-        else:
-            valid.append((index, item))
+    with _collector_paused():
+        for index, raw in enumerate(items):
+            item, item_errors = validate_item(raw, currency, as_of_limit)
+            if item_errors:
+                errors[index] = item_errors
+            else:
+                valid.append((index, item))
 
     client_of = _resolve_clients(session, principal, valid, errors)
 
@@ -292,6 +281,21 @@ def ingest(session: Session, principal: Principal, items: list[Any]) -> IngestRe
     if rows:
         experiences_landed.send(session, principal, set(result.client_ids))
     return result
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Validating thousands of lines allocates objects that all survive the loop; each
+    allocation burst triggers the cyclic garbage collector, which rescans every live
+    object of the process, several times per batch. The loop makes no reference cycles
+    (reference counting frees what it drops), so the collector waits until it is done."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _resolve_clients(

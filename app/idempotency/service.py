@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.auth.principal import Principal
-from app.clients.service import dialect_insert
+from app.core.bulk import dialect_insert
 from app.core.db import get_engine, writer_bind
 from app.core.errors import Conflict, IdempotencyKeyReused
 from app.core.types import utcnow

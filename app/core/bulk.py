@@ -1,0 +1,81 @@
+"""Multi-row `INSERT ... ON CONFLICT` straight to the driver, on SQLite and PostgreSQL.
+
+The set-based write paths (experience upserts, client creation) send thousands of rows
+per call. SQLAlchemy's per-row parameter processing, and psycopg's parsing of a query
+text holding thousands of placeholders, cost more than the database's own work; so:
+- PostgreSQL: ONE short statement per call, `INSERT ... SELECT * FROM unnest(%s::type[],
+  ...)`, each column travelling as one array parameter;
+- SQLite: multi-row `VALUES (?, ...), (?, ...)` statements of `ROWS_PER_STATEMENT`
+  rows (sqlite3 binds positional parameters without parsing the text in Python).
+The conflict clause (`ON CONFLICT ...`) is the same text on both databases.
+
+Values must be what the driver binds for the column, as the SQLAlchemy column types
+would produce them: see `sqlite_time()` for times on SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+ROWS_PER_STATEMENT = 400
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def dialect_insert(session: Session):
+    """`insert()` of the session's dialect, for ON CONFLICT clauses on single rows."""
+    name = session.get_bind().dialect.name
+    return postgresql.insert if name == "postgresql" else sqlite.insert
+
+
+def is_sqlite(connection: Connection) -> bool:
+    return connection.dialect.name == "sqlite"
+
+
+def sqlite_time(value: datetime) -> str:
+    """A timezone-aware time as SQLAlchemy's `UTCDateTime` stores it on SQLite."""
+    return value.astimezone(UTC).strftime(_SQLITE_TIME)
+
+
+def insert_rows(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    conflict: str,
+    returning: str | None = None,
+) -> list[tuple]:
+    """Insert `rows` (tuples in `columns` order); returns the RETURNING rows, if asked.
+
+    `table`, `columns`, `conflict` and `returning` are code, never input: only the row
+    values are parameters.
+    """
+    if not rows:
+        return []
+    names = ", ".join(columns)
+    tail = f" {conflict}" + (f" RETURNING {returning}" if returning else "")
+    returned: list[tuple] = []
+    if not is_sqlite(connection):
+        casts = ", ".join(
+            f"%s::{table.c[name].type.compile(dialect=connection.dialect)}[]" for name in columns
+        )
+        sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({casts}){tail}"  # noqa: S608
+        arrays = tuple(list(column) for column in zip(*rows, strict=True))
+        result = connection.exec_driver_sql(sql, arrays)
+        return [tuple(r) for r in result] if returning else []
+    one = "(" + ", ".join("?" * len(columns)) + ")"
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        chunk = rows[start : start + ROWS_PER_STATEMENT]
+        values = ", ".join([one] * len(chunk))
+        sql = f"INSERT INTO {table.name} ({names}) VALUES {values}{tail}"  # noqa: S608
+        result = connection.exec_driver_sql(sql, tuple(v for row in chunk for v in row))
+        if returning:
+            returned.extend(tuple(r) for r in result)
+    return returned
