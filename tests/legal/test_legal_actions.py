@@ -242,3 +242,20 @@ def test_creation_and_changes_are_audited_and_signalled(api, world):
     assert actions == ["legal_action.updated", "legal_action.created"]
     updated = next(e for e in events if e["action"] == "legal_action.updated")
     assert updated["detail"] == {"status": {"from": "filed", "to": "satisfied"}}
+
+
+def test_an_idempotency_key_files_a_legal_action_once(api, world):
+    member = world.a.members[0]
+    headers = {**member.key.headers, "Idempotency-Key": f"judgment-{uuid.uuid4().hex}"}
+    body = _action()
+    first = api.post("/v1/legal-actions", headers=headers, json=body)
+    assert first.status_code == 201, first.text
+    again = api.post("/v1/legal-actions", headers=headers, json=body)
+    assert again.status_code == 201
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json()["id"] == first.json()["id"]
+    other = api.post("/v1/legal-actions", headers=headers, json={**body, "status": "pending"})
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_key_reused"
+    listed = api.get("/v1/legal-actions", headers=member.key.headers).json()["items"]
+    assert [a["id"] for a in listed] == [first.json()["id"]]
