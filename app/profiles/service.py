@@ -25,7 +25,7 @@ from app.core.errors import NotFound, ReciprocityRequired, ValidationFailed, fie
 from app.core.types import utcnow
 from app.fraud.schemas import FraudAlertOut
 from app.groups.schemas import GroupSettings
-from app.legal.schemas import LegalActionOut
+from app.legal import service as legal_service
 from app.profiles import formulas, queries
 from app.profiles.reads import READS, ProfileRead
 from app.profiles.schemas import (
@@ -144,7 +144,7 @@ def read_profile(
         risk_tier=tier,
         trend=_trend(session, principal.group_id, client.id, as_of, settings),
         trade_lines=trade_lines,
-        legal_actions=[_legal_action_out(principal, action) for action in legal],
+        legal_actions=[legal_service.to_out(action, principal) for action in legal],
         fraud_alerts=[FraudAlertOut.model_validate(r) for r in fraud],
         inquiries_90d=inquiries,
     )
@@ -269,19 +269,3 @@ def _trend(
             )
         )
     return trend
-
-
-def _legal_action_out(principal: Principal, action) -> LegalActionOut:
-    return LegalActionOut(
-        id=action.id,
-        client_id=action.client_id,
-        kind=action.kind,
-        status=action.status,
-        amount=action.amount,
-        filed_on=action.filed_on,
-        jurisdiction=action.jurisdiction,
-        case_number=action.case_number,
-        reported_by_you=principal.member_id is not None and action.member_id == principal.member_id,
-        created_at=action.created_at,
-        updated_at=action.updated_at,
-    )
