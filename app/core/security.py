@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
+from cryptography.fernet import Fernet
+from cryptography.fernet import InvalidToken as InvalidFernetToken
 from jose import JWTError, jwt
 from passlib.context import CryptContext
 
@@ -104,3 +107,22 @@ def new_webhook_secret() -> str:
 def sign_payload(secret: str, timestamp: int, body: bytes) -> str:
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return mac.hexdigest()
+
+
+def _sealing_key() -> bytes:
+    # Derived from SECRET_KEY for this one purpose, so it is never the token-signing key.
+    digest = hashlib.sha256(b"creditpool-sealed-responses:" + get_settings().signing_key.encode())
+    return base64.urlsafe_b64encode(digest.digest())
+
+
+def seal(data: bytes) -> bytes:
+    """Encrypt and authenticate `data` at rest (Fernet: AES-128-CBC + HMAC-SHA256)."""
+    return Fernet(_sealing_key()).encrypt(data)
+
+
+def unseal(token: bytes) -> bytes | None:
+    """The sealed bytes, or None when they were sealed under another SECRET_KEY (or altered)."""
+    try:
+        return Fernet(_sealing_key()).decrypt(token)
+    except InvalidFernetToken:
+        return None

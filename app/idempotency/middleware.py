@@ -4,9 +4,10 @@ The request body is buffered (it is bounded by the body limit outside this middl
 hashed with the method and path, and the caller is identified from its credential the
 way authentication does it (a user's token or an API key: never a shared key space).
 Requests without the header, with credentials that do not authenticate (the route will
-answer 401), multipart uploads (their route applies the service itself), the token
-endpoint, and creations whose answer holds a secret shown once (API keys, webhook
-secrets: never stored, so never replayed) pass straight through.
+answer 401), multipart uploads (their route applies the service itself) and the token
+endpoint pass straight through. Remembered answers are sealed (encrypted with a key
+derived from SECRET_KEY), since some hold a secret shown once (a new API key, a webhook
+signing secret) that must not sit in the database in clear.
 """
 
 from __future__ import annotations
@@ -24,9 +25,6 @@ from app.core.errors import DomainError, problem
 from app.idempotency import service
 
 _SKIPPED_PATHS = ("/v1/auth/token",)
-# Their answers carry a secret shown once (an API key, a webhook signing secret), which
-# must never be stored, so there is nothing to replay: a retry creates another one.
-SECRET_BEARING_PREFIXES = ("/v1/api-keys", "/v1/webhooks")
 
 
 def _caller(authorization: str | None, api_key: str | None) -> tuple[str, str | None] | None:
@@ -56,7 +54,6 @@ class IdempotencyMiddleware:
             or scope["method"] != "POST"
             or not scope["path"].startswith("/v1/")
             or scope["path"] in self.skipped
-            or scope["path"].startswith(SECRET_BEARING_PREFIXES)
         ):
             return await self.app(scope, receive, send)
         headers = {}

@@ -31,6 +31,7 @@ from app.auth.principal import Principal
 from app.core.bulk import dialect_insert
 from app.core.db import get_engine, writer_bind
 from app.core.errors import Conflict, IdempotencyKeyReused
+from app.core.security import seal, unseal
 from app.core.types import utcnow
 from app.idempotency.models import IdempotencyRecord
 
@@ -130,9 +131,12 @@ def begin(
                 "use a new key for a new request."
             )
         if record.state == "done":
-            return Replay(
-                record.status_code or 200, record.content_type, record.response_body or b""
-            )
+            body = unseal(record.response_body or b"")
+            if body is None:
+                # Sealed under a SECRET_KEY since rotated: unreadable, so as good as expired.
+                release(engine, caller, key)
+                continue
+            return Replay(record.status_code or 200, record.content_type, body)
         if time.monotonic() >= deadline:
             raise Conflict(
                 "A request with this Idempotency-Key is still being processed; retry shortly.",
@@ -159,7 +163,11 @@ def complete(
             update(IdempotencyRecord)
             .where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
             .values(
-                state="done", status_code=status_code, content_type=content_type, response_body=body
+                state="done",
+                status_code=status_code,
+                content_type=content_type,
+                # Sealed: a replayed answer may hold a secret shown once (an API key).
+                response_body=seal(body),
             )
         )
         session.commit()
