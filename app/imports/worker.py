@@ -186,9 +186,14 @@ def _one_chunk(
 ) -> bool:
     """Store one chunk and the job's progress in one transaction; True when the file
     is done."""
-    from app.experiences.ingest import ingest
+    from app.experiences.ingest import collector_paused, ingest
 
-    chunk = read_chunk(job.file_path, header, progress.offset, progress.line, chunk_rows, currency)
+    # Reading allocates the chunk's rows, which all live until it is written: the cyclic
+    # collector would rescan them (and the whole process) many times for nothing.
+    with collector_paused():
+        chunk = read_chunk(
+            job.file_path, header, progress.offset, progress.line, chunk_rows, currency
+        )
     items = [r.item for r in chunk.records if r.item is not None]
     item_lines = [r.line for r in chunk.records if r.item is not None]
     errors = [{"line": r.line, "errors": r.errors} for r in chunk.records if r.item is None]
