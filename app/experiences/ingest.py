@@ -27,6 +27,7 @@ from app.core import bulk
 from app.core.errors import Forbidden, clean_validation_errors, field_error
 from app.core.hooks import LandedClients, experiences_landed
 from app.core.types import new_id, today, utcnow
+from app.experiences.fastpath import plain_submission
 from app.experiences.models import Experience
 from app.experiences.schemas import BUCKETS, ExperienceFields, ExperienceSubmission
 from app.groups.models import Group
@@ -107,12 +108,16 @@ def check_reference(item: ExperienceSubmission) -> list[dict]:
 
 def validate_item(raw: Any, currency: str, as_of_limit: date) -> tuple[Any, list[dict]]:
     """(the submission, []) or (None, its errors with locs relative to the item)."""
-    if not isinstance(raw, dict):
-        return None, [field_error([], "must be an object", "model_type")]
-    try:
-        item = ExperienceSubmission.model_validate(raw)
-    except ValidationError as exc:
-        return None, clean_validation_errors(exc.errors())
+    # The common well-formed item skips the model (same values); anything else, and every
+    # error message, is the model's.
+    item = plain_submission(raw)
+    if item is None:
+        if not isinstance(raw, dict):
+            return None, [field_error([], "must be an object", "model_type")]
+        try:
+            item = ExperienceSubmission.model_validate(raw)
+        except ValidationError as exc:
+            return None, clean_validation_errors(exc.errors())
     errors = check_rules(item, currency, as_of_limit) + check_reference(item)
     return (None, errors) if errors else (item, [])
 
