@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.clients.normalize import normalize_duns, normalize_lei
-from app.clients.schemas import _ALNUM, AddressIn, ClientIn, _is_country
+from app.clients.schemas import _ALNUM, _is_country
 from app.experiences.schemas import _PLAIN_AMOUNT, COMMENT_CODES, MONEY_FIELDS, _comment_list
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -57,6 +57,25 @@ class PlainSubmission:
         "client",
         "customer_ref",
     )
+
+
+class PlainAddress:
+    """The fields of a validated `AddressIn` (all four, None when not given)."""
+
+    __slots__ = tuple(_ADDRESS_LIMITS)
+
+    def __init__(self, line1=None, city=None, region=None, postal_code=None):
+        self.line1, self.city, self.region, self.postal_code = line1, city, region, postal_code
+
+
+class PlainClient:
+    """The fields of a validated `ClientIn`, as client resolution reads them."""
+
+    __slots__ = ("legal_name", "country", "tax_id", "duns", "lei", "address")
+
+    def __init__(self, legal_name, country, tax_id, duns, lei, address):
+        self.legal_name, self.country, self.tax_id = legal_name, country, tax_id
+        self.duns, self.lei, self.address = duns, lei, address
 
 
 class _NotPlain(Exception):
@@ -117,7 +136,7 @@ def _currency(value: Any) -> str:
     raise _NotPlain
 
 
-def _address(value: Any) -> AddressIn | None:
+def _address(value: Any) -> PlainAddress | None:
     if value is None:
         return None
     if type(value) is not dict or not _ADDRESS_LIMITS.keys() >= value.keys():
@@ -125,10 +144,10 @@ def _address(value: Any) -> AddressIn | None:
     fields = {}
     for name, text in value.items():
         fields[name] = None if text is None else _text(text, 0, _ADDRESS_LIMITS[name])
-    return AddressIn.model_construct(**fields)
+    return PlainAddress(**fields)
 
 
-def _client(value: Any) -> ClientIn | None:
+def _client(value: Any) -> PlainClient | None:
     if value is None:
         return None
     if type(value) is not dict or not value.keys() <= _CLIENT_FIELDS:
@@ -149,7 +168,7 @@ def _client(value: Any) -> ClientIn | None:
         lei = normalize_lei(_text(lei, 0, 64))
         if lei is not None and (len(lei) != 20 or not lei.isalnum()):
             raise _NotPlain
-    return ClientIn.model_construct(
+    return PlainClient(
         legal_name=_text(value.get("legal_name"), 1, 300),
         country=country,
         tax_id=tax_id,
