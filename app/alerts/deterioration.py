@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -43,7 +44,20 @@ from app.profiles.formulas import (
 )
 
 INDEX_DROP = 10
-_CHUNK = 500
+# Clients per round of statements (each an IN list of them).
+_CHUNK = 2000
+_FIGURE_COLUMNS = (
+    Experience.client_id,
+    Experience.member_id,
+    Experience.as_of,
+    Experience.high_credit,
+    Experience.total_owed,
+    Experience.past_due_1_30,
+    Experience.past_due_31_60,
+    Experience.past_due_61_90,
+    Experience.past_due_over_90,
+    Experience.days_beyond_terms,
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,7 @@ class MonthFigures:
     risk_tier: str | None
 
 
-def month_figures(lines: Iterable[Experience], settings: GroupSettings) -> MonthFigures | None:
+def month_figures(lines: Iterable[Any], settings: GroupSettings) -> MonthFigures | None:
     """The pooled index and tier of one month's lines (one per member), None if suppressed."""
     lines = list(lines)
     if not lines:
@@ -106,16 +120,24 @@ def deteriorated(before: MonthFigures | None, after: MonthFigures | None) -> lis
 def check_landing(
     session: Session, *, group_id: str, member_id: str | None, client_ids: Iterable[str]
 ) -> int:
-    """Emit `profile.deteriorated` for the clients whose lines just landed; returns how many."""
+    """Emit `profile.deteriorated` for the clients whose lines just landed; returns how many.
+
+    When the sender knows the newest `as_of` that landed per client (a `LandedClients`
+    from the bulk path), it is used as is; otherwise it is read back from the database.
+    """
+    newest_as_of = getattr(client_ids, "newest_as_of", None)
     client_ids = sorted(set(client_ids))
     if not client_ids:
         return 0
     settings = effective_settings(session.get(Group, group_id))
     emitted = 0
     for start in range(0, len(client_ids), _CHUNK):
-        emitted += _check_chunk(
-            session, group_id, member_id, client_ids[start : start + _CHUNK], settings
-        )
+        some = client_ids[start : start + _CHUNK]
+        if newest_as_of is not None:
+            newest = [(client_id, newest_as_of[client_id]) for client_id in some]
+        else:
+            newest = session.execute(_newest_landed(group_id, member_id, some)).all()
+        emitted += _check_chunk(session, group_id, member_id, newest, settings)
     return emitted
 
 
@@ -123,15 +145,14 @@ def _check_chunk(
     session: Session,
     group_id: str,
     member_id: str | None,
-    client_ids: list[str],
+    newest_landed: list[tuple[str, date | None]],
     settings: GroupSettings,
 ) -> int:
     now = today()
     window_start = lookback_start(now, settings.lookback_months)
-    newest_stmt = _newest_landed(group_id, member_id, client_ids)
     months = {
         client_id: newest.replace(day=1)
-        for client_id, newest in session.execute(newest_stmt)
+        for client_id, newest in newest_landed
         if newest is not None and window_start < newest <= now
     }
     if not months:
@@ -150,8 +171,10 @@ def _check_chunk(
 
     # Each member's latest line per client and month, over the months compared.
     earliest = add_months(min(months.values()), -1)
+    # Plain rows of the columns the figures need, no ORM object per line: a landing of
+    # thousands of clients reads tens of thousands of lines here.
     rows = session.execute(
-        select(Experience)
+        select(*_FIGURE_COLUMNS)
         .where(
             Experience.group_id == group_id,
             Experience.client_id.in_(list(months)),
@@ -159,8 +182,8 @@ def _check_chunk(
             Experience.as_of < add_months(max(months.values()), 1),
         )
         .order_by(Experience.as_of)
-    ).scalars()
-    latest: dict[tuple[str, date], dict[str, Experience]] = {}
+    )
+    latest: dict[tuple[str, date], dict[str, Any]] = {}
     for row in rows:
         latest.setdefault((row.client_id, row.as_of.replace(day=1)), {})[row.member_id] = row
 
@@ -170,8 +193,10 @@ def _check_chunk(
         before = month_figures(latest.get((client_id, previous), {}).values(), settings)
         after = month_figures(latest.get((client_id, month), {}).values(), settings)
         reasons = deteriorated(before, after)
+        if not reasons:
+            continue
         event_id = new_id()
-        if not reasons or not _claim(session, group_id, client_id, month, event_id):
+        if not _claim(session, group_id, client_id, month, event_id):
             continue
         emit(
             session,

@@ -28,8 +28,19 @@ class Signal:
 
 
 # send(session, principal, client_ids: set[str]) after experiences were stored (single,
-# batch or import chunk), before the commit.
+# batch or import chunk), before the commit. The bulk path sends a `LandedClients`.
 experiences_landed = Signal("experiences_landed")
+
+
+class LandedClients(set):
+    """The ids of the clients whose lines landed (a plain set to any receiver), plus
+    what the sender knows for free: the newest `as_of` that landed for each client, so
+    that a receiver need not ask the database which lines were written last."""
+
+    def __init__(self, newest_as_of: dict[str, Any]):
+        super().__init__(newest_as_of)
+        self.newest_as_of = newest_as_of
+
 
 # send(session, principal, legal_action) after a legal action was created, before the commit.
 legal_action_created = Signal("legal_action_created")

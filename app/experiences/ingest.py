@@ -25,8 +25,9 @@ from app.auth.principal import Principal
 from app.clients import service as clients
 from app.core import bulk
 from app.core.errors import Forbidden, clean_validation_errors, field_error
-from app.core.hooks import experiences_landed
+from app.core.hooks import LandedClients, experiences_landed
 from app.core.types import new_id, today, utcnow
+from app.experiences.fastpath import plain_submission
 from app.experiences.models import Experience
 from app.experiences.schemas import BUCKETS, ExperienceFields, ExperienceSubmission
 from app.groups.models import Group
@@ -63,6 +64,8 @@ class IngestResult:
     errors: list[dict] = field(default_factory=list)
     # The clients whose lines landed.
     client_ids: set[str] = field(default_factory=set)
+    # client id -> the newest as_of that landed for it.
+    newest_as_of: dict[str, date] = field(default_factory=dict)
 
 
 def group_currency(session: Session, group_id: str) -> str:
@@ -105,12 +108,16 @@ def check_reference(item: ExperienceSubmission) -> list[dict]:
 
 def validate_item(raw: Any, currency: str, as_of_limit: date) -> tuple[Any, list[dict]]:
     """(the submission, []) or (None, its errors with locs relative to the item)."""
-    if not isinstance(raw, dict):
-        return None, [field_error([], "must be an object", "model_type")]
-    try:
-        item = ExperienceSubmission.model_validate(raw)
-    except ValidationError as exc:
-        return None, clean_validation_errors(exc.errors())
+    # The common well-formed item skips the model (same values); anything else, and every
+    # error message, is the model's.
+    item = plain_submission(raw)
+    if item is None:
+        if not isinstance(raw, dict):
+            return None, [field_error([], "must be an object", "model_type")]
+        try:
+            item = ExperienceSubmission.model_validate(raw)
+        except ValidationError as exc:
+            return None, clean_validation_errors(exc.errors())
     errors = check_rules(item, currency, as_of_limit) + check_reference(item)
     return (None, errors) if errors else (item, [])
 
@@ -249,10 +256,10 @@ def ingest(session: Session, principal: Principal, items: list[Any]) -> IngestRe
     """
     if principal.member_id is None:
         raise Forbidden("Experiences are submitted on behalf of a member; your account has none.")
-    with _collector_paused():
+    with collector_paused():
         result = _ingest(session, principal, items)
     if result.client_ids:
-        experiences_landed.send(session, principal, set(result.client_ids))
+        experiences_landed.send(session, principal, LandedClients(result.newest_as_of))
     return result
 
 
@@ -284,12 +291,16 @@ def _ingest(session: Session, principal: Principal, items: list[Any]) -> IngestR
     result.updated = landed - result.created
     result.rejected = len(errors)
     result.errors = [{"index": i, "errors": errors[i]} for i in sorted(errors)]
-    result.client_ids = {client_id for client_id, _ in rows}
+    newest = result.newest_as_of
+    for client_id, as_of in rows:
+        if client_id not in newest or newest[client_id] < as_of:
+            newest[client_id] = as_of
+    result.client_ids = set(newest)
     return result
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """A batch allocates objects that all survive until its rows are written (validated
     lines, rows, parameters); each allocation burst triggers the cyclic garbage collector,
     which rescans every live object of the process, several times per batch. The path

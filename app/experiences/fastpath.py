@@ -1,0 +1,214 @@
+"""A quick check for the common, well-formed submission, beside the full pydantic model.
+
+An ERP batch or a CSV import sends thousands of lines in exactly one shape: dates as
+`YYYY-MM-DD`, amounts as plain decimal strings or whole numbers, codes in upper case, no
+stray spaces. `plain_submission()` accepts only that shape and returns the same values
+`ExperienceSubmission.model_validate()` would; for anything else it returns None and the
+caller runs the full model, which alone writes error messages. It never accepts what the
+model refuses (tests/experiences/test_fastpath.py compares the two on generated items),
+so it decides nothing of its own: the rules stay the schema's.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from app.clients.normalize import normalize_duns, normalize_lei
+from app.clients.schemas import _ALNUM, _is_country
+from app.experiences.schemas import _PLAIN_AMOUNT, COMMENT_CODES, MONEY_FIELDS, _comment_list
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CODES = frozenset(COMMENT_CODES)
+_FIELDS = frozenset(
+    (
+        "as_of",
+        "currency",
+        "terms_days",
+        *MONEY_FIELDS,
+        "days_beyond_terms",
+        "last_sale_date",
+        "account_opened",
+        "comments",
+        "client_id",
+        "client",
+        "customer_ref",
+    )
+)
+_CLIENT_FIELDS = frozenset(("legal_name", "country", "tax_id", "duns", "lei", "address"))
+_ADDRESS_LIMITS = {"line1": 300, "city": 120, "region": 120, "postal_code": 32}
+
+
+class PlainSubmission:
+    """What the bulk path reads of a validated `ExperienceSubmission`, without the model."""
+
+    __slots__ = (
+        "as_of",
+        "currency",
+        "terms_days",
+        *MONEY_FIELDS,
+        "days_beyond_terms",
+        "last_sale_date",
+        "account_opened",
+        "comments",
+        "client_id",
+        "client",
+        "customer_ref",
+    )
+
+
+class PlainAddress:
+    """The fields of a validated `AddressIn` (all four, None when not given)."""
+
+    __slots__ = tuple(_ADDRESS_LIMITS)
+
+    def __init__(self, line1=None, city=None, region=None, postal_code=None):
+        self.line1, self.city, self.region, self.postal_code = line1, city, region, postal_code
+
+
+class PlainClient:
+    """The fields of a validated `ClientIn`, as client resolution reads them."""
+
+    __slots__ = ("legal_name", "country", "tax_id", "duns", "lei", "address")
+
+    def __init__(self, legal_name, country, tax_id, duns, lei, address):
+        self.legal_name, self.country, self.tax_id = legal_name, country, tax_id
+        self.duns, self.lei, self.address = duns, lei, address
+
+
+class _NotPlain(Exception):
+    """The item is not in the common shape: the full model must look at it."""
+
+
+def _date(value: Any) -> date:
+    if type(value) is str and len(value) == 10 and _ISO_DATE.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise _NotPlain from None
+    raise _NotPlain
+
+
+def _optional_date(value: Any) -> date | None:
+    return None if value is None else _date(value)
+
+
+def _int(value: Any, low: int, high: int) -> int:
+    if type(value) is int and low <= value <= high:
+        return value
+    raise _NotPlain
+
+
+def _amount(value: Any) -> Decimal:
+    # The two forms the schema's own fast branch (`schemas._amount`) takes as they are.
+    if type(value) is str:
+        if _PLAIN_AMOUNT.fullmatch(value):
+            return Decimal(value)
+    elif type(value) is int and 0 <= value < 10**13:
+        return Decimal(value)
+    raise _NotPlain
+
+
+def _text(value: Any, low: int, high: int) -> str:
+    # Exactly as given: no surrounding whitespace for the model to strip.
+    if type(value) is str and low <= len(value) <= high and value == value.strip():
+        return value
+    raise _NotPlain
+
+
+def _comments(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    codes = _comment_list(value)
+    if type(codes) is not list or len(codes) > len(COMMENT_CODES):
+        raise _NotPlain
+    for code in codes:
+        if type(code) is not str or code not in _CODES:
+            raise _NotPlain
+    return list(dict.fromkeys(codes))
+
+
+def _currency(value: Any) -> str:
+    if type(value) is str and len(value) == 3 and value.isascii() and value.isalpha():
+        return value.upper()
+    raise _NotPlain
+
+
+def _address(value: Any) -> PlainAddress | None:
+    if value is None:
+        return None
+    if type(value) is not dict or not _ADDRESS_LIMITS.keys() >= value.keys():
+        raise _NotPlain
+    fields = {}
+    for name, text in value.items():
+        fields[name] = None if text is None else _text(text, 0, _ADDRESS_LIMITS[name])
+    return PlainAddress(**fields)
+
+
+def _client(value: Any) -> PlainClient | None:
+    if value is None:
+        return None
+    if type(value) is not dict or not value.keys() <= _CLIENT_FIELDS:
+        raise _NotPlain
+    country = _text(value.get("country", ""), 1, 2).upper()
+    if not _is_country(country):
+        raise _NotPlain
+    tax_id = value.get("tax_id")
+    if tax_id is not None and _ALNUM.search(_text(tax_id, 1, 64)) is None:
+        raise _NotPlain
+    duns = value.get("duns")
+    if duns is not None:
+        duns = normalize_duns(_text(duns, 0, 64))
+        if duns is not None and (len(duns) != 9 or not duns.isdigit()):
+            raise _NotPlain
+    lei = value.get("lei")
+    if lei is not None:
+        lei = normalize_lei(_text(lei, 0, 64))
+        if lei is not None and (len(lei) != 20 or not lei.isalnum()):
+            raise _NotPlain
+    return PlainClient(
+        legal_name=_text(value.get("legal_name"), 1, 300),
+        country=country,
+        tax_id=tax_id,
+        duns=duns,
+        lei=lei,
+        address=_address(value.get("address")),
+    )
+
+
+def plain_submission(raw: Any) -> PlainSubmission | None:
+    """The item's validated values when it is in the common shape, else None.
+
+    Only the schema's checks (types, ranges, codes, unknown fields): the rules across
+    fields (`ingest.check_rules`, `ingest.check_reference`) are the caller's either way.
+    """
+    if type(raw) is not dict or not raw.keys() <= _FIELDS:
+        return None
+    get = raw.get
+    line = PlainSubmission()
+    try:
+        line.as_of = _date(get("as_of"))
+        line.currency = _currency(get("currency"))
+        line.terms_days = _int(get("terms_days"), 0, 365)
+        line.high_credit = _amount(get("high_credit"))
+        line.total_owed = _amount(get("total_owed"))
+        line.current = _amount(get("current"))
+        line.past_due_1_30 = _amount(get("past_due_1_30"))
+        line.past_due_31_60 = _amount(get("past_due_31_60"))
+        line.past_due_61_90 = _amount(get("past_due_61_90"))
+        line.past_due_over_90 = _amount(get("past_due_over_90"))
+        days = get("days_beyond_terms")
+        line.days_beyond_terms = None if days is None else _int(days, -30, 3650)
+        line.last_sale_date = _optional_date(get("last_sale_date"))
+        line.account_opened = _optional_date(get("account_opened"))
+        line.comments = _comments(get("comments"))
+        client_id = get("client_id")
+        line.client_id = None if client_id is None else _text(client_id, 0, 36)
+        line.client = _client(get("client"))
+        ref = get("customer_ref")
+        line.customer_ref = None if ref is None else _text(ref, 1, 64)
+    except _NotPlain:
+        return None
+    return line
