@@ -29,29 +29,19 @@ from app.core.hooks import LandedClients, experiences_landed
 from app.core.types import new_id, today, utcnow
 from app.experiences.fastpath import plain_submission
 from app.experiences.models import Experience
-from app.experiences.schemas import BUCKETS, ExperienceFields, ExperienceSubmission
+from app.experiences.schemas import (
+    BUCKETS,
+    EXPERIENCE_FIELDS,
+    ExperienceFields,
+    ExperienceSubmission,
+)
 from app.groups.models import Group
 
 _experience = Experience.__table__
 
 _UPSERT_KEY = ["group_id", "member_id", "client_id", "as_of"]
 # Replaced by a newer submission of the same key; id, created_at and the key stay.
-_REPLACED = (
-    "currency",
-    "terms_days",
-    "high_credit",
-    "total_owed",
-    "current",
-    "past_due_1_30",
-    "past_due_31_60",
-    "past_due_61_90",
-    "past_due_over_90",
-    "days_beyond_terms",
-    "last_sale_date",
-    "account_opened",
-    "comments",
-    "updated_at",
-)
+_REPLACED = (*EXPERIENCE_FIELDS[1:], "updated_at")
 
 
 @dataclass
@@ -155,20 +145,7 @@ _COLUMNS = (
     "group_id",
     "member_id",
     "client_id",
-    "as_of",
-    "currency",
-    "terms_days",
-    "high_credit",
-    "total_owed",
-    "current",
-    "past_due_1_30",
-    "past_due_31_60",
-    "past_due_61_90",
-    "past_due_over_90",
-    "days_beyond_terms",
-    "last_sale_date",
-    "account_opened",
-    "comments",
+    *EXPERIENCE_FIELDS,
     "customer_ref",
     "created_at",
     "updated_at",

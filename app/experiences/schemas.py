@@ -30,23 +30,7 @@ COMMENT_CODES = (
     "ACCOUNT_CLOSED",
     "OUT_OF_BUSINESS",
 )
-CommentCode = Literal[
-    "PROMPT",
-    "SLOW",
-    "COD",
-    "CIA",
-    "NSF",
-    "STOP_PAYMENT",
-    "COLLECTION",
-    "ATTORNEY",
-    "DISPUTE",
-    "CREDIT_HOLD",
-    "CREDIT_WITHDRAWN",
-    "SECURED",
-    "WRITE_OFF",
-    "ACCOUNT_CLOSED",
-    "OUT_OF_BUSINESS",
-]
+CommentCode = Literal[COMMENT_CODES]  # one list: the contract's codes
 MONEY_FIELDS = (
     "high_credit",
     "total_owed",
@@ -57,6 +41,17 @@ MONEY_FIELDS = (
     "past_due_over_90",
 )
 BUCKETS = ("current", "past_due_1_30", "past_due_31_60", "past_due_61_90", "past_due_over_90")
+# The fields of one payment experience, in the contract's order (CSV columns, stored columns).
+EXPERIENCE_FIELDS = (
+    "as_of",
+    "currency",
+    "terms_days",
+    *MONEY_FIELDS,
+    "days_beyond_terms",
+    "last_sale_date",
+    "account_opened",
+    "comments",
+)
 
 _SEPARATORS = re.compile(r"[;,|\s]+")
 

@@ -15,23 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import ValidationFailed, field_error
+from app.experiences.schemas import EXPERIENCE_FIELDS
 
-EXPERIENCE_COLUMNS = (
-    "as_of",
-    "currency",
-    "terms_days",
-    "high_credit",
-    "total_owed",
-    "current",
-    "past_due_1_30",
-    "past_due_31_60",
-    "past_due_61_90",
-    "past_due_over_90",
-    "days_beyond_terms",
-    "last_sale_date",
-    "account_opened",
-    "comments",
-)
+EXPERIENCE_COLUMNS = EXPERIENCE_FIELDS
 CLIENT_COLUMNS = (
     "client_id",
     "customer_ref",
