@@ -18,25 +18,18 @@ from typing import Any
 
 from app.clients.normalize import normalize_duns, normalize_lei
 from app.clients.schemas import _ALNUM, _is_country
-from app.experiences.schemas import _PLAIN_AMOUNT, COMMENT_CODES, MONEY_FIELDS, _comment_list
+from app.experiences.schemas import (
+    _PLAIN_AMOUNT,
+    COMMENT_CODES,
+    EXPERIENCE_FIELDS,
+    _comment_list,
+)
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CODES = frozenset(COMMENT_CODES)
-_FIELDS = frozenset(
-    (
-        "as_of",
-        "currency",
-        "terms_days",
-        *MONEY_FIELDS,
-        "days_beyond_terms",
-        "last_sale_date",
-        "account_opened",
-        "comments",
-        "client_id",
-        "client",
-        "customer_ref",
-    )
-)
+# What one submitted item may hold: the experience fields and the client reference.
+_SUBMISSION_FIELDS = (*EXPERIENCE_FIELDS, "client_id", "client", "customer_ref")
+_FIELDS = frozenset(_SUBMISSION_FIELDS)
 _CLIENT_FIELDS = frozenset(("legal_name", "country", "tax_id", "duns", "lei", "address"))
 _ADDRESS_LIMITS = {"line1": 300, "city": 120, "region": 120, "postal_code": 32}
 
@@ -44,19 +37,7 @@ _ADDRESS_LIMITS = {"line1": 300, "city": 120, "region": 120, "postal_code": 32}
 class PlainSubmission:
     """What the bulk path reads of a validated `ExperienceSubmission`, without the model."""
 
-    __slots__ = (
-        "as_of",
-        "currency",
-        "terms_days",
-        *MONEY_FIELDS,
-        "days_beyond_terms",
-        "last_sale_date",
-        "account_opened",
-        "comments",
-        "client_id",
-        "client",
-        "customer_ref",
-    )
+    __slots__ = _SUBMISSION_FIELDS
 
 
 class PlainAddress:
