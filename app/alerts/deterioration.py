@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from app.alerts.events import emit
 from app.alerts.models import ProfileDeterioration
+from app.core import bulk
 from app.core.types import new_id, today, utcnow
 from app.experiences.models import Experience
 from app.groups.models import Group
@@ -157,6 +158,9 @@ def _check_chunk(
     }
     if not months:
         return 0
+    months = _pooled_both_months(session, group_id, months, settings.min_contributors)
+    if not months:
+        return 0
     done = set(
         session.execute(
             select(ProfileDeterioration.client_id, ProfileDeterioration.month).where(
@@ -213,6 +217,51 @@ def _check_chunk(
         )
         emitted += 1
     return emitted
+
+
+_POOLED_MONTHS_SQL = {
+    "sqlite": "SELECT client_id, substr(as_of, 1, 7) FROM experience WHERE group_id = ? "
+    "AND client_id IN (SELECT value FROM json_each(?)) AND as_of >= ? AND as_of < ? "
+    "GROUP BY client_id, substr(as_of, 1, 7) HAVING count(DISTINCT member_id) >= ?",
+    "postgresql": "SELECT client_id, to_char(as_of, 'YYYY-MM') FROM experience "
+    "WHERE group_id = %s AND client_id = ANY(%s) AND as_of >= %s AND as_of < %s "
+    "GROUP BY client_id, to_char(as_of, 'YYYY-MM') HAVING count(DISTINCT member_id) >= %s",
+}
+
+
+def _pooled_both_months(
+    session: Session, group_id: str, months: dict[str, date], min_contributors: int
+) -> dict[str, date]:
+    """The clients of `months` (client id -> month M) with at least `min_contributors`
+    members reporting in M and in M-1; the others are suppressed in one of the two months
+    (`month_figures` would be None), so they cannot have deteriorated.
+
+    Counted in SQL over the (client, as_of, member) entries of `ix_experience_client_asof`
+    alone, never the lines themselves: an ERP's import names thousands of clients per
+    chunk, most of them reported by few members, and their lines need not be loaded.
+    """
+    connection = session.connection()
+    sqlite_dates = bulk.is_sqlite(connection)
+    earliest = add_months(min(months.values()), -1)
+    end = add_months(max(months.values()), 1)
+    pooled_months = set(
+        connection.exec_driver_sql(
+            _POOLED_MONTHS_SQL[connection.dialect.name],
+            (
+                group_id,
+                bulk.listed(connection, list(months)),
+                earliest.isoformat() if sqlite_dates else earliest,
+                end.isoformat() if sqlite_dates else end,
+                min_contributors,
+            ),
+        ).all()
+    )
+    return {
+        client_id: month
+        for client_id, month in months.items()
+        if (client_id, month.isoformat()[:7]) in pooled_months
+        and (client_id, add_months(month, -1).isoformat()[:7]) in pooled_months
+    }
 
 
 def _newest_landed(group_id: str, member_id: str | None, client_ids: list[str]):

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Index, text
 from sqlmodel import Field
 
-from app.core.types import UTCDateTime, new_id, utcnow
+from app.core.types import UTCDateTime, new_sequential_id, utcnow
 from app.tenancy.models import GroupScoped
 
 
@@ -45,7 +45,7 @@ class Client(GroupScoped, table=True):
         Index("ix_client_group_created", "group_id", "created_at", "id"),
     )
 
-    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    id: str = Field(default_factory=new_sequential_id, primary_key=True, max_length=36)
     legal_name: str = Field(max_length=300)
     country: str = Field(max_length=2)
     tax_id: str | None = Field(default=None, max_length=64)

@@ -13,7 +13,6 @@ Lookups are set-based (one query per key kind for a whole batch), so the single
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +28,7 @@ from app.clients.schemas import ClientIn, Match
 from app.core import bulk
 from app.core.errors import NotFound, ValidationFailed, clean_validation_errors, field_error
 from app.core.pagination import PageParams, paginate
-from app.core.types import new_id, utcnow
+from app.core.types import new_sequential_id, utcnow
 
 _client = Client.__table__
 _customer_ref = CustomerRef.__table__
@@ -108,18 +107,13 @@ _LOOKUP_SQL = {
 }
 
 
-def _listed(connection, values: list[str]) -> Any:
-    """A list as one parameter: JSON text for SQLite's json_each, an array for PostgreSQL."""
-    return json.dumps(values) if connection.dialect.name == "sqlite" else values
-
-
 def _found(session: Session, group_id: str, kind: Match, keys: set[tuple]) -> dict[tuple, str]:
     """Existing clients of the group under these keys of one kind (one query)."""
     connection = session.connection()
     sql = _LOOKUP_SQL[(connection.dialect.name, kind)]
 
     def listed(items: list[str]) -> Any:
-        return _listed(connection, items)
+        return bulk.listed(connection, items)
 
     found: dict[tuple, str] = {}
     if kind == "tax_id":
@@ -176,7 +170,7 @@ def _match(index: dict[Match, dict], keys: ClientKeys) -> tuple[str, Match] | No
 def _new_row(group_id: str, client: ClientIn, keys: ClientKeys, now) -> dict[str, Any]:
     address = client.address
     return {
-        "id": new_id(),
+        "id": new_sequential_id(),
         "group_id": group_id,
         "legal_name": client.legal_name,
         "country": client.country,
@@ -192,6 +186,59 @@ def _new_row(group_id: str, client: ClientIn, keys: ClientKeys, now) -> dict[str
         "postal_norm": keys.postal_norm,
         "created_at": now,
     }
+
+
+class ResolvedClients:
+    """Client ids already resolved during one CSV import, by the client exactly as named.
+
+    An ERP's export names each customer the same way every month, so a file of twelve
+    month ends names every client twelve times: the first mention is resolved (and the
+    client created if need be), the later ones take its id from here, and all the file's
+    lines for that customer land on the same client. Clients are never deleted or
+    re-keyed, so a remembered id stays right; an id is remembered only once the chunk
+    that resolved it has committed (`keep_staged`), never from a rolled-back one.
+    At most `limit` clients are remembered (about 400 bytes each).
+    """
+
+    def __init__(self, limit: int = 100_000):
+        self.limit = limit
+        self._kept: dict[tuple, str] = {}
+        self._staged: dict[tuple, str] = {}
+
+    @staticmethod
+    def key(client: ClientIn) -> tuple:
+        address = client.address
+        return (
+            client.legal_name,
+            client.country,
+            client.tax_id,
+            client.duns,
+            client.lei,
+            *(
+                (address.line1, address.city, address.region, address.postal_code)
+                if address
+                else (None, None, None, None)
+            ),
+        )
+
+    def get(self, key: tuple) -> str | None:
+        return self._kept.get(key)
+
+    def stage(self, key: tuple, client_id: str) -> None:
+        if len(self._kept) + len(self._staged) < self.limit:
+            self._staged[key] = client_id
+
+    def keep_staged(self) -> None:
+        """The chunk committed: what it resolved may be used from now on."""
+        self._kept.update(self._staged)
+        self._staged.clear()
+
+    def drop_staged(self) -> None:
+        """The chunk rolled back: the clients it created do not exist."""
+        self._staged.clear()
+
+    def __len__(self) -> int:
+        return len(self._kept)
 
 
 def resolve_many(
@@ -302,7 +349,8 @@ def existing_ids(session: Session, group_id: str, client_ids: Iterable[str]) -> 
         return set()
     connection = session.connection()
     sql = _LOOKUP_SQL[(connection.dialect.name, "id")]
-    return {r[0] for r in connection.exec_driver_sql(sql, (group_id, _listed(connection, values)))}
+    rows = connection.exec_driver_sql(sql, (group_id, bulk.listed(connection, values)))
+    return {r[0] for r in rows}
 
 
 def customer_refs(
@@ -314,7 +362,7 @@ def customer_refs(
         return {}
     connection = session.connection()
     sql = _LOOKUP_SQL[(connection.dialect.name, "customer_ref")]
-    rows = connection.exec_driver_sql(sql, (group_id, member_id, _listed(connection, values)))
+    rows = connection.exec_driver_sql(sql, (group_id, member_id, bulk.listed(connection, values)))
     return {ref: client_id for ref, client_id in rows}
 
 

@@ -15,6 +15,7 @@ would produce them: see `sqlite_time()` for times on SQLite.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,13 @@ def dialect_insert(session: Session):
 
 def is_sqlite(connection: Connection) -> bool:
     return connection.dialect.name == "sqlite"
+
+
+def listed(connection: Connection, values: Sequence[Any]) -> Any:
+    """A list as ONE parameter, for `IN (SELECT value FROM json_each(?))` on SQLite (JSON
+    text) and `= ANY(%s)` on PostgreSQL (an array): thousands of keys without thousands of
+    placeholders to compile and bind."""
+    return json.dumps(list(values)) if is_sqlite(connection) else list(values)
 
 
 def sqlite_time(value: datetime) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 import uuid
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -14,6 +17,45 @@ CENT = Decimal("0.01")
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def new_sequential_id() -> str:
+    """A time-ordered id (UUID version 7, RFC 9562), for the tables written in bulk.
+
+    Clients and experience lines are inserted by the hundred thousand, and their ids lead
+    the primary key and the (member, client, as_of) indexes: random ids put every insert
+    on a random page of every index (page misses grow with the table), time-ordered ids
+    put a batch's inserts side by side. Layout: 48 bits of Unix milliseconds, the version,
+    12 bits of sub-millisecond time (RFC 9562 section 6.2, method 3: ids made one after
+    another in a process sort in that order), the variant and 62 random bits. The time is
+    the creation time, which clients already show as `created_at`; experience ids are
+    shown to their own member only. No state is kept: thread-safe, no clock drift.
+    """
+    ns = time.time_ns()
+    ms, sub_ms = divmod(ns, 1_000_000)
+    value = (
+        (ms & 0xFFFF_FFFF_FFFF) << 80
+        | 0x7 << 76
+        | (sub_ms * 4096 // 1_000_000) << 64
+        | 0b10 << 62
+        | _random_bits_62()
+    )
+    h = f"{value:032x}"  # str(uuid.UUID(int=value)), without the object
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_entropy = threading.local()
+
+
+def _random_bits_62() -> int:
+    """62 bits from the OS's random source, read 4 KiB at a time (one system call per
+    512 ids instead of one per id: it was the largest cost of making an id)."""
+    buffer, at = getattr(_entropy, "buffer", b""), getattr(_entropy, "at", 0)
+    if at + 8 > len(buffer):
+        buffer, at = os.urandom(4096), 0
+        _entropy.buffer = buffer
+    _entropy.at = at + 8
+    return int.from_bytes(buffer[at : at + 8], "big") >> 2
 
 
 def utcnow() -> datetime:

@@ -26,7 +26,7 @@ from app.clients import service as clients
 from app.core import bulk
 from app.core.errors import Forbidden, clean_validation_errors, field_error
 from app.core.hooks import LandedClients, experiences_landed
-from app.core.types import new_id, today, utcnow
+from app.core.types import new_sequential_id, today, utcnow
 from app.experiences.fastpath import plain_submission
 from app.experiences.models import Experience
 from app.experiences.schemas import (
@@ -116,7 +116,7 @@ def line_row(
     principal: Principal, item: ExperienceFields, client_id: str, customer_ref: str | None, now
 ) -> dict[str, Any]:
     return {
-        "id": new_id(),
+        "id": new_sequential_id(),
         "group_id": principal.group_id,
         "member_id": principal.member_id,
         "client_id": client_id,
@@ -222,25 +222,36 @@ def upsert_lines(session: Session, rows: list[dict[str, Any]]) -> int:
     return sum(1 for row in rows if row["id"] in ids)
 
 
-def ingest(session: Session, principal: Principal, items: list[Any]) -> IngestResult:
+def ingest(
+    session: Session,
+    principal: Principal,
+    items: list[Any],
+    resolved: clients.ResolvedClients | None = None,
+) -> IngestResult:
     """Validate and store experiences given as raw dicts (as in the batch body's `items`).
 
     Each item: the experience fields plus `client_id` | `client` {...}, and an optional
     `customer_ref`. Absent optional values are missing keys or None. Valid items are
     stored (upsert on (member, client, as_of); a key repeated within `items` counts as
     created then updated, the last one wins), invalid ones are reported by index.
-    Sends `experiences_landed` when anything landed. Does not commit.
+    Sends `experiences_landed` when anything landed. Does not commit. `resolved`: the
+    clients an import resolved in its committed chunks (the worker keeps it per job).
     """
     if principal.member_id is None:
         raise Forbidden("Experiences are submitted on behalf of a member; your account has none.")
     with collector_paused():
-        result = _ingest(session, principal, items)
+        result = _ingest(session, principal, items, resolved)
     if result.client_ids:
         experiences_landed.send(session, principal, LandedClients(result.newest_as_of))
     return result
 
 
-def _ingest(session: Session, principal: Principal, items: list[Any]) -> IngestResult:
+def _ingest(
+    session: Session,
+    principal: Principal,
+    items: list[Any],
+    resolved: clients.ResolvedClients | None,
+) -> IngestResult:
     result = IngestResult(received=len(items))
     currency = group_currency(session, principal.group_id)
     as_of_limit = today()
@@ -253,7 +264,7 @@ def _ingest(session: Session, principal: Principal, items: list[Any]) -> IngestR
         else:
             valid.append((index, item))
 
-    client_of = _resolve_clients(session, principal, valid, errors)
+    client_of = _resolve_clients(session, principal, valid, errors, resolved)
 
     now = utcnow()
     rows: dict[tuple[str, date], dict[str, Any]] = {}
@@ -264,7 +275,9 @@ def _ingest(session: Session, principal: Principal, items: list[Any]) -> IngestR
             continue
         rows[(client_id, item.as_of)] = line_row(principal, item, client_id, item.customer_ref, now)
         landed += 1
-    result.created = upsert_lines(session, list(rows.values()))
+    # In index order: the (member, client, as_of) and (client, as_of) indexes then take
+    # the batch page by page instead of at random places.
+    result.created = upsert_lines(session, [rows[key] for key in sorted(rows)])
     result.updated = landed - result.created
     result.rejected = len(errors)
     result.errors = [{"index": i, "errors": errors[i]} for i in sorted(errors)]
@@ -298,6 +311,7 @@ def _resolve_clients(
     principal: Principal,
     valid: list[tuple[int, ExperienceSubmission]],
     errors: dict[int, list[dict]],
+    resolved: clients.ResolvedClients | None = None,
 ) -> dict[int, str]:
     """index -> client id for the valid items; unknown references become item errors."""
     group_id, member_id = principal.group_id, principal.member_id
@@ -312,9 +326,22 @@ def _resolve_clients(
             errors[i] = [field_error(["client_id"], "no such client", "not_found")]
 
     named = [(i, item) for i, item in valid if item.client is not None]
-    if named:
-        resolved = clients.resolve_many(session, group_id, [item.client for _, item in named])
-        for (i, _), (client_id, _match) in zip(named, resolved, strict=True):
+    if resolved is not None:
+        unknown = []
+        for i, item in named:
+            key = resolved.key(item.client)
+            client_id = resolved.get(key)
+            if client_id is None:
+                unknown.append((i, item, key))
+            else:
+                client_of[i] = client_id
+        found = clients.resolve_many(session, group_id, [item.client for _, item, _ in unknown])
+        for (i, _, key), (client_id, _match) in zip(unknown, found, strict=True):
+            client_of[i] = client_id
+            resolved.stage(key, client_id)
+    elif named:
+        found = clients.resolve_many(session, group_id, [item.client for _, item in named])
+        for (i, _), (client_id, _match) in zip(named, found, strict=True):
             client_of[i] = client_id
 
     # customer_ref given beside a client: remembered (the latest pairing wins).

@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field
 
-from app.core.types import Money, UTCDateTime, new_id, utcnow
+from app.core.types import Money, UTCDateTime, new_sequential_id, utcnow
 from app.tenancy.models import GroupScoped
 
 
@@ -28,7 +28,7 @@ class Experience(GroupScoped, table=True):
         Index("ix_experience_member_updated", "group_id", "member_id", "updated_at"),
     )
 
-    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    id: str = Field(default_factory=new_sequential_id, primary_key=True, max_length=36)
     member_id: str = Field(foreign_key="member.id", max_length=36)
     client_id: str = Field(foreign_key="client.id", max_length=36)
     as_of: date

@@ -17,6 +17,7 @@ Safety against other processes serving the same database:
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -30,6 +31,7 @@ from sqlmodel import select
 from app.audit import service as audit
 from app.auth.models import ApiKey
 from app.auth.principal import ROLE_PERMISSIONS, Principal, Role, permissions_for_scopes
+from app.clients.service import ResolvedClients
 from app.core.db import system_session
 from app.core.errors import ValidationFailed
 from app.core.types import utcnow
@@ -49,6 +51,29 @@ LEASE = timedelta(minutes=2)
 # How long one worker round keeps at one job before letting other tasks run.
 SLICE_SECONDS = 2.0
 MAX_ERRORS = 100
+
+
+# The clients each job in progress has resolved so far (`ResolvedClients`), kept between
+# its chunks and time slices; at most a few jobs' worth, the oldest dropped first. A job
+# taken over by another process starts that process's own from empty.
+_RESOLVED: dict[str, ResolvedClients] = {}
+_RESOLVED_JOBS = 2
+_resolved_lock = threading.Lock()
+
+
+def _resolved_for(job_id: str) -> ResolvedClients:
+    with _resolved_lock:
+        memo = _RESOLVED.get(job_id)
+        if memo is None:
+            while len(_RESOLVED) >= _RESOLVED_JOBS:
+                _RESOLVED.pop(next(iter(_RESOLVED)))
+            memo = _RESOLVED[job_id] = ResolvedClients()
+        return memo
+
+
+def _forget_resolved(job_id: str) -> None:
+    with _resolved_lock:
+        _RESOLVED.pop(job_id, None)
 
 
 class JobFailed(Exception):
@@ -144,17 +169,20 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
         session.rollback()  # end the reading transaction before the first chunk
 
         chunks = 0
+        resolved = _resolved_for(job_id)
         while True:
             try:
                 finished = _one_chunk(
-                    session, principal, ref, header, currency, progress, chunk_rows
+                    session, principal, ref, header, currency, progress, chunk_rows, resolved
                 )
             except _LostLease:
                 session.rollback()
+                _forget_resolved(job_id)
                 log.warning("import job taken over by another worker", extra={"job": job_id})
                 return chunks
             except Exception as exc:
                 session.rollback()
+                _forget_resolved(job_id)
                 log.exception("import chunk failed", extra={"job": job_id})
                 _fail(
                     session,
@@ -166,6 +194,7 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
                 return chunks + 1
             chunks += 1
             if finished:
+                _forget_resolved(job_id)
                 ref.file_path.unlink(missing_ok=True)
                 return chunks
             if (max_chunks is not None and chunks >= max_chunks) or time.monotonic() > deadline:
@@ -185,6 +214,7 @@ def _one_chunk(
     currency: str,
     progress: _Progress,
     chunk_rows: int,
+    resolved: ResolvedClients,
 ) -> bool:
     """Store one chunk and the job's progress in one transaction; True when the file
     is done."""
@@ -202,7 +232,8 @@ def _one_chunk(
     created = updated = 0
     rejected = len(errors)
     if items:
-        result = ingest(session, principal, items)
+        resolved.drop_staged()  # anything staged by a chunk that never committed
+        result = ingest(session, principal, items, resolved)
         created, updated, rejected = result.created, result.updated, rejected + result.rejected
         errors += [
             {"line": item_lines[e["index"]], "errors": [_by_column(x) for x in e["errors"]]}
@@ -259,7 +290,12 @@ def _one_chunk(
                 "rejected": done.rejected,
             },
         )
-    session.commit()
+    try:
+        session.commit()
+    except BaseException:
+        resolved.drop_staged()
+        raise
+    resolved.keep_staged()
     progress.stored_offset = progress.offset = chunk.next_offset
     progress.line = chunk.next_line
     progress.rows_done += rows

@@ -120,6 +120,18 @@ def test_a_suppressed_month_decides_nothing(api, world):
     assert alerted_members(api, everyone(world), TYPE, client_id) == set()
 
 
+def test_a_month_after_a_suppressed_month_decides_nothing(api, world):
+    """Three members now, only two the month before: that month shows nothing, so there
+    is nothing to compare with, however bad the new month is."""
+    m = world.a.members
+    client_id = new_client(api, m[0].analyst)
+    for member in m[:2]:
+        submit_lines(api, member.key, trade_line(client_id, LAST_MONTH, dbt=0))
+    for member in m[:3]:
+        submit_lines(api, member.key, trade_line(client_id, TODAY, dbt=120))
+    assert alerted_members(api, everyone(world), TYPE, client_id) == set()
+
+
 def test_each_group_decides_with_its_own_settings(api, platform_admin):
     group = add_group(api, platform_admin, 2, min_contributors=1)
     m = group.members

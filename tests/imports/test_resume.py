@@ -64,9 +64,9 @@ def test_a_job_cut_off_mid_chunk_is_resumed_and_counted_once(api, world, worker,
     real_ingest = ingest_module.ingest
     calls = []
 
-    def dying_ingest(session, principal, items):
+    def dying_ingest(session, principal, items, *args):
         calls.append(len(items))
-        result = real_ingest(session, principal, items)
+        result = real_ingest(session, principal, items, *args)
         if len(calls) == 3:
             raise ProcessDied
         return result
@@ -168,3 +168,50 @@ def test_the_same_upload_under_one_idempotency_key_is_queued_once(api, world, wo
     jobs = api.get("/v1/imports", headers=member.key.headers).json()["items"]
     assert [j["id"] for j in jobs] == [first.json()["id"]]
     assert jobs[0]["created"] == 5
+
+
+def test_clients_created_by_a_chunk_that_died_are_not_remembered(api, world, worker, monkeypatch):
+    """The worker remembers the clients a job resolved, but only from committed chunks:
+    a client created in a chunk that never committed does not exist, and the lines that
+    name it again after the restart create it again instead of pointing nowhere."""
+    from tests.imports.csvs import month_end
+
+    member = world.a.members[2]
+    tag = uuid.uuid4().hex[:6]
+    older, newer = month_end(2), month_end(1)
+    rows = [row(n, tag, as_of=older) for n in range(100)]  # chunk 1: 100 new clients
+    rows += [row(n, tag, as_of=newer) for n in range(50, 150)]  # chunk 2: 50 of them, 50 new
+    rows += [row(n, tag) for n in range(100, 150)]  # chunk 3: the 50 made in chunk 2 again
+    queued = upload(api, member.analyst, to_csv(rows))
+    job_id = queued.json()["id"]
+    assert import_worker.claim_job() == job_id
+    assert import_worker.work_on(job_id, max_chunks=1, chunk_rows=100) == 1
+
+    from app.experiences import ingest as ingest_module
+
+    real_ingest = ingest_module.ingest
+
+    def dying_ingest(session, principal, items, *args):
+        real_ingest(session, principal, items, *args)
+        raise ProcessDied
+
+    monkeypatch.setattr(ingest_module, "ingest", dying_ingest)
+    assert import_worker.claim_job() == job_id
+    with pytest.raises(ProcessDied):
+        import_worker.work_on(job_id, chunk_rows=100)
+    monkeypatch.setattr(ingest_module, "ingest", real_ingest)
+
+    _expire_lease(job_id)
+    assert import_worker.claim_job() == job_id
+    import_worker.work_on(job_id, chunk_rows=100)  # the same process goes on with the job
+    done = api.get(f"/v1/imports/{job_id}", headers=member.analyst.headers).json()
+    assert done["status"] == "done", done
+    assert (done["rows_done"], done["created"], done["rejected"]) == (250, 250, 0), done
+    assert _lines(member.id) == 250
+    with system_session(write=False) as session:
+        clients = session.execute(
+            select(func.count(func.distinct(Experience.client_id))).where(
+                Experience.member_id == member.id
+            )
+        ).scalar_one()
+    assert clients == 150  # each client once, whatever chunk named it

@@ -1,0 +1,36 @@
+"""Ids: random UUIDs for most rows, time-ordered UUIDs (version 7) for bulk-written ones."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from app.core.types import new_id, new_sequential_id
+
+
+def test_sequential_ids_are_uuid7_and_sort_in_creation_order():
+    ids = [new_sequential_id() for _ in range(5000)]
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)  # text order is creation order: indexes take them in a row
+    for value in ids[:50]:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value  # canonical lower-case form, 36 characters
+        assert parsed.version == 7
+        assert parsed.variant == uuid.RFC_4122
+
+
+def test_sequential_ids_carry_their_creation_millisecond():
+    before = time.time_ns() // 1_000_000
+    value = new_sequential_id()
+    after = time.time_ns() // 1_000_000
+    assert before <= uuid.UUID(value).int >> 80 <= after
+
+
+def test_sequential_ids_keep_62_random_bits():
+    low_bits = {uuid.UUID(new_sequential_id()).int & ((1 << 62) - 1) for _ in range(2000)}
+    assert len(low_bits) == 2000
+    assert max(low_bits) > 1 << 58  # spread over the whole range, not a counter
+
+
+def test_other_ids_stay_random():
+    assert uuid.UUID(new_id()).version == 4
