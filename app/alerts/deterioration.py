@@ -219,14 +219,26 @@ def _check_chunk(
     return emitted
 
 
-_POOLED_MONTHS_SQL = {
-    "sqlite": "SELECT client_id, substr(as_of, 1, 7) FROM experience WHERE group_id = ? "
+# SQLite: one pass over the index entries of the clients (an IN list it probes client by
+# client), counted per client and month.
+_POOLED_MONTHS_SQLITE = (
+    "SELECT client_id, substr(as_of, 1, 7) FROM experience WHERE group_id = ? "
     "AND client_id IN (SELECT value FROM json_each(?)) AND as_of >= ? AND as_of < ? "
-    "GROUP BY client_id, substr(as_of, 1, 7) HAVING count(DISTINCT member_id) >= ?",
-    "postgresql": "SELECT client_id, to_char(as_of, 'YYYY-MM') FROM experience "
-    "WHERE group_id = %s AND client_id = ANY(%s) AND as_of >= %s AND as_of < %s "
-    "GROUP BY client_id, to_char(as_of, 'YYYY-MM') HAVING count(DISTINCT member_id) >= %s",
-}
+    "GROUP BY client_id, substr(as_of, 1, 7) HAVING count(DISTINCT member_id) >= ?"
+)
+# PostgreSQL: per client, two correlated counts over its own two months. Written so that
+# every plan is an index probe per client: during a large import the table's statistics
+# lag far behind it, and a join over the IN list was planned as a scan of the whole
+# group's index.
+_POOLED_MONTHS_POSTGRESQL = (
+    "SELECT c.id FROM unnest(%(clients)s::varchar[], %(months)s::date[]) AS c(id, month) "
+    "WHERE (SELECT count(DISTINCT e.member_id) FROM experience e "
+    "WHERE e.group_id = %(group)s AND e.client_id = c.id AND e.as_of >= c.month "
+    "AND e.as_of < (c.month + interval '1 month')::date) >= %(least)s "
+    "AND (SELECT count(DISTINCT e.member_id) FROM experience e "
+    "WHERE e.group_id = %(group)s AND e.client_id = c.id "
+    "AND e.as_of >= (c.month - interval '1 month')::date AND e.as_of < c.month) >= %(least)s"
+)
 
 
 def _pooled_both_months(
@@ -241,17 +253,28 @@ def _pooled_both_months(
     chunk, most of them reported by few members, and their lines need not be loaded.
     """
     connection = session.connection()
-    sqlite_dates = bulk.is_sqlite(connection)
+    if not bulk.is_sqlite(connection):
+        clients = list(months)
+        pooled = connection.exec_driver_sql(
+            _POOLED_MONTHS_POSTGRESQL,
+            {
+                "clients": clients,
+                "months": [months[c] for c in clients],
+                "group": group_id,
+                "least": min_contributors,
+            },
+        )
+        return {client_id: months[client_id] for (client_id,) in pooled}
     earliest = add_months(min(months.values()), -1)
     end = add_months(max(months.values()), 1)
     pooled_months = set(
         connection.exec_driver_sql(
-            _POOLED_MONTHS_SQL[connection.dialect.name],
+            _POOLED_MONTHS_SQLITE,
             (
                 group_id,
                 bulk.listed(connection, list(months)),
-                earliest.isoformat() if sqlite_dates else earliest,
-                end.isoformat() if sqlite_dates else end,
+                earliest.isoformat(),
+                end.isoformat(),
                 min_contributors,
             ),
         ).all()

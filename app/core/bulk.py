@@ -3,8 +3,10 @@
 The set-based write paths (experience upserts, client creation) send thousands of rows
 per call. SQLAlchemy's per-row parameter processing, and psycopg's parsing of a query
 text holding thousands of placeholders, cost more than the database's own work; so:
-- PostgreSQL: ONE short statement per call, `INSERT ... SELECT * FROM unnest(%s::type[],
-  ...)`, each column travelling as one array parameter;
+- PostgreSQL: the rows are COPYed into a temporary staging table, then ONE
+  `INSERT ... SELECT ... ON CONFLICT` moves them (psycopg writes COPY rows in C, where
+  array parameters for `unnest` were dumped in Python, and a text with thousands of
+  placeholders is parsed in Python);
 - SQLite: multi-row `VALUES (?, ...), (?, ...)` statements of `ROWS_PER_STATEMENT`
   rows (sqlite3 binds positional parameters without parsing the text in Python).
 The conflict clause (`ON CONFLICT ...`) is the same text on both databases.
@@ -71,13 +73,7 @@ def insert_rows(
     tail = f" {conflict}" + (f" RETURNING {returning}" if returning else "")
     returned: list[tuple] = []
     if not is_sqlite(connection):
-        casts = ", ".join(
-            f"%s::{table.c[name].type.compile(dialect=connection.dialect)}[]" for name in columns
-        )
-        sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({casts}){tail}"  # noqa: S608
-        arrays = tuple(list(column) for column in zip(*rows, strict=True))
-        result = connection.exec_driver_sql(sql, arrays)
-        return [tuple(r) for r in result] if returning else []
+        return _copy_then_insert(connection, table, names, rows, tail, returning is not None)
     one = "(" + ", ".join("?" * len(columns)) + ")"
     for start in range(0, len(rows), ROWS_PER_STATEMENT):
         chunk = rows[start : start + ROWS_PER_STATEMENT]
@@ -87,3 +83,38 @@ def insert_rows(
         if returning:
             returned.extend(tuple(r) for r in result)
     return returned
+
+
+def _copy_then_insert(
+    connection: Connection,
+    table: Table,
+    names: str,
+    rows: Sequence[Sequence[Any]],
+    tail: str,
+    returning: bool,
+) -> list[tuple]:
+    """PostgreSQL: COPY the rows into a temporary staging table shaped like `table`, then
+    one `INSERT ... SELECT ... ON CONFLICT` from it.
+
+    COPY is PostgreSQL's bulk path: psycopg writes each row in C, where binding the same
+    rows as arrays (`unnest`) spent most of the time dumping array literals in Python.
+    The staging table lives for the connection (created on first use, in the caller's
+    transaction, so that it also works behind a transaction-pooling proxy) and is
+    emptied after each use; ON COMMIT DELETE ROWS as a second guard.
+    """
+    stage = f"_stage_{table.name}"
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} "
+            f"(LIKE {table.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+        )
+        with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:  # noqa: S608
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {stage}{tail}")  # noqa: S608
+        returned = [tuple(r) for r in cursor.fetchall()] if returning else []
+        cursor.execute(f"TRUNCATE {stage}")
+        return returned
+    finally:
+        cursor.close()
