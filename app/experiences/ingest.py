@@ -30,7 +30,6 @@ from app.core.types import new_sequential_id, today, utcnow
 from app.experiences.fastpath import plain_submission
 from app.experiences.models import Experience
 from app.experiences.schemas import (
-    BUCKETS,
     EXPERIENCE_FIELDS,
     ExperienceFields,
     ExperienceSubmission,
@@ -74,7 +73,13 @@ def check_rules(item: ExperienceFields, currency: str, as_of_limit: date) -> lis
                 "currency_mismatch",
             )
         )
-    parts = sum((getattr(item, b) for b in BUCKETS), start=item.current * 0)
+    parts = (  # the BUCKETS, spelled out: this runs for every line of every batch
+        item.current
+        + item.past_due_1_30
+        + item.past_due_31_60
+        + item.past_due_61_90
+        + item.past_due_over_90
+    )
     if parts != item.total_owed:
         errors.append(
             field_error(
@@ -162,6 +167,7 @@ def _driver_rows(rows: list[dict[str, Any]], sqlite: bool) -> list[tuple]:
     cents, JSON as text, and on SQLite dates and naive UTC times as text."""
     out: list[tuple] = []
     times: dict[Any, Any] = {}  # the rows of one call share their timestamps
+    comments_json: dict[tuple[str, ...], str] = {(): "[]"}  # and a few comment lists
     for row in rows:
         created, updated = row["created_at"], row["updated_at"]
         as_of, last_sale, opened = row["as_of"], row["last_sale_date"], row["account_opened"]
@@ -174,7 +180,9 @@ def _driver_rows(rows: list[dict[str, Any]], sqlite: bool) -> list[tuple]:
             as_of = as_of.isoformat()
             last_sale = last_sale.isoformat() if last_sale else None
             opened = opened.isoformat() if opened else None
-        comments = row["comments"]
+        comments = tuple(row["comments"] or ())
+        if comments not in comments_json:
+            comments_json[comments] = json.dumps(list(comments))
         # Validated amounts have at most 2 decimals: x 100 is exact.
         out.append(
             (
@@ -195,7 +203,7 @@ def _driver_rows(rows: list[dict[str, Any]], sqlite: bool) -> list[tuple]:
                 row["days_beyond_terms"],
                 last_sale,
                 opened,
-                json.dumps(comments) if comments else "[]",
+                comments_json[comments],
                 row["customer_ref"],
                 created,
                 updated,

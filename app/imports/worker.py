@@ -24,7 +24,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, func, or_, text, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
@@ -49,7 +50,7 @@ log = logging.getLogger("creditpool.imports")
 CHUNK_ROWS = 10_000
 LEASE = timedelta(minutes=2)
 # How long one worker round keeps at one job before letting other tasks run.
-SLICE_SECONDS = 2.0
+SLICE_SECONDS = 5.0
 MAX_ERRORS = 100
 
 
@@ -171,6 +172,7 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
         chunks = 0
         resolved = _resolved_for(job_id)
         while True:
+            rows_before = progress.rows_done
             try:
                 finished = _one_chunk(
                     session, principal, ref, header, currency, progress, chunk_rows, resolved
@@ -193,6 +195,7 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
                 )
                 return chunks + 1
             chunks += 1
+            _refresh_statistics(session, rows_before, progress.rows_done)
             if finished:
                 _forget_resolved(job_id)
                 ref.file_path.unlink(missing_ok=True)
@@ -204,6 +207,28 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
 
 class _LostLease(Exception):
     pass
+
+
+# PostgreSQL plans from table statistics that autovacuum refreshes about once a minute
+# at best: a first large import makes the tables many times bigger than the planner
+# believes, and the lookups by key lists were planned as scans. So the job refreshes
+# them itself (`ANALYZE` samples, it does not read whole tables) when its row count
+# passes each of these marks, a handful of times per job.
+_ANALYZE_AT = tuple(10_000 * 4**n for n in range(8))
+_ANALYZED_TABLES = "experience, client, customer_ref"
+
+
+def _refresh_statistics(session: Session, rows_before: int, rows_after: int) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return  # SQLite's planner needs no statistics for these lookups
+    if not any(rows_before < mark <= rows_after for mark in _ANALYZE_AT):
+        return
+    try:
+        session.execute(text(f"ANALYZE {_ANALYZED_TABLES}"))
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()  # e.g. not the tables' owner: plans stay autovacuum's business
+        log.warning("could not refresh table statistics", exc_info=True)
 
 
 def _one_chunk(
