@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -117,34 +117,6 @@ def validate_item(raw: Any, currency: str, as_of_limit: date) -> tuple[Any, list
     return (None, errors) if errors else (item, [])
 
 
-def line_row(
-    principal: Principal, item: ExperienceFields, client_id: str, customer_ref: str | None, now
-) -> dict[str, Any]:
-    return {
-        "id": new_sequential_id(),
-        "group_id": principal.group_id,
-        "member_id": principal.member_id,
-        "client_id": client_id,
-        "as_of": item.as_of,
-        "currency": item.currency,
-        "terms_days": item.terms_days,
-        "high_credit": item.high_credit,
-        "total_owed": item.total_owed,
-        "current": item.current,
-        "past_due_1_30": item.past_due_1_30,
-        "past_due_31_60": item.past_due_31_60,
-        "past_due_61_90": item.past_due_61_90,
-        "past_due_over_90": item.past_due_over_90,
-        "days_beyond_terms": item.days_beyond_terms,
-        "last_sale_date": item.last_sale_date,
-        "account_opened": item.account_opened,
-        "comments": item.comments or [],
-        "customer_ref": customer_ref,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
 _COLUMNS = (
     "id",
     "group_id",
@@ -162,72 +134,72 @@ _CONFLICT = (
 )
 
 
-def _driver_rows(rows: list[dict[str, Any]], sqlite: bool) -> list[tuple]:
-    """The rows as driver values, as the column types would bind them: money as whole
-    cents, JSON as text, and on SQLite dates and naive UTC times as text."""
-    out: list[tuple] = []
-    times: dict[Any, Any] = {}  # the rows of one call share their timestamps
-    comments_json: dict[tuple[str, ...], str] = {(): "[]"}  # and a few comment lists
-    for row in rows:
-        created, updated = row["created_at"], row["updated_at"]
-        as_of, last_sale, opened = row["as_of"], row["last_sale_date"], row["account_opened"]
+def upsert_lines(
+    session: Session,
+    principal: Principal,
+    lines: list[tuple[str, ExperienceFields, str | None]],
+    now: datetime,
+) -> int:
+    """Write the member's lines, (client id, the validated fields, customer_ref) each;
+    returns how many were new rather than replaced.
+
+    `INSERT ... ON CONFLICT (group, member, client, as_of) DO UPDATE ... RETURNING id`,
+    set-based (`app.core.bulk`), the values made straight as the driver binds them: money
+    as whole cents, JSON as text, and on SQLite dates and naive UTC times as text. `lines`
+    must not repeat a (client, as_of). A new row keeps the id we gave it, a replaced row
+    its old id: that is how RETURNING tells the two apart.
+    """
+    if not lines:
+        return 0
+    connection = session.connection()
+    sqlite = bulk.is_sqlite(connection)
+    stamp = bulk.sqlite_time(now) if sqlite else now
+    group_id, member_id = principal.group_id, principal.member_id
+    comments_json: dict[tuple[str, ...], str] = {(): "[]"}  # a few distinct lists
+    ids: list[str] = []
+    values: list[tuple] = []
+    for client_id, item, customer_ref in lines:
+        as_of, last_sale, opened = item.as_of, item.last_sale_date, item.account_opened
         if sqlite:
-            if created not in times:
-                times[created] = bulk.sqlite_time(created)
-            if updated not in times:
-                times[updated] = bulk.sqlite_time(updated)
-            created, updated = times[created], times[updated]
             as_of = as_of.isoformat()
             last_sale = last_sale.isoformat() if last_sale else None
             opened = opened.isoformat() if opened else None
-        comments = tuple(row["comments"] or ())
+        comments = tuple(item.comments or ())
         if comments not in comments_json:
             comments_json[comments] = json.dumps(list(comments))
+        row_id = new_sequential_id()
+        ids.append(row_id)
         # Validated amounts have at most 2 decimals: x 100 is exact.
-        out.append(
+        values.append(
             (
-                row["id"],
-                row["group_id"],
-                row["member_id"],
-                row["client_id"],
+                row_id,
+                group_id,
+                member_id,
+                client_id,
                 as_of,
-                row["currency"],
-                row["terms_days"],
-                int(row["high_credit"] * 100),
-                int(row["total_owed"] * 100),
-                int(row["current"] * 100),
-                int(row["past_due_1_30"] * 100),
-                int(row["past_due_31_60"] * 100),
-                int(row["past_due_61_90"] * 100),
-                int(row["past_due_over_90"] * 100),
-                row["days_beyond_terms"],
+                item.currency,
+                item.terms_days,
+                int(item.high_credit * 100),
+                int(item.total_owed * 100),
+                int(item.current * 100),
+                int(item.past_due_1_30 * 100),
+                int(item.past_due_31_60 * 100),
+                int(item.past_due_61_90 * 100),
+                int(item.past_due_over_90 * 100),
+                item.days_beyond_terms,
                 last_sale,
                 opened,
                 comments_json[comments],
-                row["customer_ref"],
-                created,
-                updated,
+                customer_ref,
+                stamp,
+                stamp,
             )
         )
-    return out
-
-
-def upsert_lines(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Write the lines; returns how many were new rather than replaced.
-
-    `INSERT ... ON CONFLICT (group, member, client, as_of) DO UPDATE ... RETURNING id`,
-    set-based (`app.core.bulk`). `rows` must not repeat a key. A new row keeps the id we
-    gave it, a replaced row its old id: that is how RETURNING tells the two apart.
-    """
-    if not rows:
-        return 0
-    connection = session.connection()
-    values = _driver_rows(rows, bulk.is_sqlite(connection))
     returned = bulk.insert_rows(
         connection, _experience, _COLUMNS, values, conflict=_CONFLICT, returning="id"
     )
-    ids = {r[0] for r in returned}
-    return sum(1 for row in rows if row["id"] in ids)
+    new = {r[0] for r in returned}
+    return sum(1 for row_id in ids if row_id in new)
 
 
 def ingest(
@@ -274,18 +246,22 @@ def _ingest(
 
     client_of = _resolve_clients(session, principal, valid, errors, resolved)
 
-    now = utcnow()
-    rows: dict[tuple[str, date], dict[str, Any]] = {}
+    rows: dict[tuple[str, date], Any] = {}  # (client, as_of) -> the last item for it
     landed = 0
     for index, item in valid:
         client_id = client_of.get(index)
         if client_id is None:
             continue
-        rows[(client_id, item.as_of)] = line_row(principal, item, client_id, item.customer_ref, now)
+        rows[(client_id, item.as_of)] = item
         landed += 1
     # In index order: the (member, client, as_of) and (client, as_of) indexes then take
     # the batch page by page instead of at random places.
-    result.created = upsert_lines(session, [rows[key] for key in sorted(rows)])
+    result.created = upsert_lines(
+        session,
+        principal,
+        [(key[0], rows[key], rows[key].customer_ref) for key in sorted(rows)],
+        utcnow(),
+    )
     result.updated = landed - result.created
     result.rejected = len(errors)
     result.errors = [{"index": i, "errors": errors[i]} for i in sorted(errors)]

@@ -24,7 +24,6 @@ from app.experiences.ingest import (
     check_rules,
     group_currency,
     ingest,
-    line_row,
     upsert_lines,
 )
 from app.experiences.models import Experience
@@ -48,8 +47,7 @@ def submit(session: Session, principal: Principal, body: ExperienceSubmission) -
         client=body.client,
         customer_ref=body.customer_ref,
     )
-    row = line_row(principal, body, client.id, body.customer_ref, utcnow())
-    created = upsert_lines(session, [row])
+    created = upsert_lines(session, principal, [(client.id, body, body.customer_ref)], utcnow())
     experiences_landed.send(session, principal, {client.id})
     audit.record(
         session,

@@ -36,6 +36,7 @@ from app.clients.service import ResolvedClients
 from app.core.db import system_session
 from app.core.errors import ValidationFailed
 from app.core.types import utcnow
+from app.experiences.ingest import collector_paused
 from app.groups.models import Group
 from app.imports.csvfile import Header, read_chunk, read_header
 from app.imports.models import ImportJob
@@ -174,9 +175,14 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
         while True:
             rows_before = progress.rows_done
             try:
-                finished = _one_chunk(
-                    session, principal, ref, header, currency, progress, chunk_rows, resolved
-                )
+                # The chunk's objects (rows, items, parameters) all live until it is
+                # written and are all freed by reference counting when it returns: with
+                # the cyclic collector on, each burst of them made it rescan the whole
+                # process. It runs again once the chunk's objects are gone.
+                with collector_paused():
+                    finished = _one_chunk(
+                        session, principal, ref, header, currency, progress, chunk_rows, resolved
+                    )
             except _LostLease:
                 session.rollback()
                 _forget_resolved(job_id)
@@ -243,14 +249,9 @@ def _one_chunk(
 ) -> bool:
     """Store one chunk and the job's progress in one transaction; True when the file
     is done."""
-    from app.experiences.ingest import collector_paused, ingest
+    from app.experiences.ingest import ingest
 
-    # Reading allocates the chunk's rows, which all live until it is written: the cyclic
-    # collector would rescan them (and the whole process) many times for nothing.
-    with collector_paused():
-        chunk = read_chunk(
-            job.file_path, header, progress.offset, progress.line, chunk_rows, currency
-        )
+    chunk = read_chunk(job.file_path, header, progress.offset, progress.line, chunk_rows, currency)
     items = [r.item for r in chunk.records if r.item is not None]
     item_lines = [r.line for r in chunk.records if r.item is not None]
     errors = [{"line": r.line, "errors": r.errors} for r in chunk.records if r.item is None]
