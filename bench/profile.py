@@ -11,8 +11,10 @@ beside it, and reused by later runs of the same size (--rebuild to start over).
 
 Then: in-process p50/p99 of `app.profiles.service.read_profile` over --samples random
 clients, a fresh session per call as in a request; and over HTTP (uvicorn in a
-subprocess on a loopback port, --concurrency connections) req/s and p99 of the profile
-beside `/healthz` in the same run.
+subprocess on a loopback port, --workers processes, --concurrency connections) req/s and
+p99 of the profile beside `/healthz` and `/v1/me` in the same run. The HTTP load comes
+from wrk when it is installed (`apt install wrk`), else from an httpx client in this
+process, which on a 2-core machine is itself the bottleneck of `/healthz` (--client).
 """
 
 from __future__ import annotations
@@ -54,6 +56,13 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument("--http-seconds", type=float, default=10.0)
     p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument(
+        "--client",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="HTTP load generator: wrk when installed (auto), else an httpx client",
+    )
+    p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--rebuild", action="store_true")
     p.add_argument("--seed", type=int, default=7)
@@ -357,6 +366,47 @@ async def _load(url: str, headers: dict, paths: list[str], seconds: float, concu
     }
 
 
+def _wrk_load(base: str, headers: dict, paths: list[str], seconds: float, concurrency: int):
+    """The same load from wrk (C, epoll), when it is installed: the Python client above
+    needs about a core of its own at a few thousand requests per second, so on a small
+    machine it, not the server, sets the pace of a trivial endpoint."""
+    import re
+    import shutil
+    import tempfile
+
+    script = (
+        "paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
+        "counter = 0\n"
+        "request = function()\n"
+        "  counter = counter + 1\n"
+        "  return wrk.format(nil, paths[(counter % #paths) + 1])\n"
+        "end\n"
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    command = [shutil.which("wrk"), "-t2", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run(
+        [*command, "-s", f.name, base], capture_output=True, text=True, check=True
+    ).stdout
+    os.unlink(f.name)
+
+    def millis(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "req_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": millis("50%"),
+        "p99_ms": millis("99%"),
+        "requests": requests,
+        "errors": int(non_2xx.group(1)) if non_2xx else 0,
+    }
+
+
 def over_http(a, kind: str, url: str, meta: dict) -> dict:
     env = {
         **os.environ,
@@ -378,6 +428,8 @@ def over_http(a, kind: str, url: str, meta: dict) -> dict:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--workers",
+            str(a.workers),
         ],
         cwd=ROOT,
         env=env,
@@ -396,15 +448,30 @@ def over_http(a, kind: str, url: str, meta: dict) -> dict:
         rng = random.Random(a.seed + 2)
         sample = rng.sample(meta["client_ids"], min(2000, len(meta["client_ids"])))
         paths = [f"/v1/clients/{c}/profile" for c in sample]
-        asyncio.run(_load(base, headers, ["/healthz"], 2, a.concurrency))  # warm up
-        health = asyncio.run(_load(base, {}, ["/healthz"], a.http_seconds, a.concurrency))
+        import shutil
+
+        if a.client == "wrk" or (a.client == "auto" and shutil.which("wrk")):
+            client = "wrk"
+
+            def load(headers, paths, seconds):
+                return _wrk_load(base, headers, paths, seconds, a.concurrency)
+        else:
+            client = "python"
+
+            def load(headers, paths, seconds):
+                return asyncio.run(_load(base, headers, paths, seconds, a.concurrency))
+
+        load(headers, ["/healthz"], 2)  # warm up
+        health = load({}, ["/healthz"], a.http_seconds)
         # The cheapest authenticated endpoint: what every /v1 request pays before its work.
-        me = asyncio.run(_load(base, headers, ["/v1/me"], a.http_seconds, a.concurrency))
-        profile = asyncio.run(_load(base, headers, paths, a.http_seconds, a.concurrency))
+        me = load(headers, ["/v1/me"], a.http_seconds)
+        profile = load(headers, paths, a.http_seconds)
     finally:
         server.terminate()
         server.wait(timeout=30)
     return {
+        "client": client,
+        "workers": a.workers,
         "healthz": health,
         "me": me,
         "profile": profile,
@@ -440,7 +507,8 @@ def main() -> None:
         report[f"{a.http}_http"] = result
         h, m, p = result["healthz"], result["me"], result["profile"]
         print(
-            f"HTTP ({a.http}, {a.concurrency} connections, {a.http_seconds:.0f} s each): "
+            f"HTTP ({a.http}, {result['client']} client, {a.workers} worker(s), "
+            f"{a.concurrency} connections, {a.http_seconds:.0f} s each): "
             f"/healthz {h['req_s']:.0f} req/s p99 {h['p99_ms']:.1f} ms; "
             f"/v1/me {m['req_s']:.0f} req/s p99 {m['p99_ms']:.1f} ms; profile "
             f"{p['req_s']:.0f} req/s p99 {p['p99_ms']:.1f} ms ({p['errors']} errors); "
