@@ -43,6 +43,28 @@ def _expire_lease(job_id: str) -> None:
         session.commit()
 
 
+def _die_in_a_chunk(monkeypatch, job_id: str, chunk_number: int) -> None:
+    """Claim the job and work on it (chunks of 100 rows) until the process "dies" inside
+    the `chunk_number`-th chunk of this slice, its rows written but never committed."""
+    from app.experiences import ingest as ingest_module
+
+    real_ingest = ingest_module.ingest
+    calls = []
+
+    def dying_ingest(session, principal, items, *args):
+        calls.append(len(items))
+        result = real_ingest(session, principal, items, *args)
+        if len(calls) == chunk_number:
+            raise ProcessDied
+        return result
+
+    monkeypatch.setattr(ingest_module, "ingest", dying_ingest)
+    assert import_worker.claim_job() == job_id
+    with pytest.raises(ProcessDied):
+        import_worker.work_on(job_id, chunk_rows=100)
+    monkeypatch.setattr(ingest_module, "ingest", real_ingest)
+
+
 def test_a_job_cut_off_mid_chunk_is_resumed_and_counted_once(api, world, worker, monkeypatch):
     member = world.a.members[0]
     tag = uuid.uuid4().hex[:6]
@@ -59,23 +81,7 @@ def test_a_job_cut_off_mid_chunk_is_resumed_and_counted_once(api, world, worker,
     assert (progress["status"], progress["rows_done"], progress["created"]) == ("running", 200, 199)
 
     # The next slice dies inside its fifth chunk: rows written, transaction never committed.
-    from app.experiences import ingest as ingest_module
-
-    real_ingest = ingest_module.ingest
-    calls = []
-
-    def dying_ingest(session, principal, items, *args):
-        calls.append(len(items))
-        result = real_ingest(session, principal, items, *args)
-        if len(calls) == 3:
-            raise ProcessDied
-        return result
-
-    monkeypatch.setattr(ingest_module, "ingest", dying_ingest)
-    assert import_worker.claim_job() == job_id
-    with pytest.raises(ProcessDied):
-        import_worker.work_on(job_id, chunk_rows=100)
-    monkeypatch.setattr(ingest_module, "ingest", real_ingest)
+    _die_in_a_chunk(monkeypatch, job_id, chunk_number=3)
 
     stalled = _job(job_id)
     assert (stalled.status, stalled.rows_done, stalled.created) == ("running", 400, 399)
@@ -187,19 +193,7 @@ def test_clients_created_by_a_chunk_that_died_are_not_remembered(api, world, wor
     assert import_worker.claim_job() == job_id
     assert import_worker.work_on(job_id, max_chunks=1, chunk_rows=100) == 1
 
-    from app.experiences import ingest as ingest_module
-
-    real_ingest = ingest_module.ingest
-
-    def dying_ingest(session, principal, items, *args):
-        real_ingest(session, principal, items, *args)
-        raise ProcessDied
-
-    monkeypatch.setattr(ingest_module, "ingest", dying_ingest)
-    assert import_worker.claim_job() == job_id
-    with pytest.raises(ProcessDied):
-        import_worker.work_on(job_id, chunk_rows=100)
-    monkeypatch.setattr(ingest_module, "ingest", real_ingest)
+    _die_in_a_chunk(monkeypatch, job_id, chunk_number=1)
 
     _expire_lease(job_id)
     assert import_worker.claim_job() == job_id
