@@ -47,6 +47,14 @@ def new_sequential_id() -> str:
 _entropy = threading.local()
 
 
+def _forget_entropy() -> None:
+    # A forked child must not hand out the random bytes its parent may use too.
+    _entropy.__dict__.clear()
+
+
+os.register_at_fork(after_in_child=_forget_entropy)
+
+
 def _random_bits_62() -> int:
     """62 bits from the OS's random source, read 4 KiB at a time (one system call per
     512 ids instead of one per id: it was the largest cost of making an id)."""

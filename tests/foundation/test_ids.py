@@ -34,3 +34,19 @@ def test_sequential_ids_keep_62_random_bits():
 
 def test_other_ids_stay_random():
     assert uuid.UUID(new_id()).version == 4
+
+
+def test_a_forked_child_draws_its_own_random_bits():
+    import os
+
+    new_sequential_id()  # the parent has a buffer of random bytes in hand
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report the low bits of its next id, then leave at once
+        os.write(write, new_sequential_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    parent = new_sequential_id()
+    low = (1 << 62) - 1
+    assert uuid.UUID(child).int & low != uuid.UUID(parent).int & low
