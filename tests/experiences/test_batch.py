@@ -176,3 +176,25 @@ def test_concurrent_batches_naming_the_same_new_clients_create_each_once(api, wo
         m.id: {r["client_id"] for r in own_lines(api, m.analyst)} for m in world.a.members
     }
     assert all(ids == {c["id"] for c in found} for ids in per_member.values())
+
+
+def test_text_with_copy_control_characters_is_stored_as_sent(api, world):
+    """On PostgreSQL the bulk path writes through COPY, whose text format gives meaning to
+    backslashes, tabs and \\N: names and customer numbers holding them come back intact."""
+    analyst = world.a.members[2].analyst
+    tag = uuid.uuid4().hex[:6]
+    name = f'Back\\slash \\N {tag} "Quoted" Tab\there Ünïcode Ltd'
+    ref = f"REF\\{tag}\\N"
+    result = batch(
+        api,
+        analyst,
+        [line(company(name, tax_id=f"BS-{tag}", address={"line1": "1\\2 Road"}), customer_ref=ref)],
+    )
+    assert result["created"] == 1, result
+    (stored,) = [r for r in own_lines(api, analyst) if r.get("customer_ref") == ref]
+    client = api.get(f"/v1/clients/{stored['client_id']}", headers=analyst.headers).json()
+    assert client["legal_name"] == name
+    assert client["address"]["line1"] == "1\\2 Road"
+    # The customer number alone finds the same client again.
+    again = batch(api, analyst, [line(customer_ref=ref, as_of="2025-01-31")])
+    assert again["created"] == 1 and again["rejected"] == 0, again
