@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from app.auth import keys
-from app.auth.principal import ROLE_PERMISSIONS, Principal, Role
+from app.auth.principal import Principal, Role
 from app.auth.schemas import ApiKeyCreate
 from app.core.db import system_session
 from app.core.security import hash_password
@@ -96,16 +96,7 @@ def seed_people(session: Session) -> DemoWorld:
 
 
 def member_principal(world: DemoWorld, index: int) -> Principal:
-    admin = world.member_admins[index]
-    return Principal(
-        kind="user",
-        id=admin.id,
-        group_id=world.group.id,
-        member_id=world.members[index].id,
-        role=Role.member_admin,
-        email=admin.email,
-        permissions=ROLE_PERMISSIONS[Role.member_admin],
-    )
+    return Principal.of_user(world.member_admins[index])
 
 
 def seed(console: Console) -> None:

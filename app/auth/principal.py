@@ -117,3 +117,29 @@ class Principal:
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
+
+    @classmethod
+    def of_user(cls, user) -> Principal:
+        """A user (`app.users.models.User`) acting with its role's permissions."""
+        role = Role(user.role)
+        return cls(
+            kind="user",
+            id=user.id,
+            group_id=user.group_id,
+            member_id=user.member_id,
+            role=role,
+            email=user.email,
+            permissions=ROLE_PERMISSIONS[role],
+        )
+
+    @classmethod
+    def of_api_key(cls, key) -> Principal:
+        """An API key (`app.auth.models.ApiKey`) acting with its scopes' permissions."""
+        return cls(
+            kind="api_key",
+            id=key.id,
+            group_id=key.group_id,
+            member_id=key.member_id,
+            scopes=tuple(key.scopes),
+            permissions=permissions_for_scopes(key.scopes),
+        )

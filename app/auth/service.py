@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from app.audit import service as audit
 from app.auth.models import ApiKey, LoginThrottle
-from app.auth.principal import ROLE_PERMISSIONS, Principal, Role, permissions_for_scopes
+from app.auth.principal import Principal
 from app.core.config import get_settings
 from app.core.db import writer_bind
 from app.core.errors import TooManyRequests, Unauthorized
@@ -119,16 +119,7 @@ def principal_from_token(session: Session, token: str) -> Principal:
         raise Unauthorized("This user is disabled.")
     if member_status not in (None, "active"):
         raise Unauthorized("This member is suspended.")
-    role = Role(user.role)
-    return Principal(
-        kind="user",
-        id=user.id,
-        group_id=user.group_id,
-        member_id=user.member_id,
-        role=role,
-        email=user.email,
-        permissions=ROLE_PERMISSIONS[role],
-    )
+    return Principal.of_user(user)
 
 
 def principal_from_api_key(session: Session, key: str) -> Principal:
@@ -152,14 +143,7 @@ def principal_from_api_key(session: Session, key: str) -> Principal:
             session.info[DEFER_TOUCH].append((api_key.id, now))
         else:
             _touch(session, api_key.id, now)
-    return Principal(
-        kind="api_key",
-        id=api_key.id,
-        group_id=api_key.group_id,
-        member_id=api_key.member_id,
-        scopes=tuple(api_key.scopes),
-        permissions=permissions_for_scopes(api_key.scopes),
-    )
+    return Principal.of_api_key(api_key)
 
 
 def _touch(session: Session, api_key_id: str, now) -> None:

@@ -31,7 +31,7 @@ from sqlmodel import select
 
 from app.audit import service as audit
 from app.auth.models import ApiKey
-from app.auth.principal import ROLE_PERMISSIONS, Principal, Role, permissions_for_scopes
+from app.auth.principal import Principal
 from app.clients.service import ResolvedClients
 from app.core.db import system_session
 from app.core.errors import ValidationFailed
@@ -343,26 +343,10 @@ def _uploader(session: Session, job: ImportJob) -> Principal:
         raise JobFailed("The member was suspended before its import could run.")
     user = session.get(User, job.created_by) if job.created_by else None
     if user is not None:
-        role = Role(user.role)
-        return Principal(
-            kind="user",
-            id=user.id,
-            group_id=job.group_id,
-            member_id=job.member_id,
-            role=role,
-            email=user.email,
-            permissions=ROLE_PERMISSIONS[role],
-        )
+        return Principal.of_user(user)
     key = session.get(ApiKey, job.created_by) if job.created_by else None
     if key is not None:
-        return Principal(
-            kind="api_key",
-            id=key.id,
-            group_id=job.group_id,
-            member_id=job.member_id,
-            scopes=tuple(key.scopes),
-            permissions=permissions_for_scopes(key.scopes),
-        )
+        return Principal.of_api_key(key)
     raise JobFailed("The user or API key that uploaded the file no longer exists.")
 
 
