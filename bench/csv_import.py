@@ -29,6 +29,7 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
+import apiserver
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,31 +199,9 @@ def run_backend(backend: str, csv_path: Path, rows: int, workdir: Path) -> dict:
         cwd=ROOT,
         capture_output=True,
     )
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-        cwd=ROOT,
-    )
+    server = apiserver.start(env, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         key = setup_member(base, env)
         with httpx.Client(
             base_url=base, headers={"X-API-Key": key}, timeout=httpx.Timeout(60, read=600)

@@ -415,35 +415,11 @@ def over_http(a, kind: str, url: str, meta: dict) -> dict:
         "LOG_LEVEL": "WARNING",
         "ENVIRONMENT": "development",
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(a.port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--workers",
-            str(a.workers),
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    import apiserver
+
+    server = apiserver.start(env, a.port, a.workers)
     base = f"http://127.0.0.1:{a.port}"
     try:
-        import httpx
-
-        for _ in range(100):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         headers = {"X-API-Key": meta["key"]}
         rng = random.Random(a.seed + 2)
         sample = rng.sample(meta["client_ids"], min(2000, len(meta["client_ids"])))

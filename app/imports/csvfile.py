@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import ValidationFailed, field_error
-from app.experiences.schemas import EXPERIENCE_FIELDS
+from app.experiences.schemas import EXPERIENCE_FIELDS, MONEY_FIELDS
 
 EXPERIENCE_COLUMNS = EXPERIENCE_FIELDS
 CLIENT_COLUMNS = (
@@ -30,17 +30,7 @@ CLIENT_COLUMNS = (
 )
 COLUMNS = EXPERIENCE_COLUMNS + CLIENT_COLUMNS
 # `currency` may be left out: the group's reporting currency is then assumed.
-REQUIRED_COLUMNS = (
-    "as_of",
-    "terms_days",
-    "high_credit",
-    "total_owed",
-    "current",
-    "past_due_1_30",
-    "past_due_31_60",
-    "past_due_61_90",
-    "past_due_over_90",
-)
+REQUIRED_COLUMNS = ("as_of", "terms_days", *MONEY_FIELDS)
 _INTEGER_COLUMNS = frozenset({"terms_days", "days_beyond_terms"})
 _CLIENT_FIELDS = ("legal_name", "country", "tax_id", "duns", "lei")
 _COMMENT_SEPARATOR = re.compile(r"[;|]")
