@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -26,27 +27,40 @@ _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 log = logging.getLogger("creditpool.auth")
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session. Making it costs no I/O (a connection is taken on first
+    use), so it is made on the event loop: every dependency run in a worker thread is a
+    thread hop, and under load those hops cost more than a cheap endpoint's own work."""
     engine = get_engine()
     bind = engine if request.method in _READ_METHODS else writer_bind(engine)
     touches: list = []
+    session = Session(bind, expire_on_commit=False)
+    session.info[auth_service.DEFER_TOUCH] = touches
     try:
-        with Session(bind, expire_on_commit=False) as session:
-            session.info[auth_service.DEFER_TOUCH] = touches
-            yield session
+        yield session
     finally:
-        # After the request's own transaction has ended (see auth_service.touch_api_key).
-        for api_key_id, at in touches:
-            try:
-                auth_service.touch_api_key(engine, api_key_id, at)
-            except Exception:  # a missed last_used_at must not fail a served request
-                log.warning("could not record an API key's use", exc_info=True)
+        if session.in_transaction() and engine.dialect.name != "sqlite":
+            # Returning a connection ends its transaction: a round trip to the server.
+            await run_in_threadpool(session.close)
+        else:
+            session.close()  # SQLite: a local call of microseconds
+        if touches:
+            # After the request's own transaction has ended (see auth_service.touch_api_key).
+            await run_in_threadpool(_touch_keys, engine, touches)
+
+
+def _touch_keys(engine, touches: list) -> None:
+    for api_key_id, at in touches:
+        try:
+            auth_service.touch_api_key(engine, api_key_id, at)
+        except Exception:  # a missed last_used_at must not fail a served request
+            log.warning("could not record an API key's use", exc_info=True)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_unscoped_session(session: SessionDep) -> Session:
+async def get_unscoped_session(session: SessionDep) -> Session:
     """For the few routes that act before a tenant is known (login)."""
     session.info["unscoped"] = True
     return session
@@ -55,28 +69,37 @@ def get_unscoped_session(session: SessionDep) -> Session:
 UnscopedSessionDep = Annotated[Session, Depends(get_unscoped_session)]
 
 
-def get_principal(
+async def get_principal(
     session: SessionDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
-    """Resolve the caller, then bind the request's session to the caller's group."""
+    """Resolve the caller (from this process's credential cache, else the database, in a
+    worker thread), then bind the request's session to the caller's group."""
+    token = bearer.credentials if bearer and bearer.credentials else None
+    if not api_key and not token:
+        raise Unauthorized("Send a bearer token or an X-API-Key header.")
+    principal = auth_service.cached_principal(
+        api_key, token, session.info[auth_service.DEFER_TOUCH]
+    )
+    if principal is None:
+        principal = await run_in_threadpool(_resolve_principal, session, api_key, token)
+    bind_session(session, principal.group_id)
+    return principal
+
+
+def _resolve_principal(session: Session, api_key: str | None, token: str | None) -> Principal:
     previous = session.info.get("unscoped")
     session.info["unscoped"] = True
     try:
         if api_key:
-            principal = auth_service.principal_from_api_key(session, api_key)
-        elif bearer and bearer.credentials:
-            principal = auth_service.principal_from_token(session, bearer.credentials)
-        else:
-            raise Unauthorized("Send a bearer token or an X-API-Key header.")
+            return auth_service.principal_from_api_key(session, api_key)
+        return auth_service.principal_from_token(session, token)
     finally:
         if previous:
             session.info["unscoped"] = previous
         else:
             session.info.pop("unscoped", None)
-    bind_session(session, principal.group_id)
-    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -85,7 +108,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 def require(*permissions: str):
     """A dependency that lets the caller through only with every permission named."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         missing = [p for p in permissions if not principal.can(p)]
         if missing:
             what = "scope" if principal.kind == "api_key" else "role"
@@ -100,7 +123,7 @@ def require_member(*permissions: str):
     """As `require`, for actions taken on behalf of a member company (submissions...)."""
     base = require(*permissions)
 
-    def check(principal: Principal = Depends(base)) -> Principal:
+    async def check(principal: Principal = Depends(base)) -> Principal:
         if principal.member_id is None:
             raise Forbidden("This action is taken on behalf of a member; your account has none.")
         return principal

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from app.audit import service as audit
+from app.auth.cache import CREDENTIALS, Entry
 from app.auth.models import ApiKey, LoginThrottle
 from app.auth.principal import Principal
 from app.core.config import get_settings
@@ -102,11 +103,41 @@ def _count_failure(session: Session, throttle: LoginThrottle | None, email: str,
         throttle.locked_until = now + timedelta(seconds=seconds)
 
 
-def principal_from_token(session: Session, token: str) -> Principal:
+def cached_principal(api_key: str | None, token: str | None, touches: list) -> Principal | None:
+    """The caller from this process's credential cache (no database), or None when it
+    must be looked up (see app.auth.cache). Raises Unauthorized for a bad or expired
+    token, or a remembered key past its expiry."""
+    ttl = get_settings().auth_cache_seconds
+    if ttl <= 0:
+        return None
+    if api_key:
+        entry = CREDENTIALS.get("api_key", hash_api_key(api_key), ttl)
+        if entry is None:
+            return None
+        now = utcnow()
+        if entry.expires_at is not None and entry.expires_at <= now:
+            raise Unauthorized("The API key has expired.")
+        if entry.last_used_at is None or now - entry.last_used_at > LAST_USED_RESOLUTION:
+            entry.last_used_at = now
+            touches.append((entry.principal.id, now))
+        return entry.principal
+    if token:
+        user_id = _token_subject(token)
+        entry = CREDENTIALS.get("user", user_id, ttl)
+        return entry.principal if entry else None
+    return None
+
+
+def _token_subject(token: str) -> str:
     try:
-        user_id = decode_access_token(token)
+        return decode_access_token(token)
     except InvalidToken:
         raise Unauthorized("The access token is invalid or has expired.") from None
+
+
+def principal_from_token(session: Session, token: str) -> Principal:
+    user_id = _token_subject(token)
+    generation = CREDENTIALS.generation
     row = session.execute(
         select(User, Member.status)
         .outerjoin(Member, Member.id == User.member_id)
@@ -119,14 +150,18 @@ def principal_from_token(session: Session, token: str) -> Principal:
         raise Unauthorized("This user is disabled.")
     if member_status not in (None, "active"):
         raise Unauthorized("This member is suspended.")
-    return Principal.of_user(user)
+    principal = Principal.of_user(user)
+    CREDENTIALS.put("user", user_id, Entry(principal), generation)
+    return principal
 
 
 def principal_from_api_key(session: Session, key: str) -> Principal:
+    key_hash = hash_api_key(key)
+    generation = CREDENTIALS.generation
     row = session.execute(
         select(ApiKey, Member.status)
         .join(Member, Member.id == ApiKey.member_id)
-        .where(ApiKey.key_hash == hash_api_key(key))
+        .where(ApiKey.key_hash == key_hash)
     ).first()
     if row is None:
         raise Unauthorized("The API key is not valid.")
@@ -138,12 +173,17 @@ def principal_from_api_key(session: Session, key: str) -> Principal:
         raise Unauthorized("The API key has expired.")
     if member_status != "active":
         raise Unauthorized("This member is suspended.")
-    if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
+    last_used = api_key.last_used_at
+    if last_used is None or now - last_used > LAST_USED_RESOLUTION:
+        last_used = now
         if session.info.get(DEFER_TOUCH) is not None:
             session.info[DEFER_TOUCH].append((api_key.id, now))
         else:
             _touch(session, api_key.id, now)
-    return Principal.of_api_key(api_key)
+    principal = Principal.of_api_key(api_key)
+    entry = Entry(principal, api_key.expires_at, last_used)
+    CREDENTIALS.put("api_key", key_hash, entry, generation)
+    return principal
 
 
 def _touch(session: Session, api_key_id: str, now) -> None:

@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = 16 * 1024 * 1024
     data_dir: Path = Path("var")
 
+    # How long a process remembers who an API key or access token belongs to (0: never).
+    # A revoked key or a suspended member is refused at once by the process that made
+    # the change, and by the others within this many seconds (app.auth.cache).
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
+
+    # Pooled profiles each process keeps, under the group's data version (0: none).
+    # A few kilobytes each (app/profiles/cache.py).
+    profile_cache_entries: int = Field(default=10_000, ge=0)
+
     # Background work (imports, alerts, webhook deliveries) inside the served process.
     run_workers: bool = True
     worker_poll_seconds: float = 1.0
