@@ -35,6 +35,7 @@ from app.experiences.schemas import (
     ExperienceSubmission,
 )
 from app.groups.models import Group
+from app.profiles.cache import profiles_changed
 
 _experience = Experience.__table__
 
@@ -151,6 +152,8 @@ def upsert_lines(
     """
     if not lines:
         return 0
+    # Set-based, past the ORM: the profiles' data version is bumped at commit from here.
+    profiles_changed(session, principal.group_id)
     connection = session.connection()
     sqlite = bulk.is_sqlite(connection)
     stamp = bulk.sqlite_time(now) if sqlite else now

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, BigInteger, Column
 from sqlmodel import Field, SQLModel
 
 from app.core.types import UTCDateTime, new_id, utcnow
@@ -17,4 +17,9 @@ class Group(SQLModel, table=True):
     slug: str = Field(max_length=64, unique=True)
     currency: str = Field(default="USD", max_length=3)
     settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Bumped by every commit that changes what the group's profiles show (lines, legal
+    # actions, fraud reports, settings): the key of each process's profile cache.
+    data_version: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -21,29 +21,63 @@ from sqlalchemy.orm import Session
 from app.core.types import Money, UTCDateTime
 from app.profiles.formulas import BUCKET_MIDPOINTS
 
-# One round trip for what every read checks first: the group's settings (read afresh, so
-# that a change applies to the next read), when the caller's member last submitted a
-# line (reciprocity: the newest entry of ix_experience_member_updated), and the client.
-_READER_AND_CLIENT = text(
-    """
-SELECT g.currency, g.settings,
+# One round trip for what every read needs: the group's settings and data version (read
+# afresh, so that a change applies to the next read), when the caller's member last
+# submitted a line (reciprocity: the newest entry of ix_experience_member_updated), the
+# client, and the members whose reads of it are recorded in the inquiry window (a
+# comma-separated list: member ids are UUIDs).
+_READER_SQL = """
+SELECT g.currency, g.settings, g.data_version,
        (SELECT e.updated_at FROM experience e
         WHERE e.group_id = g.id AND e.member_id = :member_id
         ORDER BY e.updated_at DESC LIMIT 1) AS last_shared,
+       ({inquirers}) AS inquirers,
        c.id, c.legal_name, c.country, c.tax_id, c.duns, c.lei, c.line1, c.city, c.region,
        c.postal_code, c.created_at
 FROM trade_group g
 LEFT JOIN client c ON c.group_id = g.id AND c.id = :client_id
 WHERE g.id = :group_id
 """
-).columns(settings=JSON, last_shared=UTCDateTime, created_at=UTCDateTime)
+_INQUIRERS = {
+    "sqlite": """SELECT group_concat(member_id) FROM (
+        SELECT DISTINCT member_id FROM inquiry
+        WHERE group_id = :group_id AND client_id = :client_id
+          AND at > :inquiries_after AND at <= :inquiries_until)""",
+    "postgresql": """SELECT string_agg(DISTINCT member_id, ',') FROM inquiry
+        WHERE group_id = :group_id AND client_id = :client_id
+          AND at > :inquiries_after AND at <= :inquiries_until""",
+}
+_READER = {
+    dialect: text(_READER_SQL.format(inquirers=inquirers))  # noqa: S608 - fixed SQL only
+    .bindparams(
+        bindparam("inquiries_after", type_=UTCDateTime),
+        bindparam("inquiries_until", type_=UTCDateTime),
+    )
+    .columns(settings=JSON, last_shared=UTCDateTime, created_at=UTCDateTime)
+    for dialect, inquirers in _INQUIRERS.items()
+}
 
 
-def reader_and_client(session: Session, group_id: str, member_id: str | None, client_id: str):
-    """(currency, settings, last_shared, client columns...) or None for no such group;
-    the client columns are None when the group has no such client."""
-    params = {"group_id": group_id, "member_id": member_id, "client_id": client_id}
-    return session.execute(_READER_AND_CLIENT, params).first()
+def reader_and_client(
+    session: Session,
+    group_id: str,
+    member_id: str | None,
+    client_id: str,
+    inquiries_after: datetime,
+    inquiries_until: datetime,
+):
+    """(currency, settings, data_version, last_shared, inquirers, client columns...) or
+    None for no such group; the client columns are None when the group has no such
+    client; inquirers is a comma-separated list of member ids, or None."""
+    params = {
+        "group_id": group_id,
+        "member_id": member_id,
+        "client_id": client_id,
+        "inquiries_after": inquiries_after,
+        "inquiries_until": inquiries_until,
+    }
+    statement = _READER[session.get_bind().dialect.name]
+    return session.execute(statement, params).first()
 
 
 # The two statements every profile runs are plain SQL built once: they are the hot path,
@@ -186,13 +220,6 @@ ORDER BY approved_at DESC
     .columns(amount=Money, incident_date=Date, approved_at=UTCDateTime)
 )
 
-_INQUIRING_MEMBERS = text(
-    """
-SELECT DISTINCT member_id FROM inquiry
-WHERE group_id = :group_id AND client_id = :client_id AND at > :after AND at <= :until
-"""
-).bindparams(bindparam("after", type_=UTCDateTime), bindparam("until", type_=UTCDateTime))
-
 
 def legal_actions(session: Session, group_id: str, client_id: str, filed_by: date):
     """The client's legal actions filed on or before `filed_by`, newest first."""
@@ -204,11 +231,3 @@ def approved_fraud(session: Session, group_id: str, client_id: str, approved_bef
     """Approved (and not since retracted) fraud reports on the client, newest first."""
     params = {"group_id": group_id, "client_id": client_id, "approved_before": approved_before}
     return session.execute(_APPROVED_FRAUD, params).all()
-
-
-def inquiring_members(
-    session: Session, group_id: str, client_id: str, after: datetime, until: datetime
-) -> set[str]:
-    """The members that read the client's profile in (after, until] (recorded reads)."""
-    params = {"group_id": group_id, "client_id": client_id, "after": after, "until": until}
-    return set(session.execute(_INQUIRING_MEMBERS, params).scalars())

@@ -4,8 +4,8 @@ A profile read is a read: taking SQLite's single write lock (or a PostgreSQL com
 every one of them would make reads queue behind each other under load. Each process
 therefore keeps the reads it served in memory and writes them in one transaction per
 batch: from the background worker (`flush_profile_reads`, about every second), at
-shutdown, and inline when a batch grows large or old (a process serving without its
-worker). The reads of this process that are not written yet still count in
+shutdown, and from a thread of their own when a batch grows large or old (a process
+serving without its worker). The reads of this process that are not written yet still count in
 `inquiries_90d`. A hard crash (kill -9, power loss) loses the reads of the last moments
 that were not flushed; a clean shutdown loses none (see docs/METHODOLOGY.md).
 """
@@ -29,7 +29,7 @@ from app.profiles.models import Inquiry
 
 log = logging.getLogger("creditpool.profiles")
 
-# Flush inline (in the reading request) past this many buffered reads or this age.
+# Flush at once (in a thread of its own) past this many buffered reads or this age.
 MAX_BATCH = 1000
 MAX_AGE_SECONDS = 5.0
 
@@ -76,19 +76,41 @@ class ProfileReadLog:
         self._pending: list[ProfileRead] = []
         # Batches being written right now still count until their commit.
         self._inflight: list[list[ProfileRead]] = []
+        # When each member read each client, among the reads above: inquiries_90d looks
+        # here on every read, so it is indexed by (group, client) -> member -> times.
+        self._by_client: dict[tuple[str, str], dict[str, list[datetime]]] = {}
+        self._flusher: threading.Thread | None = None
 
     def record(self, read: ProfileRead) -> None:
         with self._lock:
             self._pending.append(read)
+            if read.member_id:
+                readers = self._by_client.setdefault((read.group_id, read.client_id), {})
+                readers.setdefault(read.member_id, []).append(read.at)
             due = len(self._pending) >= MAX_BATCH or (
                 time.monotonic() - self._pending[0].queued_at > MAX_AGE_SECONDS
             )
         if due:
-            try:
-                self.flush()
-            except Exception:
-                # The read itself was served; its record stays queued for the worker.
-                log.exception("flushing profile reads failed")
+            self._flush_soon()
+
+    def _flush_soon(self) -> None:
+        """Flush in a thread of its own, never in the reading request: a read may be
+        served on the event loop (SQLite), and a write may wait for the database's
+        write lock behind an import."""
+        with self._lock:
+            if self._flusher is not None and self._flusher.is_alive():
+                return
+            self._flusher = threading.Thread(
+                target=self._flush_logged, name="profile-reads-flush", daemon=True
+            )
+            self._flusher.start()
+
+    def _flush_logged(self) -> None:
+        try:
+            self.flush()
+        except Exception:
+            # The reads were served; their records stay queued for the next round.
+            log.exception("flushing profile reads failed")
 
     def pending(self) -> int:
         with self._lock:
@@ -99,15 +121,10 @@ class ProfileReadLog:
     ) -> set[str]:
         """Members whose buffered reads of the client fall in (after, until]."""
         with self._lock:
-            reads = [r for batch in (self._pending, *self._inflight) for r in batch]
-        return {
-            r.member_id
-            for r in reads
-            if r.member_id
-            and r.client_id == client_id
-            and r.group_id == group_id
-            and after < r.at <= until
-        }
+            readers = self._by_client.get((group_id, client_id))
+            if not readers:
+                return set()
+            return {m for m, times in readers.items() if any(after < t <= until for t in times)}
 
     def flush(self) -> int:
         """Write every buffered read (one transaction); returns how many were written."""
@@ -126,7 +143,22 @@ class ProfileReadLog:
             raise
         with self._lock:
             self._inflight.remove(batch)
+            self._forget(batch)
         return written
+
+    def _forget(self, batch: list[ProfileRead]) -> None:
+        """Drop written reads from the index (the lock is held)."""
+        for read in batch:
+            if not read.member_id:
+                continue
+            key = (read.group_id, read.client_id)
+            readers = self._by_client[key]
+            times = readers[read.member_id]
+            times.remove(read.at)
+            if not times:
+                del readers[read.member_id]
+                if not readers:
+                    del self._by_client[key]
 
 
 def _write(batch: list[ProfileRead]) -> int:

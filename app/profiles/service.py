@@ -9,10 +9,13 @@
 5. The read is recorded (inquiry + audit) through the batched read log.
 
 Settings are read from the group row on every call, so a change applies to the next read.
+The pooled part of a profile (everything but the reader's own line, reciprocity and
+inquiries) is kept per process under the group's data version (app/profiles/cache.py).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -27,6 +30,7 @@ from app.fraud.schemas import FraudAlertOut
 from app.groups.schemas import GroupSettings
 from app.legal import service as legal_service
 from app.profiles import formulas, queries
+from app.profiles.cache import profile_cache
 from app.profiles.reads import READS, ProfileRead
 from app.profiles.schemas import (
     AgingPct,
@@ -41,6 +45,25 @@ BUCKETS = ("current", "past_due_1_30", "past_due_31_60", "past_due_61_90", "past
 PAST_DUE = BUCKETS[1:]
 
 
+@dataclass(frozen=True)
+class Pooled:
+    """What every member reading the profile sees alike (cached, see app.profiles.cache)."""
+
+    client: ClientOut
+    currency: str
+    lines: tuple  # each member's latest line, in contributor order
+    trade_lines: tuple[TradeLine, ...]  # the same as shown to a member that has none
+    reason: str | None
+    totals: Totals | None
+    aging: AgingPct | None
+    weighted_dbt: float | None
+    payment_index: int | None
+    risk_tier: str | None
+    trend: list[TrendMonth]
+    legal: tuple
+    fraud: list[FraudAlertOut]
+
+
 def read_profile(
     session: Session, principal: Principal, client_id: str, as_of: date | None = None
 ) -> ProfileOut:
@@ -49,18 +72,48 @@ def read_profile(
     as_of = _check_as_of(as_of, now)
     if principal.group_id is None:
         raise NotFound("No such client.")
-    found = queries.reader_and_client(session, principal.group_id, principal.member_id, client_id)
+    group_id = principal.group_id
+    after, until = _inquiry_window(as_of, now)
+    found = queries.reader_and_client(
+        session, group_id, principal.member_id, client_id, after, until
+    )
     if found is None:
         raise NotFound("No such client.")
     settings = _settings(found.settings)
     _check_reciprocity(principal, settings, found.last_shared, now)
-    client = found if found.id is not None else None
-    if client is None:
+    if found.id is None:
         raise NotFound("No such client.")
 
+    # The settings are in the key too: the version covers them, this costs nothing.
+    key = (group_id, found.id, as_of, found.data_version, found.currency, _frozen(settings))
+    cache = profile_cache()
+    pooled = cache.get(key)
+    if pooled is None:
+        pooled = _pool(session, group_id, found, as_of, settings)
+        cache.put(key, pooled)
+
+    inquirers = set(found.inquirers.split(",")) if found.inquirers else set()
+    inquirers |= READS.members_reading(group_id, found.id, after, until)
+    if principal.member_id and until >= now:
+        inquirers.add(principal.member_id)
+    READS.record(
+        ProfileRead(
+            group_id=group_id,
+            client_id=found.id,
+            member_id=principal.member_id,
+            actor=principal.actor,
+            at=now,
+            as_of=as_of,
+        )
+    )
+    return _view(pooled, principal, as_of, len(inquirers))
+
+
+def _pool(session: Session, group_id: str, client, as_of: date, settings: GroupSettings) -> Pooled:
+    """The profile's pooled part, from the database (index range reads, see queries)."""
     lines = queries.latest_lines(
         session,
-        principal.group_id,
+        group_id,
         client.id,
         formulas.lookback_start(as_of, settings.lookback_months),
         as_of,
@@ -90,64 +143,99 @@ def read_profile(
         )
     index = formulas.payment_index(weighted)
 
-    legal = queries.legal_actions(session, principal.group_id, client.id, as_of)
+    legal = queries.legal_actions(session, group_id, client.id, as_of)
     day_after = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC)
-    fraud = queries.approved_fraud(session, principal.group_id, client.id, day_after)
+    fraud = queries.approved_fraud(session, group_id, client.id, day_after)
     tier = formulas.risk_tier(
         index, approved_fraud=bool(fraud), legal=[(a.kind, a.status) for a in legal]
     )
-
-    shown = lines if reason is None else [ln for ln in lines if _is_own(principal, ln)]
-    shown = sorted(
-        shown,
+    ordered = sorted(
+        lines,
         key=lambda ln: formulas.contributor_order_key(
             client.id, ln.member_id, ln.high_credit, ln.total_owed, ln.as_of
         ),
     )
-    trade_lines = [
-        TradeLine(
-            contributor=formulas.contributor_letter(position),
-            is_own=_is_own(principal, line),
-            as_of=line.as_of,
-            terms_days=line.terms_days,
-            high_credit=line.high_credit,
-            total_owed=line.total_owed,
-            **{b: getattr(line, b) for b in BUCKETS},
-            dbt=two_places(dbt_by_member[line.member_id]),
-            comments=list(line.comments or []),
-        )
-        for position, line in enumerate(shown)
-    ]
-
-    inquiries = _inquiries_90d(session, principal, principal.group_id, client.id, as_of, now)
-    READS.record(
-        ProfileRead(
-            group_id=principal.group_id,
-            client_id=client.id,
-            member_id=principal.member_id,
-            actor=principal.actor,
-            at=now,
-            as_of=as_of,
-        )
-    )
-    return ProfileOut(
+    return Pooled(
         client=ClientOut.of(client),
-        as_of=as_of,
-        currency=found.currency,
-        contributors=len(lines),
-        suppressed=reason is not None,
-        suppression_reason=reason,
+        currency=client.currency,
+        lines=tuple(ordered),
+        trade_lines=tuple(
+            _trade_line(line, position, dbt_by_member[line.member_id], is_own=False)
+            for position, line in enumerate(ordered)
+        ),
+        reason=reason,
         totals=totals,
-        aging_pct=aging,
+        aging=aging,
         weighted_dbt=two_places(weighted) if weighted is not None else None,
         payment_index=index,
         risk_tier=tier,
-        trend=_trend(session, principal.group_id, client.id, as_of, settings),
+        trend=_trend(session, group_id, client.id, as_of, settings),
+        legal=tuple(legal),
+        fraud=[FraudAlertOut.model_validate(r) for r in fraud],
+    )
+
+
+def _view(pooled: Pooled, principal: Principal, as_of: date, inquiries: int) -> ProfileOut:
+    """The profile as this caller sees it: its own line marked, and only its own line
+    when the figures are suppressed."""
+    own = principal.member_id
+    if pooled.reason is None:
+        # Letters follow the pooled order; only the caller's own line changes.
+        trade_lines = [
+            tl.model_copy(update={"is_own": True}) if line.member_id == own else tl
+            for line, tl in zip(pooled.lines, pooled.trade_lines, strict=True)
+        ]
+    else:
+        # Suppressed: the caller sees its own line only, lettered on its own.
+        trade_lines = [
+            tl.model_copy(update={"is_own": True, "contributor": formulas.contributor_letter(0)})
+            for line, tl in zip(pooled.lines, pooled.trade_lines, strict=True)
+            if own is not None and line.member_id == own
+        ]
+    return ProfileOut(
+        client=pooled.client,
+        as_of=as_of,
+        currency=pooled.currency,
+        contributors=len(pooled.lines),
+        suppressed=pooled.reason is not None,
+        suppression_reason=pooled.reason,
+        totals=pooled.totals,
+        aging_pct=pooled.aging,
+        weighted_dbt=pooled.weighted_dbt,
+        payment_index=pooled.payment_index,
+        risk_tier=pooled.risk_tier,
+        trend=pooled.trend,
         trade_lines=trade_lines,
-        legal_actions=[legal_service.to_out(action, principal) for action in legal],
-        fraud_alerts=[FraudAlertOut.model_validate(r) for r in fraud],
+        legal_actions=[legal_service.to_out(action, principal) for action in pooled.legal],
+        fraud_alerts=pooled.fraud,
         inquiries_90d=inquiries,
     )
+
+
+def _trade_line(line, position: int, dbt, *, is_own: bool) -> TradeLine:
+    return TradeLine(
+        contributor=formulas.contributor_letter(position),
+        is_own=is_own,
+        as_of=line.as_of,
+        terms_days=line.terms_days,
+        high_credit=line.high_credit,
+        total_owed=line.total_owed,
+        **{b: getattr(line, b) for b in BUCKETS},
+        dbt=two_places(dbt),
+        comments=list(line.comments or []),
+    )
+
+
+def _frozen(settings: GroupSettings) -> tuple:
+    return tuple(settings.model_dump().items())
+
+
+def _inquiry_window(as_of: date, now: datetime) -> tuple[datetime, datetime]:
+    """(after, until]: the 90 days up to now for today's profile (this read included),
+    the 90 days up to the end of `as_of` for a past one (so that it reads the same
+    later). `inquiries_90d` counts the distinct members that read the profile in it."""
+    until = min(now, datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC))
+    return until - timedelta(days=INQUIRY_DAYS), until
 
 
 def aging_percentages(totals: Totals) -> AgingPct | None:
@@ -212,21 +300,6 @@ def _check_reciprocity(
 
 def _is_own(principal: Principal, line) -> bool:
     return principal.member_id is not None and line.member_id == principal.member_id
-
-
-def _inquiries_90d(
-    session: Session, principal: Principal, group_id: str, client_id: str, as_of: date, now
-) -> int:
-    """Distinct members that read the profile in the 90 days up to the profile's date:
-    the last 90 days for today's profile (this read included), the 90 days up to the
-    end of `as_of` for a past one (so that it reads the same later)."""
-    until = min(now, datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC))
-    after = until - timedelta(days=INQUIRY_DAYS)
-    members = queries.inquiring_members(session, group_id, client_id, after, until)
-    members |= READS.members_reading(group_id, client_id, after, until)
-    if principal.member_id and until >= now:
-        members.add(principal.member_id)
-    return len(members)
 
 
 def _trend(
