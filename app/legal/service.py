@@ -22,6 +22,11 @@ from app.legal.schemas import LegalActionCreate, LegalActionOut, LegalActionPatc
 
 def to_out(action: LegalAction, principal: Principal) -> LegalActionOut:
     """The one shape a legal action leaves in (also used by the profile's `legal_actions`)."""
+    mine = principal.member_id is not None and action.member_id == principal.member_id
+    return out(action, reported_by_you=mine)
+
+
+def out(action: LegalAction, *, reported_by_you: bool) -> LegalActionOut:
     return LegalActionOut(
         id=action.id,
         client_id=action.client_id,
@@ -31,7 +36,7 @@ def to_out(action: LegalAction, principal: Principal) -> LegalActionOut:
         filed_on=action.filed_on,
         jurisdiction=action.jurisdiction,
         case_number=action.case_number,
-        reported_by_you=principal.member_id is not None and action.member_id == principal.member_id,
+        reported_by_you=reported_by_you,
         created_at=action.created_at,
         updated_at=action.updated_at,
     )

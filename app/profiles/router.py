@@ -50,9 +50,8 @@ async def get_profile(
 def _serve(principal: Principal, client_id: str, as_of: date | None) -> str:
     # Its own session, read-only (app.core.db.reader_bind), opened and closed here, in
     # the one thread that serves the read.
+    # The body comes as JSON, assembled from the pooled part's cached fragments (see
+    # service.Pooled); FastAPI would otherwise validate and serialize it again.
     with Session(reader_bind(get_engine()), expire_on_commit=False) as session:
         bind_session(session, principal.group_id)
-        profile = service.read_profile(session, principal, client_id, as_of)
-    # Serialized once, here: the model is already exactly the response (FastAPI would
-    # validate and serialize it a second time).
-    return profile.model_dump_json()
+        return service.read_profile(session, principal, client_id, as_of)

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -47,27 +48,32 @@ PAST_DUE = BUCKETS[1:]
 
 @dataclass(frozen=True)
 class Pooled:
-    """What every member reading the profile sees alike (cached, see app.profiles.cache)."""
+    """What every member reading the profile sees alike, as JSON ready to send (cached,
+    see app.profiles.cache): plain strings, which the garbage collector never scans.
 
-    client: ClientOut
-    currency: str
-    lines: tuple  # each member's latest line, in contributor order
-    trade_lines: tuple[TradeLine, ...]  # the same as shown to a member that has none
-    reason: str | None
-    totals: Totals | None
-    aging: AgingPct | None
-    weighted_dbt: float | None
-    payment_index: int | None
-    risk_tier: str | None
-    trend: list[TrendMonth]
-    legal: tuple
-    fraud: list[FraudAlertOut]
+    `head` is the response from `client` to `trend`; each trade line and legal action is
+    kept in the variants a reader can see, with the member it belongs to."""
+
+    head: str
+    suppressed: bool
+    # (member id, as others see it, as its member sees it, as its member sees it alone)
+    lines: tuple[tuple[str, str, str, str], ...]
+    # (member id, as others see it, as its reporter sees it)
+    legal: tuple[tuple[str, str, str], ...]
+    fraud: str  # the fraud_alerts array
+
+
+_FRAUD_ALERTS = TypeAdapter(list[FraudAlertOut])
+
+# What `head` is cut from: the response with these fields empty ends exactly so.
+_TAIL = ',"trade_lines":[],"legal_actions":[],"fraud_alerts":[],"inquiries_90d":0}'
 
 
 def read_profile(
     session: Session, principal: Principal, client_id: str, as_of: date | None = None
-) -> ProfileOut:
-    """The client's profile as the caller may see it, as of `as_of` (default today)."""
+) -> str:
+    """The client's profile as the caller may see it, as of `as_of` (default today): the
+    response body, `ProfileOut` as JSON."""
     now = utcnow()
     as_of = _check_as_of(as_of, now)
     if principal.group_id is None:
@@ -106,7 +112,7 @@ def read_profile(
             as_of=as_of,
         )
     )
-    return _view(pooled, principal, as_of, len(inquirers))
+    return _view(pooled, principal.member_id, len(inquirers))
 
 
 def _pool(session: Session, group_id: str, client, as_of: date, settings: GroupSettings) -> Pooled:
@@ -155,60 +161,74 @@ def _pool(session: Session, group_id: str, client, as_of: date, settings: GroupS
             client.id, ln.member_id, ln.high_credit, ln.total_owed, ln.as_of
         ),
     )
-    return Pooled(
+    head = ProfileOut(
         client=ClientOut.of(client),
+        as_of=as_of,
         currency=client.currency,
-        lines=tuple(ordered),
-        trade_lines=tuple(
-            _trade_line(line, position, dbt_by_member[line.member_id], is_own=False)
-            for position, line in enumerate(ordered)
-        ),
-        reason=reason,
+        contributors=len(lines),
+        suppressed=reason is not None,
+        suppression_reason=reason,
         totals=totals,
-        aging=aging,
+        aging_pct=aging,
         weighted_dbt=two_places(weighted) if weighted is not None else None,
         payment_index=index,
         risk_tier=tier,
         trend=_trend(session, group_id, client.id, as_of, settings),
-        legal=tuple(legal),
-        fraud=[FraudAlertOut.model_validate(r) for r in fraud],
+        trade_lines=[],
+        legal_actions=[],
+        fraud_alerts=[],
+        inquiries_90d=0,
+    ).model_dump_json()
+    if not head.endswith(_TAIL):  # pragma: no cover - guards a change of ProfileOut
+        raise RuntimeError("ProfileOut no longer ends with trade_lines ... inquiries_90d")
+    trade_lines = []
+    for position, line in enumerate(ordered):
+        dbt = dbt_by_member[line.member_id]
+        trade_lines.append(
+            (
+                line.member_id,
+                _trade_line(line, position, dbt, is_own=False).model_dump_json(),
+                _trade_line(line, position, dbt, is_own=True).model_dump_json(),
+                _trade_line(line, 0, dbt, is_own=True).model_dump_json(),
+            )
+        )
+    return Pooled(
+        head=head[: -len(_TAIL)],
+        suppressed=reason is not None,
+        lines=tuple(trade_lines),
+        legal=tuple(
+            (
+                action.member_id,
+                legal_service.out(action, reported_by_you=False).model_dump_json(),
+                legal_service.out(action, reported_by_you=True).model_dump_json(),
+            )
+            for action in legal
+        ),
+        fraud=_FRAUD_ALERTS.dump_json([FraudAlertOut.model_validate(r) for r in fraud]).decode(),
     )
 
 
-def _view(pooled: Pooled, principal: Principal, as_of: date, inquiries: int) -> ProfileOut:
-    """The profile as this caller sees it: its own line marked, and only its own line
-    when the figures are suppressed."""
-    own = principal.member_id
-    if pooled.reason is None:
-        # Letters follow the pooled order; only the caller's own line changes.
-        trade_lines = [
-            tl.model_copy(update={"is_own": True}) if line.member_id == own else tl
-            for line, tl in zip(pooled.lines, pooled.trade_lines, strict=True)
-        ]
+def _view(pooled: Pooled, member_id: str | None, inquiries: int) -> str:
+    """The profile as this caller sees it: its own line marked (and only its own line,
+    lettered A, when the figures are suppressed), its own legal actions marked."""
+    if pooled.suppressed:
+        lines = [alone for member, _, _, alone in pooled.lines if member == member_id]
     else:
-        # Suppressed: the caller sees its own line only, lettered on its own.
-        trade_lines = [
-            tl.model_copy(update={"is_own": True, "contributor": formulas.contributor_letter(0)})
-            for line, tl in zip(pooled.lines, pooled.trade_lines, strict=True)
-            if own is not None and line.member_id == own
-        ]
-    return ProfileOut(
-        client=pooled.client,
-        as_of=as_of,
-        currency=pooled.currency,
-        contributors=len(pooled.lines),
-        suppressed=pooled.reason is not None,
-        suppression_reason=pooled.reason,
-        totals=pooled.totals,
-        aging_pct=pooled.aging,
-        weighted_dbt=pooled.weighted_dbt,
-        payment_index=pooled.payment_index,
-        risk_tier=pooled.risk_tier,
-        trend=pooled.trend,
-        trade_lines=trade_lines,
-        legal_actions=[legal_service.to_out(action, principal) for action in pooled.legal],
-        fraud_alerts=pooled.fraud,
-        inquiries_90d=inquiries,
+        lines = [own if member == member_id else other for member, other, own, _ in pooled.lines]
+    legal = [mine if member == member_id else other for member, other, mine in pooled.legal]
+    return "".join(
+        (
+            pooled.head,
+            ',"trade_lines":[',
+            ",".join(lines),
+            '],"legal_actions":[',
+            ",".join(legal),
+            '],"fraud_alerts":',
+            pooled.fraud,
+            ',"inquiries_90d":',
+            str(inquiries),
+            "}",
+        )
     )
 
 

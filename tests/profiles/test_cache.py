@@ -181,3 +181,30 @@ def test_another_groups_changes_leave_this_groups_version_alone(api, world):
     client_b = new_client(api, world.b.members[0].analyst)
     submit(api, world.b.members[0].key, line(client_b, AS_OF))
     assert _data_version(world.a.id) == version
+
+
+def test_the_body_assembled_from_cached_parts_is_the_canonical_json(api, world):
+    """Each reader's body is spliced from JSON fragments: it must be exactly what
+    serializing the response model gives, for a contributor, a reader with no line, a
+    legal action's reporter, and when the figures are suppressed."""
+    from app.profiles.schemas import ProfileOut
+
+    client = new_client(api, world.a.members[0].analyst)
+    _three_members_report(api, world, client)
+    _legal_action(api, world, client)
+    readers = [world.a.members[0].analyst, world.a.members[1].analyst, world.a.admin]
+    for settings in ({}, {"min_contributors": 4}):
+        if settings:
+            set_settings(api, world.a, **settings)
+        for reader in readers:
+            response = api.get(
+                f"/v1/clients/{client}/profile",
+                headers=reader.headers,
+                params={"as_of": AS_OF.isoformat()},
+            )
+            assert response.status_code == 200, response.text
+            assert response.headers["content-type"] == "application/json"
+            model = ProfileOut.model_validate_json(response.content)
+            assert response.text == model.model_dump_json()
+            mine = [a["reported_by_you"] for a in response.json()["legal_actions"]]
+            assert mine == [reader is world.a.members[1].analyst]
