@@ -46,23 +46,23 @@ def _expire_lease(job_id: str) -> None:
 def _die_in_a_chunk(monkeypatch, job_id: str, chunk_number: int) -> None:
     """Claim the job and work on it (chunks of 100 rows) until the process "dies" inside
     the `chunk_number`-th chunk of this slice, its rows written but never committed."""
-    from app.experiences import ingest as ingest_module
+    from app.experiences.ingest import PendingIngest
 
-    real_ingest = ingest_module.ingest
+    real_finish = PendingIngest.finish
     calls = []
 
-    def dying_ingest(session, principal, items, *args):
-        calls.append(len(items))
-        result = real_ingest(session, principal, items, *args)
+    def dying_finish(self):
+        calls.append(1)
+        result = real_finish(self)
         if len(calls) == chunk_number:
             raise ProcessDied
         return result
 
-    monkeypatch.setattr(ingest_module, "ingest", dying_ingest)
+    monkeypatch.setattr(PendingIngest, "finish", dying_finish)
     assert import_worker.claim_job() == job_id
     with pytest.raises(ProcessDied):
         import_worker.work_on(job_id, chunk_rows=100)
-    monkeypatch.setattr(ingest_module, "ingest", real_ingest)
+    monkeypatch.setattr(PendingIngest, "finish", real_finish)
 
 
 def test_a_job_cut_off_mid_chunk_is_resumed_and_counted_once(api, world, worker, monkeypatch):
