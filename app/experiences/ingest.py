@@ -166,6 +166,7 @@ def start_upsert_lines(
     principal: Principal,
     lines: list[tuple[str, ExperienceFields, str | None]],
     now: datetime,
+    prepared: PreparedLines | None = None,
 ) -> PendingLines:
     """Send the member's lines, (client id, the validated fields, customer_ref) each;
     `created()` of the result waits for them (on PostgreSQL the server may still be
@@ -175,18 +176,45 @@ def start_upsert_lines(
     set-based (`app.core.bulk`), the values made straight as the driver binds them: money
     as whole cents, JSON as text, and on SQLite dates and naive UTC times as text. `lines`
     must not repeat a (client, as_of). A new row keeps the id we gave it, a replaced row
-    its old id: that is how RETURNING tells the two apart.
+    its old id: that is how RETURNING tells the two apart. `prepared`: the lines' driver
+    values and ids made beforehand (`prepare_lines`), in the order of `lines`.
     """
     if not lines:
         return PendingLines([], bulk.PendingRows())
     connection = session.connection()
     sqlite = bulk.is_sqlite(connection)
+    if prepared is None:
+        prepared = prepare_lines([item for _, item, _ in lines], sqlite)
     stamp = bulk.sqlite_time(now) if sqlite else now
     group_id, member_id = principal.group_id, principal.member_id
+    ids = prepared.ids[: len(lines)]
+    values = [
+        (row_id, group_id, member_id, client_id, *fields, customer_ref, stamp, stamp)
+        for row_id, (client_id, _, customer_ref), fields in zip(
+            ids, lines, prepared.fields, strict=True
+        )
+    ]
+    pending = bulk.start_insert_rows(
+        connection, _experience, _COLUMNS, values, conflict=_CONFLICT, returning="id"
+    )
+    return PendingLines(ids, pending)
+
+
+@dataclass
+class PreparedLines:
+    """Lines' driver values made ahead of their clients (`prepare_lines`)."""
+
+    fields: list[tuple]  # per line: the columns from `as_of` to `comments`
+    ids: list[str]  # new ids, ascending: the first ones go to the lines in index order
+
+
+def prepare_lines(items: list[ExperienceFields], sqlite: bool) -> PreparedLines:
+    """The driver values of each item's fields, and as many new line ids: work that needs
+    no client and no database, which the import worker does while the database stores
+    the previous chunk."""
     comments_json: dict[tuple[str, ...], str] = {(): "[]"}  # a few distinct lists
-    ids: list[str] = []
-    values: list[tuple] = []
-    for client_id, item, customer_ref in lines:
+    fields: list[tuple] = []
+    for item in items:
         as_of, last_sale, opened = item.as_of, item.last_sale_date, item.account_opened
         if sqlite:
             as_of = as_of.isoformat()
@@ -195,15 +223,9 @@ def start_upsert_lines(
         comments = tuple(item.comments or ())
         if comments not in comments_json:
             comments_json[comments] = json.dumps(list(comments))
-        row_id = new_sequential_id()
-        ids.append(row_id)
         # Validated amounts have at most 2 decimals: x 100 is exact.
-        values.append(
+        fields.append(
             (
-                row_id,
-                group_id,
-                member_id,
-                client_id,
                 as_of,
                 item.currency,
                 item.terms_days,
@@ -218,15 +240,9 @@ def start_upsert_lines(
                 last_sale,
                 opened,
                 comments_json[comments],
-                customer_ref,
-                stamp,
-                stamp,
             )
         )
-    pending = bulk.start_insert_rows(
-        connection, _experience, _COLUMNS, values, conflict=_CONFLICT, returning="id"
-    )
-    return PendingLines(ids, pending)
+    return PreparedLines(fields, [new_sequential_id() for _ in items])
 
 
 @dataclass
@@ -236,11 +252,16 @@ class CheckedItems:
     received: int
     valid: list[tuple[int, ExperienceSubmission]]  # (index, the submission)
     errors: dict[int, list[dict]]  # index -> its errors
+    # The valid items' driver values, in the order of `valid`, if asked for.
+    prepared: PreparedLines | None = None
 
 
-def check_items(items: list[Any], currency: str, as_of_limit: date) -> CheckedItems:
+def check_items(
+    items: list[Any], currency: str, as_of_limit: date, *, prepare_for: str | None = None
+) -> CheckedItems:
     """Validate each item on its own, with no database: the import worker checks its
-    next chunk this way while the database stores the current one."""
+    next chunk this way while the database stores the current one. `prepare_for`
+    ("sqlite" or "postgresql"): also make the valid lines' driver values."""
     errors: dict[int, list[dict]] = {}
     valid: list[tuple[int, ExperienceSubmission]] = []
     for index, raw in enumerate(items):
@@ -249,7 +270,10 @@ def check_items(items: list[Any], currency: str, as_of_limit: date) -> CheckedIt
             errors[index] = item_errors
         else:
             valid.append((index, item))
-    return CheckedItems(len(items), valid, errors)
+    prepared = None
+    if prepare_for is not None:
+        prepared = prepare_lines([item for _, item in valid], prepare_for == "sqlite")
+    return CheckedItems(len(items), valid, errors, prepared)
 
 
 def ingest(
@@ -288,21 +312,29 @@ def start_storing(
     errors = dict(checked.errors)
     client_of = _resolve_clients(session, principal, checked.valid, errors, resolved)
 
-    rows: dict[tuple[str, date], Any] = {}  # (client, as_of) -> the last item for it
+    # (client, as_of) -> the position in `checked.valid` of the last item for it
+    rows: dict[tuple[str, date], int] = {}
     landed = 0
-    for index, item in checked.valid:
+    for position, (index, item) in enumerate(checked.valid):
         client_id = client_of.get(index)
         if client_id is None:
             continue
-        rows[(client_id, item.as_of)] = item
+        rows[(client_id, item.as_of)] = position
         landed += 1
     # In index order: the (member, client, as_of) and (client, as_of) indexes then take
     # the batch page by page instead of at random places.
+    keys = sorted(rows)
+    positions = [rows[key] for key in keys]
+    items = [checked.valid[p][1] for p in positions]
+    prepared = checked.prepared
+    if prepared is not None:
+        prepared = PreparedLines([prepared.fields[p] for p in positions], prepared.ids)
     lines = start_upsert_lines(
         session,
         principal,
-        [(key[0], rows[key], rows[key].customer_ref) for key in sorted(rows)],
+        [(key[0], item, item.customer_ref) for key, item in zip(keys, items, strict=True)],
         utcnow(),
+        prepared,
     )
     result.rejected = len(errors)
     result.errors = [{"index": i, "errors": errors[i]} for i in sorted(errors)]

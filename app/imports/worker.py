@@ -182,7 +182,9 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
 
         chunks = 0
         resolved = _resolved_for(job_id)
-        reader = _Reader(ref.file_path, header, currency, chunk_rows)
+        reader = _Reader(
+            ref.file_path, header, currency, chunk_rows, session.get_bind().dialect.name
+        )
         ahead: _ReadChunk | None = None  # the next chunk, read while the last one was stored
 
         def slice_goes_on(done: int) -> bool:
@@ -272,6 +274,7 @@ class _Reader:
     header: Header
     currency: str
     chunk_rows: int
+    dialect: str  # the database's, for the lines' driver values
 
     def read(self, offset: int, line: int) -> _ReadChunk:
         """Read and check the chunk at `offset`: no database involved."""
@@ -279,7 +282,7 @@ class _Reader:
         items = [r.item for r in chunk.records if r.item is not None]
         return _ReadChunk(
             chunk,
-            ingest.check_items(items, self.currency, today()),
+            ingest.check_items(items, self.currency, today(), prepare_for=self.dialect),
             [r.line for r in chunk.records if r.item is not None],
             [{"line": r.line, "errors": r.errors} for r in chunk.records if r.item is None],
         )
