@@ -187,14 +187,22 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
         )
         ahead: _ReadChunk | None = None  # the next chunk, read while the last one was stored
 
+        # Reading ahead pays only where a database server works meanwhile: SQLite works in
+        # this process, and a second chunk alive only costs memory (measured: 19,350 ->
+        # 18,150 rows/s, 235 -> 267 MB).
+        overlaps = session.get_bind().dialect.name != "sqlite"
+
         def slice_goes_on(done: int) -> bool:
             return (max_chunks is None or done < max_chunks) and time.monotonic() <= deadline
+
+        def read_ahead(done: int) -> bool:
+            return overlaps and slice_goes_on(done)
 
         while True:
             rows_before = progress.rows_done
             # The last chunk of a slice reads nothing ahead: the next slice may be another
             # worker's, which reads from the committed offset.
-            goes_on = functools.partial(slice_goes_on, chunks + 1)
+            goes_on = functools.partial(read_ahead, chunks + 1)
             try:
                 # The chunk's objects (rows, items, parameters) all live until it is
                 # written and are all freed by reference counting when it returns: with
