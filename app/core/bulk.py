@@ -11,12 +11,19 @@ text holding thousands of placeholders, cost more than the database's own work; 
   rows (sqlite3 binds positional parameters without parsing the text in Python).
 The conflict clause (`ON CONFLICT ...`) is the same text on both databases.
 
+`start_insert_rows()` returns before PostgreSQL has run the `INSERT ... SELECT` (it is
+sent in pipeline mode): the caller may compute meanwhile, as long as it does not use the
+connection, and then asks `PendingRows.rows()` for the outcome. That is how the import
+worker reads and checks its next chunk while the server stores the current one
+(docs/PERFORMANCE.md, "CSV import").
+
 Values must be what the driver binds for the column, as the SQLAlchemy column types
 would produce them: see `sqlite_time()` for times on SQLite.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -53,6 +60,30 @@ def sqlite_time(value: datetime) -> str:
     return value.astimezone(UTC).strftime(_SQLITE_TIME)
 
 
+class PendingRows:
+    """An INSERT that may still be running on the server, and its RETURNING rows.
+
+    Until `rows()` (or `abandon()`) is called, the connection is busy with it: nothing
+    else may be sent on it. An error of the statement is raised by `rows()`, and its
+    transaction must then be rolled back, as after any failed statement.
+    """
+
+    def __init__(self, returned: list[tuple] | None = None, wait=None):
+        self._returned = returned if returned is not None else []
+        self._wait = wait
+
+    def rows(self) -> list[tuple]:
+        if self._wait is not None:
+            wait, self._wait = self._wait, None
+            self._returned = wait()
+        return self._returned
+
+    def abandon(self) -> None:
+        """Wait for the statement, ignoring its outcome (the caller is rolling back)."""
+        with contextlib.suppress(Exception):  # the caller rolls the transaction back
+            self.rows()
+
+
 def insert_rows(
     connection: Connection,
     table: Table,
@@ -67,8 +98,25 @@ def insert_rows(
     `table`, `columns`, `conflict` and `returning` are code, never input: only the row
     values are parameters.
     """
+    return start_insert_rows(
+        connection, table, columns, rows, conflict=conflict, returning=returning
+    ).rows()
+
+
+def start_insert_rows(
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    conflict: str,
+    returning: str | None = None,
+) -> PendingRows:
+    """`insert_rows()` that returns as soon as the rows are sent, on PostgreSQL before
+    the server has stored them; `rows()` of the result waits for them. On SQLite (in
+    process, nothing to overlap with) the rows are stored before it returns."""
     if not rows:
-        return []
+        return PendingRows()
     names = ", ".join(columns)
     tail = f" {conflict}" + (f" RETURNING {returning}" if returning else "")
     returned: list[tuple] = []
@@ -82,7 +130,7 @@ def insert_rows(
         result = connection.exec_driver_sql(sql, tuple(v for row in chunk for v in row))
         if returning:
             returned.extend(tuple(r) for r in result)
-    return returned
+    return PendingRows(returned)
 
 
 def _copy_then_insert(
@@ -92,18 +140,23 @@ def _copy_then_insert(
     rows: Sequence[Sequence[Any]],
     tail: str,
     returning: bool,
-) -> list[tuple]:
+) -> PendingRows:
     """PostgreSQL: COPY the rows into a temporary staging table shaped like `table`, then
-    one `INSERT ... SELECT ... ON CONFLICT` from it.
+    send one `INSERT ... SELECT ... ON CONFLICT` from it without waiting for it.
 
     COPY is PostgreSQL's bulk path: psycopg writes each row in C, where binding the same
     rows as arrays (`unnest`) spent most of the time dumping array literals in Python.
     The staging table lives for the connection (created on first use, in the caller's
     transaction, so that it also works behind a transaction-pooling proxy) and is
     emptied after each use; ON COMMIT DELETE ROWS as a second guard.
+
+    The INSERT is sent in pipeline mode (COPY cannot be pipelined, so it comes first):
+    the server starts on it at once, and the pipeline is closed, its result read and
+    the staging table emptied when the caller asks for the rows.
     """
     stage = f"_stage_{table.name}"
-    cursor = connection.connection.driver_connection.cursor()
+    driver = connection.connection.driver_connection
+    cursor = driver.cursor()
     try:
         cursor.execute(
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} "
@@ -112,9 +165,26 @@ def _copy_then_insert(
         with cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:  # noqa: S608
             for row in rows:
                 copy.write_row(row)
-        cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {stage}{tail}")  # noqa: S608
-        returned = [tuple(r) for r in cursor.fetchall()] if returning else []
-        cursor.execute(f"TRUNCATE {stage}")
-        return returned
-    finally:
+        pipeline = driver.pipeline()
+        pipeline.__enter__()
+    except BaseException:
         cursor.close()
+        raise
+    try:
+        cursor.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {stage}{tail}")  # noqa: S608
+    except BaseException as exc:
+        pipeline.__exit__(type(exc), exc, exc.__traceback__)
+        cursor.close()
+        raise
+
+    def wait() -> list[tuple]:
+        try:
+            # Leaving pipeline mode waits for the statement and raises its error, if any.
+            pipeline.__exit__(None, None, None)
+            returned = [tuple(r) for r in cursor.fetchall()] if returning else []
+            cursor.execute(f"TRUNCATE {stage}")
+            return returned
+        finally:
+            cursor.close()
+
+    return PendingRows(wait=wait)

@@ -135,33 +135,89 @@ _CONFLICT = (
 )
 
 
+class PendingLines:
+    """Lines sent to the database that may not be stored yet (`start_upsert_lines`)."""
+
+    def __init__(self, ids: list[str], pending: bulk.PendingRows):
+        self._ids = ids
+        self._pending = pending
+
+    def created(self) -> int:
+        """Waits for the lines; how many were new rather than replaced."""
+        new = {r[0] for r in self._pending.rows()}
+        return sum(1 for row_id in self._ids if row_id in new)
+
+    def abandon(self) -> None:
+        self._pending.abandon()
+
+
 def upsert_lines(
     session: Session,
     principal: Principal,
     lines: list[tuple[str, ExperienceFields, str | None]],
     now: datetime,
 ) -> int:
-    """Write the member's lines, (client id, the validated fields, customer_ref) each;
-    returns how many were new rather than replaced.
+    """Write the member's lines (see `start_upsert_lines`); returns how many were new
+    rather than replaced."""
+    return start_upsert_lines(session, principal, lines, now).created()
+
+
+def start_upsert_lines(
+    session: Session,
+    principal: Principal,
+    lines: list[tuple[str, ExperienceFields, str | None]],
+    now: datetime,
+    prepared: PreparedLines | None = None,
+) -> PendingLines:
+    """Send the member's lines, (client id, the validated fields, customer_ref) each;
+    `created()` of the result waits for them (on PostgreSQL the server may still be
+    storing them when this returns: the connection is not to be used until then).
 
     `INSERT ... ON CONFLICT (group, member, client, as_of) DO UPDATE ... RETURNING id`,
     set-based (`app.core.bulk`), the values made straight as the driver binds them: money
     as whole cents, JSON as text, and on SQLite dates and naive UTC times as text. `lines`
     must not repeat a (client, as_of). A new row keeps the id we gave it, a replaced row
-    its old id: that is how RETURNING tells the two apart.
+    its old id: that is how RETURNING tells the two apart. `prepared`: the lines' driver
+    values and ids made beforehand (`prepare_lines`), in the order of `lines`.
     """
     if not lines:
-        return 0
+        return PendingLines([], bulk.PendingRows())
     # Set-based, past the ORM: the profiles' data version is bumped at commit from here.
     profiles_changed(session, principal.group_id)
     connection = session.connection()
     sqlite = bulk.is_sqlite(connection)
+    if prepared is None:
+        prepared = prepare_lines([item for _, item, _ in lines], sqlite)
     stamp = bulk.sqlite_time(now) if sqlite else now
     group_id, member_id = principal.group_id, principal.member_id
+    ids = prepared.ids[: len(lines)]
+    values = [
+        (row_id, group_id, member_id, client_id, *fields, customer_ref, stamp, stamp)
+        for row_id, (client_id, _, customer_ref), fields in zip(
+            ids, lines, prepared.fields, strict=True
+        )
+    ]
+    pending = bulk.start_insert_rows(
+        connection, _experience, _COLUMNS, values, conflict=_CONFLICT, returning="id"
+    )
+    return PendingLines(ids, pending)
+
+
+@dataclass
+class PreparedLines:
+    """Lines' driver values made ahead of their clients (`prepare_lines`)."""
+
+    fields: list[tuple]  # per line: the columns from `as_of` to `comments`
+    ids: list[str]  # new ids, ascending: the first ones go to the lines in index order
+
+
+def prepare_lines(items: list[ExperienceFields], sqlite: bool) -> PreparedLines:
+    """The driver values of each item's fields, and as many new line ids: work that needs
+    no client and no database, which the import worker does while the database stores
+    the previous chunk."""
     comments_json: dict[tuple[str, ...], str] = {(): "[]"}  # a few distinct lists
-    ids: list[str] = []
-    values: list[tuple] = []
-    for client_id, item, customer_ref in lines:
+    fields: list[tuple] = []
+    for item in items:
         as_of, last_sale, opened = item.as_of, item.last_sale_date, item.account_opened
         if sqlite:
             as_of = as_of.isoformat()
@@ -170,15 +226,9 @@ def upsert_lines(
         comments = tuple(item.comments or ())
         if comments not in comments_json:
             comments_json[comments] = json.dumps(list(comments))
-        row_id = new_sequential_id()
-        ids.append(row_id)
         # Validated amounts have at most 2 decimals: x 100 is exact.
-        values.append(
+        fields.append(
             (
-                row_id,
-                group_id,
-                member_id,
-                client_id,
                 as_of,
                 item.currency,
                 item.terms_days,
@@ -193,16 +243,40 @@ def upsert_lines(
                 last_sale,
                 opened,
                 comments_json[comments],
-                customer_ref,
-                stamp,
-                stamp,
             )
         )
-    returned = bulk.insert_rows(
-        connection, _experience, _COLUMNS, values, conflict=_CONFLICT, returning="id"
-    )
-    new = {r[0] for r in returned}
-    return sum(1 for row_id in ids if row_id in new)
+    return PreparedLines(fields, [new_sequential_id() for _ in items])
+
+
+@dataclass
+class CheckedItems:
+    """Submitted items after the checks that need no database (`check_items`)."""
+
+    received: int
+    valid: list[tuple[int, ExperienceSubmission]]  # (index, the submission)
+    errors: dict[int, list[dict]]  # index -> its errors
+    # The valid items' driver values, in the order of `valid`, if asked for.
+    prepared: PreparedLines | None = None
+
+
+def check_items(
+    items: list[Any], currency: str, as_of_limit: date, *, prepare_for: str | None = None
+) -> CheckedItems:
+    """Validate each item on its own, with no database: the import worker checks its
+    next chunk this way while the database stores the current one. `prepare_for`
+    ("sqlite" or "postgresql"): also make the valid lines' driver values."""
+    errors: dict[int, list[dict]] = {}
+    valid: list[tuple[int, ExperienceSubmission]] = []
+    for index, raw in enumerate(items):
+        item, item_errors = validate_item(raw, currency, as_of_limit)
+        if item_errors:
+            errors[index] = item_errors
+        else:
+            valid.append((index, item))
+    prepared = None
+    if prepare_for is not None:
+        prepared = prepare_lines([item for _, item in valid], prepare_for == "sqlite")
+    return CheckedItems(len(items), valid, errors, prepared)
 
 
 def ingest(
@@ -220,52 +294,51 @@ def ingest(
     Sends `experiences_landed` when anything landed. Does not commit. `resolved`: the
     clients an import resolved in its committed chunks (the worker keeps it per job).
     """
-    if principal.member_id is None:
-        raise Forbidden("Experiences are submitted on behalf of a member; your account has none.")
+    _require_member(principal)
     with collector_paused():
-        result = _ingest(session, principal, items, resolved)
-    if result.client_ids:
-        experiences_landed.send(session, principal, LandedClients(result.newest_as_of))
-    return result
+        checked = check_items(items, group_currency(session, principal.group_id), today())
+        pending = start_storing(session, principal, checked, resolved)
+    return pending.finish()
 
 
-def _ingest(
+def start_storing(
     session: Session,
     principal: Principal,
-    items: list[Any],
-    resolved: clients.ResolvedClients | None,
-) -> IngestResult:
-    result = IngestResult(received=len(items))
-    currency = group_currency(session, principal.group_id)
-    as_of_limit = today()
-    errors: dict[int, list[dict]] = {}
-    valid: list[tuple[int, ExperienceSubmission]] = []
-    for index, raw in enumerate(items):
-        item, item_errors = validate_item(raw, currency, as_of_limit)
-        if item_errors:
-            errors[index] = item_errors
-        else:
-            valid.append((index, item))
+    checked: CheckedItems,
+    resolved: clients.ResolvedClients | None = None,
+) -> PendingIngest:
+    """The database half of `ingest()`, for items checked by `check_items()`: resolve
+    their clients and send their lines. `finish()` of the result waits for the lines
+    and sends `experiences_landed`; until then the session is not to be used."""
+    _require_member(principal)
+    result = IngestResult(received=checked.received)
+    errors = dict(checked.errors)
+    client_of = _resolve_clients(session, principal, checked.valid, errors, resolved)
 
-    client_of = _resolve_clients(session, principal, valid, errors, resolved)
-
-    rows: dict[tuple[str, date], Any] = {}  # (client, as_of) -> the last item for it
+    # (client, as_of) -> the position in `checked.valid` of the last item for it
+    rows: dict[tuple[str, date], int] = {}
     landed = 0
-    for index, item in valid:
+    for position, (index, item) in enumerate(checked.valid):
         client_id = client_of.get(index)
         if client_id is None:
             continue
-        rows[(client_id, item.as_of)] = item
+        rows[(client_id, item.as_of)] = position
         landed += 1
     # In index order: the (member, client, as_of) and (client, as_of) indexes then take
     # the batch page by page instead of at random places.
-    result.created = upsert_lines(
+    keys = sorted(rows)
+    positions = [rows[key] for key in keys]
+    items = [checked.valid[p][1] for p in positions]
+    prepared = checked.prepared
+    if prepared is not None:
+        prepared = PreparedLines([prepared.fields[p] for p in positions], prepared.ids)
+    lines = start_upsert_lines(
         session,
         principal,
-        [(key[0], rows[key], rows[key].customer_ref) for key in sorted(rows)],
+        [(key[0], item, item.customer_ref) for key, item in zip(keys, items, strict=True)],
         utcnow(),
+        prepared,
     )
-    result.updated = landed - result.created
     result.rejected = len(errors)
     result.errors = [{"index": i, "errors": errors[i]} for i in sorted(errors)]
     newest = result.newest_as_of
@@ -273,7 +346,46 @@ def _ingest(
         if client_id not in newest or newest[client_id] < as_of:
             newest[client_id] = as_of
     result.client_ids = set(newest)
-    return result
+    return PendingIngest(session, principal, result, lines, landed)
+
+
+class PendingIngest:
+    """Items being stored by `start_storing()`; `finish()` completes the ingest."""
+
+    def __init__(
+        self,
+        session: Session,
+        principal: Principal,
+        result: IngestResult,
+        lines: PendingLines,
+        landed: int,
+    ):
+        self._session = session
+        self._principal = principal
+        self._result = result
+        self._lines = lines
+        self._landed = landed
+
+    def finish(self) -> IngestResult:
+        """Wait for the lines (raising the database's error, if any: roll back then),
+        count them, and send `experiences_landed` when anything landed."""
+        result = self._result
+        result.created = self._lines.created()
+        result.updated = self._landed - result.created
+        if result.client_ids:
+            experiences_landed.send(
+                self._session, self._principal, LandedClients(result.newest_as_of)
+            )
+        return result
+
+    def abandon(self) -> None:
+        """Wait for the lines and drop the outcome: the caller rolls back."""
+        self._lines.abandon()
+
+
+def _require_member(principal: Principal) -> None:
+    if principal.member_id is None:
+        raise Forbidden("Experiences are submitted on behalf of a member; your account has none.")
 
 
 @contextmanager

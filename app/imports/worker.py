@@ -12,13 +12,22 @@ Safety against other processes serving the same database:
 - a lease (`locked_until`) is renewed at every chunk and released after each time
   slice; a job whose lease ran out (its process died) is claimed again and resumed
   from its last committed chunk.
+
+Speed on PostgreSQL: a chunk's lines are sent to the server without waiting (one
+`INSERT ... SELECT` in pipeline mode, `app.core.bulk`), and the worker reads and checks
+the next chunk, which needs no database, while the server stores them; it then waits
+for them, and the chunk's remaining statements, progress and commit follow as before.
+The next chunk's clients are resolved only after that commit (the chunk before may have
+created them). An error of the statement in flight fails its chunk as any other.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -35,10 +44,11 @@ from app.auth.principal import Principal
 from app.clients.service import ResolvedClients
 from app.core.db import system_session
 from app.core.errors import ValidationFailed
-from app.core.types import utcnow
-from app.experiences.ingest import collector_paused
+from app.core.types import today, utcnow
+from app.experiences import ingest
+from app.experiences.ingest import CheckedItems, collector_paused
 from app.groups.models import Group
-from app.imports.csvfile import Header, read_chunk, read_header
+from app.imports.csvfile import Chunk, Header, read_chunk, read_header
 from app.imports.models import ImportJob
 from app.members.models import Member
 from app.tenancy.session import bind_session
@@ -172,16 +182,35 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
 
         chunks = 0
         resolved = _resolved_for(job_id)
+        reader = _Reader(
+            ref.file_path, header, currency, chunk_rows, session.get_bind().dialect.name
+        )
+        ahead: _ReadChunk | None = None  # the next chunk, read while the last one was stored
+
+        # Reading ahead pays only where a database server works meanwhile: SQLite works in
+        # this process, and a second chunk alive only costs memory (measured: 19,350 ->
+        # 18,150 rows/s, 235 -> 267 MB).
+        overlaps = session.get_bind().dialect.name != "sqlite"
+
+        def slice_goes_on(done: int) -> bool:
+            return (max_chunks is None or done < max_chunks) and time.monotonic() <= deadline
+
+        def read_ahead(done: int) -> bool:
+            return overlaps and slice_goes_on(done)
+
         while True:
             rows_before = progress.rows_done
+            # The last chunk of a slice reads nothing ahead: the next slice may be another
+            # worker's, which reads from the committed offset.
+            goes_on = functools.partial(read_ahead, chunks + 1)
             try:
                 # The chunk's objects (rows, items, parameters) all live until it is
                 # written and are all freed by reference counting when it returns: with
                 # the cyclic collector on, each burst of them made it rescan the whole
                 # process. It runs again once the chunk's objects are gone.
                 with collector_paused():
-                    finished = _one_chunk(
-                        session, principal, ref, header, currency, progress, chunk_rows, resolved
+                    finished, ahead = _one_chunk(
+                        session, principal, ref, reader, progress, resolved, ahead, goes_on
                     )
             except _LostLease:
                 session.rollback()
@@ -206,7 +235,7 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
                 _forget_resolved(job_id)
                 ref.file_path.unlink(missing_ok=True)
                 return chunks
-            if (max_chunks is not None and chunks >= max_chunks) or time.monotonic() > deadline:
+            if not slice_goes_on(chunks):
                 _release(session, ref.id, progress.stored_offset)
                 return chunks
 
@@ -237,32 +266,77 @@ def _refresh_statistics(session: Session, rows_before: int, rows_after: int) -> 
         log.warning("could not refresh table statistics", exc_info=True)
 
 
+@dataclass
+class _ReadChunk:
+    """A chunk read from the file and checked, not yet stored."""
+
+    chunk: Chunk
+    checked: CheckedItems
+    item_lines: list[int]  # the file line of each checked item, by its index
+    errors: list[dict[str, Any]]  # the rows refused while reading, with their lines
+
+
+@dataclass(frozen=True)
+class _Reader:
+    path: Path
+    header: Header
+    currency: str
+    chunk_rows: int
+    dialect: str  # the database's, for the lines' driver values
+
+    def read(self, offset: int, line: int) -> _ReadChunk:
+        """Read and check the chunk at `offset`: no database involved."""
+        chunk = read_chunk(self.path, self.header, offset, line, self.chunk_rows, self.currency)
+        items = [r.item for r in chunk.records if r.item is not None]
+        return _ReadChunk(
+            chunk,
+            ingest.check_items(items, self.currency, today(), prepare_for=self.dialect),
+            [r.line for r in chunk.records if r.item is not None],
+            [{"line": r.line, "errors": r.errors} for r in chunk.records if r.item is None],
+        )
+
+
 def _one_chunk(
     session: Session,
     principal: Principal,
     job: _JobRef,
-    header: Header,
-    currency: str,
+    reader: _Reader,
     progress: _Progress,
-    chunk_rows: int,
     resolved: ResolvedClients,
-) -> bool:
-    """Store one chunk and the job's progress in one transaction; True when the file
-    is done."""
-    from app.experiences.ingest import ingest
+    ahead: _ReadChunk | None,
+    read_ahead: Callable[[], bool],
+) -> tuple[bool, _ReadChunk | None]:
+    """Store one chunk and the job's progress in one transaction; returns (True when
+    the file is done, the next chunk if it was read while this one was being stored).
 
-    chunk = read_chunk(job.file_path, header, progress.offset, progress.line, chunk_rows, currency)
-    items = [r.item for r in chunk.records if r.item is not None]
-    item_lines = [r.line for r in chunk.records if r.item is not None]
-    errors = [{"line": r.line, "errors": r.errors} for r in chunk.records if r.item is None]
+    `ahead`: this chunk, if the previous round read it already; `read_ahead()`: whether
+    to read the next one (asked once this chunk's lines are on their way)."""
+    this = ahead or reader.read(progress.offset, progress.line)
+    chunk = this.chunk
+    errors = list(this.errors)
     created = updated = 0
     rejected = len(errors)
-    if items:
+    pending = None
+    if this.checked.received:
         resolved.drop_staged()  # anything staged by a chunk that never committed
-        result = ingest(session, principal, items, resolved)
+        pending = ingest.start_storing(session, principal, this.checked, resolved)
+    following = None
+    if not chunk.at_end and read_ahead():
+        try:
+            following = reader.read(chunk.next_offset, chunk.next_line)
+        except Exception:
+            # Read again as the next chunk, after this one committed: its error is then
+            # reported at its own line, with this chunk stored and counted.
+            log.debug("reading ahead failed", exc_info=True)
+        except BaseException:
+            if pending is not None:
+                pending.abandon()
+            raise
+    if pending is not None:
+        result = pending.finish()
         created, updated, rejected = result.created, result.updated, rejected + result.rejected
         errors += [
-            {"line": item_lines[e["index"]], "errors": [_by_column(x) for x in e["errors"]]}
+            {"line": this.item_lines[e["index"]], "errors": [_by_column(x) for x in e["errors"]]}
             for e in result.errors
         ]
     errors.sort(key=lambda e: e["line"])
@@ -326,7 +400,7 @@ def _one_chunk(
     progress.line = chunk.next_line
     progress.rows_done += rows
     progress.errors = all_errors
-    return chunk.at_end
+    return chunk.at_end, following
 
 
 def _by_column(error: dict[str, Any]) -> dict[str, Any]:

@@ -46,23 +46,23 @@ def _expire_lease(job_id: str) -> None:
 def _die_in_a_chunk(monkeypatch, job_id: str, chunk_number: int) -> None:
     """Claim the job and work on it (chunks of 100 rows) until the process "dies" inside
     the `chunk_number`-th chunk of this slice, its rows written but never committed."""
-    from app.experiences import ingest as ingest_module
+    from app.experiences.ingest import PendingIngest
 
-    real_ingest = ingest_module.ingest
+    real_finish = PendingIngest.finish
     calls = []
 
-    def dying_ingest(session, principal, items, *args):
-        calls.append(len(items))
-        result = real_ingest(session, principal, items, *args)
+    def dying_finish(self):
+        calls.append(1)
+        result = real_finish(self)
         if len(calls) == chunk_number:
             raise ProcessDied
         return result
 
-    monkeypatch.setattr(ingest_module, "ingest", dying_ingest)
+    monkeypatch.setattr(PendingIngest, "finish", dying_finish)
     assert import_worker.claim_job() == job_id
     with pytest.raises(ProcessDied):
         import_worker.work_on(job_id, chunk_rows=100)
-    monkeypatch.setattr(ingest_module, "ingest", real_ingest)
+    monkeypatch.setattr(PendingIngest, "finish", real_finish)
 
 
 def test_a_job_cut_off_mid_chunk_is_resumed_and_counted_once(api, world, worker, monkeypatch):
@@ -209,3 +209,66 @@ def test_clients_created_by_a_chunk_that_died_are_not_remembered(api, world, wor
             )
         ).scalar_one()
     assert clients == 150  # each client once, whatever chunk named it
+
+
+@pytest.fixture
+def lines_refused_by_the_database(database_url):
+    """A trigger that makes the database itself refuse a line under one customer number,
+    as a constraint or a lost connection would: the statement fails on the server."""
+    from sqlalchemy import text
+
+    if database_url.startswith("sqlite"):
+        statements = [
+            "CREATE TRIGGER refuse_marked_line BEFORE INSERT ON experience "
+            "WHEN NEW.customer_ref = 'REFUSED-BY-DB' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        ]
+        cleanup = ["DROP TRIGGER refuse_marked_line"]
+    else:
+        statements = [
+            "CREATE FUNCTION refuse_marked_line() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN IF NEW.customer_ref = 'REFUSED-BY-DB' THEN RAISE EXCEPTION 'refused'; END IF; "
+            "RETURN NEW; END $$",
+            "CREATE TRIGGER refuse_marked_line BEFORE INSERT ON experience "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_marked_line()",
+        ]
+        cleanup = [
+            "DROP TRIGGER refuse_marked_line ON experience",
+            "DROP FUNCTION refuse_marked_line()",
+        ]
+    with system_session() as session:
+        for sql in statements:
+            session.execute(text(sql))
+        session.commit()
+    yield
+    with system_session() as session:
+        for sql in cleanup:
+            session.execute(text(sql))
+        session.commit()
+
+
+def test_a_chunk_whose_lines_the_database_refuses_fails_the_job_and_counts_nothing_of_it(
+    api, world, worker, lines_refused_by_the_database
+):
+    """On PostgreSQL a chunk's lines are still being stored while the worker reads the
+    next chunk: the error of that statement in flight fails its chunk like any other,
+    after the chunks before it, and nothing of it (nor of the chunk read ahead) counts."""
+    member = world.a.members[1]
+    tag = uuid.uuid4().hex[:6]
+    rows = [row(n, tag) for n in range(300)]
+    rows[150] = row(150, tag, customer_ref="REFUSED-BY-DB")  # in the second chunk of 100
+    queued = upload(api, member.analyst, to_csv(rows))
+    job_id = queued.json()["id"]
+
+    assert import_worker.claim_job() == job_id
+    import_worker.work_on(job_id, chunk_rows=100)
+
+    job = api.get(f"/v1/imports/{job_id}", headers=member.analyst.headers).json()
+    assert job["status"] == "failed", job
+    assert (job["rows_done"], job["created"], job["updated"], job["rejected"]) == (100, 100, 0, 0)
+    assert "Stopped at line 102" in job["failure"]  # the refused chunk's first line
+    assert _lines(member.id) == 100
+    # The worker's connection is usable again: the next job goes through.
+    again = upload(api, member.analyst, to_csv([row(n, tag + "b") for n in range(250)]))
+    drain(worker)
+    done = api.get(f"/v1/imports/{again.json()['id']}", headers=member.analyst.headers).json()
+    assert (done["status"], done["created"]) == ("done", 250)
