@@ -14,7 +14,7 @@ from app.clients.router import router as clients_router
 from app.core import errors, openapi
 from app.core import logging as app_logging
 from app.core.config import get_settings
-from app.core.db import DatabaseBehind, ensure_migrated, get_engine
+from app.core.db import DatabaseBehind, close_read_pool, ensure_migrated, get_engine
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.worker import Worker
 from app.experiences.router import router as experiences_router
@@ -92,6 +92,7 @@ async def lifespan(app: FastAPI):
         worker.stop()
         for task in SHUTDOWN_TASKS:
             task()
+        await close_read_pool()
 
 
 def create_app() -> FastAPI:

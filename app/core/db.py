@@ -88,11 +88,54 @@ def get_engine() -> Engine:
     return build_engine()
 
 
+_read_pool = None  # psycopg_pool.AsyncConnectionPool, bound to the event loop that made it
+
+
+async def get_read_pool():
+    """PostgreSQL only: a pool of psycopg's asyncio connections (autocommit) for the reads
+    served on the event loop without a worker thread: the profile's per-read statement.
+    Opened on first use, in (and bound to) the serving event loop; closed at shutdown.
+
+    Plain psycopg rather than SQLAlchemy's asyncio layer: that layer runs its sync core
+    through greenlets and cost more CPU per statement than the sync path it replaced."""
+    global _read_pool
+    if _read_pool is None:
+        from psycopg_pool import AsyncConnectionPool
+
+        url = make_url(_normalize_url(get_settings().database_url))
+        if url.get_backend_name() != "postgresql":
+            raise RuntimeError("the asyncio read pool is for PostgreSQL only")
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        pool = AsyncConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=10,
+            open=False,
+            kwargs={"autocommit": True, "connect_timeout": 10},
+            name="creditpool-reads",
+        )
+        await pool.open()
+        _read_pool = pool
+    return _read_pool
+
+
+async def close_read_pool() -> None:
+    """Close the asyncio read pool (at shutdown, on the event loop it belongs to)."""
+    global _read_pool
+    pool, _read_pool = _read_pool, None
+    if pool is not None:
+        await pool.close()
+
+
 def reset_engine() -> None:
-    """Drop the cached engine (tests and the CLI point the app at another database)."""
+    """Drop the cached engines (tests and the CLI point the app at another database)."""
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()
+    global _read_pool
+    # Its connections belong to an event loop that may be gone: let them go (a new pool
+    # is opened for the new database on the next read).
+    _read_pool = None
 
 
 def writer_bind(engine: Engine) -> Engine:

@@ -10,11 +10,14 @@ BIGINT cents), so the sums are exact integers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from fractions import Fraction
 from functools import lru_cache
 
+import psycopg
+from psycopg.rows import namedtuple_row
 from sqlalchemy import JSON, Date, bindparam, text
 from sqlalchemy.orm import Session
 
@@ -78,6 +81,49 @@ def reader_and_client(
     }
     statement = _READER[session.get_bind().dialect.name]
     return session.execute(statement, params).first()
+
+
+# The same statement in psycopg's own parameter style, for the asyncio read pool.
+_READER_PSYCOPG = re.sub(
+    r"(?<!:):(\w+)", r"%(\1)s", _READER_SQL.format(inquirers=_INQUIRERS["postgresql"])
+)
+
+
+async def reader_and_client_async(
+    pool,
+    group_id: str,
+    member_id: str | None,
+    client_id: str,
+    inquiries_after: datetime,
+    inquiries_until: datetime,
+):
+    """`reader_and_client` on PostgreSQL through the asyncio read pool
+    (`app.core.db.get_read_pool`): a row with the same fields and types."""
+    params = {
+        "group_id": group_id,
+        "member_id": member_id,
+        "client_id": client_id,
+        "inquiries_after": inquiries_after,
+        "inquiries_until": inquiries_until,
+    }
+    for attempt in range(2):
+        try:
+            async with pool.connection() as conn:
+                cursor = conn.cursor(row_factory=namedtuple_row)
+                await cursor.execute(_READER_PSYCOPG, params)
+                row = await cursor.fetchone()
+            break
+        except psycopg.OperationalError:
+            # A connection the server dropped (a restart): the pool replaces it; once.
+            if attempt:
+                raise
+    if row is None:
+        return None
+    # As UTCDateTime gives them: in UTC whatever the connection's time zone.
+    return row._replace(
+        last_shared=row.last_shared and row.last_shared.astimezone(UTC),
+        created_at=row.created_at and row.created_at.astimezone(UTC),
+    )
 
 
 # The two statements every profile runs are plain SQL built once: they are the hot path,

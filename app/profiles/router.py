@@ -4,7 +4,6 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from fastapi.concurrency import run_in_threadpool
 from sqlmodel import Session
 
 from app.auth.principal import Principal
@@ -43,7 +42,9 @@ async def get_profile(
         # per read under load). Nothing here writes: the read is recorded in memory.
         body = _serve(principal, client_id, as_of)
     else:
-        body = await run_in_threadpool(_serve, principal, client_id, as_of)
+        # PostgreSQL: the read's one statement on the event loop (asyncio driver), the
+        # pooled part, when not cached yet, in a worker thread.
+        body = await service.read_profile_async(principal, client_id, as_of)
     return Response(body, media_type="application/json")
 
 

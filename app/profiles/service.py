@@ -20,11 +20,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from fastapi.concurrency import run_in_threadpool
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.clients.schemas import ClientOut
+from app.core.db import get_engine, get_read_pool, reader_bind
 from app.core.errors import NotFound, ReciprocityRequired, ValidationFailed, field_error
 from app.core.types import utcnow
 from app.fraud.schemas import FraudAlertOut
@@ -40,6 +42,7 @@ from app.profiles.schemas import (
     TradeLine,
     TrendMonth,
 )
+from app.tenancy.session import bind_session
 
 INQUIRY_DAYS = 90
 BUCKETS = ("current", "past_due_1_30", "past_due_31_60", "past_due_61_90", "past_due_over_90")
@@ -69,50 +72,103 @@ _FRAUD_ALERTS = TypeAdapter(list[FraudAlertOut])
 _TAIL = ',"trade_lines":[],"legal_actions":[],"fraud_alerts":[],"inquiries_90d":0}'
 
 
+@dataclass(frozen=True)
+class _Ask:
+    """One read: who, which client, as of when, and its inquiry window."""
+
+    principal: Principal
+    group_id: str
+    client_id: str
+    as_of: date
+    now: datetime
+    after: datetime
+    until: datetime
+
+
 def read_profile(
     session: Session, principal: Principal, client_id: str, as_of: date | None = None
 ) -> str:
     """The client's profile as the caller may see it, as of `as_of` (default today): the
     response body, `ProfileOut` as JSON."""
+    ask = _ask(principal, client_id, as_of)
+    found = queries.reader_and_client(
+        session, ask.group_id, principal.member_id, client_id, ask.after, ask.until
+    )
+    settings, key = _admit(ask, found)
+    cache = profile_cache()
+    pooled = cache.get(key)
+    if pooled is None:
+        pooled = _pool(session, ask.group_id, found, ask.as_of, settings)
+        cache.put(key, pooled)
+    return _answer(ask, found, pooled)
+
+
+async def read_profile_async(
+    principal: Principal, client_id: str, as_of: date | None = None
+) -> str:
+    """`read_profile` for PostgreSQL, served on the event loop: the per-read statement
+    goes through psycopg's asyncio pool (no worker thread, no GIL hand-off); only a profile
+    not cached yet is computed in a worker thread, with a session of its own."""
+    ask = _ask(principal, client_id, as_of)
+    found = await queries.reader_and_client_async(
+        await get_read_pool(), ask.group_id, principal.member_id, client_id, ask.after, ask.until
+    )
+    settings, key = _admit(ask, found)
+    cache = profile_cache()
+    pooled = cache.get(key)
+    if pooled is None:
+        pooled = await run_in_threadpool(_pool_in_own_session, ask, found, settings)
+        cache.put(key, pooled)
+    return _answer(ask, found, pooled)
+
+
+def _pool_in_own_session(ask: _Ask, found, settings: GroupSettings) -> Pooled:
+    with Session(reader_bind(get_engine()), expire_on_commit=False) as session:
+        bind_session(session, ask.group_id)
+        return _pool(session, ask.group_id, found, ask.as_of, settings)
+
+
+def _ask(principal: Principal, client_id: str, as_of: date | None) -> _Ask:
     now = utcnow()
     as_of = _check_as_of(as_of, now)
     if principal.group_id is None:
         raise NotFound("No such client.")
-    group_id = principal.group_id
     after, until = _inquiry_window(as_of, now)
-    found = queries.reader_and_client(
-        session, group_id, principal.member_id, client_id, after, until
-    )
+    return _Ask(principal, principal.group_id, client_id, as_of, now, after, until)
+
+
+def _admit(ask: _Ask, found) -> tuple[GroupSettings, tuple]:
+    """The group's settings and the cache key of the pooled part, once the caller may
+    read this client's profile (else 403 reciprocity_required, or 404)."""
     if found is None:
         raise NotFound("No such client.")
     settings = _settings(found.settings)
-    _check_reciprocity(principal, settings, found.last_shared, now)
+    _check_reciprocity(ask.principal, settings, found.last_shared, ask.now)
     if found.id is None:
         raise NotFound("No such client.")
-
     # The settings are in the key too: the version covers them, this costs nothing.
-    key = (group_id, found.id, as_of, found.data_version, found.currency, _frozen(settings))
-    cache = profile_cache()
-    pooled = cache.get(key)
-    if pooled is None:
-        pooled = _pool(session, group_id, found, as_of, settings)
-        cache.put(key, pooled)
+    key = (ask.group_id, found.id, ask.as_of, found.data_version, found.currency)
+    return settings, key + _frozen(settings)
 
+
+def _answer(ask: _Ask, found, pooled: Pooled) -> str:
+    """Count the inquiries (this read included), record the read, and the body."""
+    member_id = ask.principal.member_id
     inquirers = set(found.inquirers.split(",")) if found.inquirers else set()
-    inquirers |= READS.members_reading(group_id, found.id, after, until)
-    if principal.member_id and until >= now:
-        inquirers.add(principal.member_id)
+    inquirers |= READS.members_reading(ask.group_id, found.id, ask.after, ask.until)
+    if member_id and ask.until >= ask.now:
+        inquirers.add(member_id)
     READS.record(
         ProfileRead(
-            group_id=group_id,
+            group_id=ask.group_id,
             client_id=found.id,
-            member_id=principal.member_id,
-            actor=principal.actor,
-            at=now,
-            as_of=as_of,
+            member_id=member_id,
+            actor=ask.principal.actor,
+            at=ask.now,
+            as_of=ask.as_of,
         )
     )
-    return _view(pooled, principal.member_id, len(inquirers))
+    return _view(pooled, member_id, len(inquirers))
 
 
 def _pool(session: Session, group_id: str, client, as_of: date, settings: GroupSettings) -> Pooled:

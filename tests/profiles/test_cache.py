@@ -208,3 +208,29 @@ def test_the_body_assembled_from_cached_parts_is_the_canonical_json(api, world):
             assert response.text == model.model_dump_json()
             mine = [a["reported_by_you"] for a in response.json()["legal_actions"]]
             assert mine == [reader is world.a.members[1].analyst]
+
+
+def test_served_and_computed_in_process_the_body_is_the_same(api, world):
+    """On PostgreSQL the route reads through the asyncio pool, in process the service
+    reads through the session: the two must give the same bytes."""
+    from sqlmodel import Session
+
+    from app.auth.principal import Principal
+    from app.profiles.service import read_profile
+    from app.tenancy.session import bind_session
+
+    client = new_client(api, world.a.members[0].analyst)
+    _three_members_report(api, world, client)
+    _legal_action(api, world, client)
+    reader = world.a.members[1].key
+    served = api.get(f"/v1/clients/{client}/profile", headers=reader.headers)
+    assert served.status_code == 200, served.text
+    me = api.get("/v1/me", headers=reader.headers).json()
+    principal = Principal.of_api_key(
+        type("Key", (), {"id": me["api_key_id"], "group_id": me["group_id"],
+                         "member_id": me["member_id"], "scopes": me["scopes"]})
+    )  # fmt: skip
+    profile_cache().clear()  # computed afresh through the session
+    with Session(get_engine()) as session:
+        bind_session(session, principal.group_id)
+        assert read_profile(session, principal, client) == served.text
