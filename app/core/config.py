@@ -37,8 +37,8 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
     # Pooled profiles each process keeps, under the group's data version (0: none).
-    # A few kilobytes each (app/profiles/cache.py).
-    profile_cache_entries: int = Field(default=10_000, ge=0)
+    # About 8 KB each with a 12-month trend and 4-5 lines: 5,000 is some 40 MB.
+    profile_cache_entries: int = Field(default=5_000, ge=0)
 
     # Background work (imports, alerts, webhook deliveries) inside the served process.
     run_workers: bool = True
