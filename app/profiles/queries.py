@@ -72,15 +72,19 @@ def reader_and_client(
     """(currency, settings, data_version, last_shared, inquirers, client columns...) or
     None for no such group; the client columns are None when the group has no such
     client; inquirers is a comma-separated list of member ids, or None."""
-    params = {
+    params = _reader_params(group_id, member_id, client_id, inquiries_after, inquiries_until)
+    statement = _READER[session.get_bind().dialect.name]
+    return session.execute(statement, params).first()
+
+
+def _reader_params(group_id, member_id, client_id, inquiries_after, inquiries_until) -> dict:
+    return {
         "group_id": group_id,
         "member_id": member_id,
         "client_id": client_id,
         "inquiries_after": inquiries_after,
         "inquiries_until": inquiries_until,
     }
-    statement = _READER[session.get_bind().dialect.name]
-    return session.execute(statement, params).first()
 
 
 # The same statement in psycopg's own parameter style, for the asyncio read pool.
@@ -99,13 +103,7 @@ async def reader_and_client_async(
 ):
     """`reader_and_client` on PostgreSQL through the asyncio read pool
     (`app.core.db.get_read_pool`): a row with the same fields and types."""
-    params = {
-        "group_id": group_id,
-        "member_id": member_id,
-        "client_id": client_id,
-        "inquiries_after": inquiries_after,
-        "inquiries_until": inquiries_until,
-    }
+    params = _reader_params(group_id, member_id, client_id, inquiries_after, inquiries_until)
     for attempt in range(2):
         try:
             async with pool.connection() as conn:

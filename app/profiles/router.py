@@ -42,17 +42,16 @@ async def get_profile(
         # per read under load). Nothing here writes: the read is recorded in memory.
         body = _serve(principal, client_id, as_of)
     else:
-        # PostgreSQL: the read's one statement on the event loop (asyncio driver), the
-        # pooled part, when not cached yet, in a worker thread.
+        # PostgreSQL: the read's one statement on the event loop (psycopg's asyncio
+        # pool), the pooled part, when not cached yet, in a worker thread.
         body = await service.read_profile_async(principal, client_id, as_of)
     return Response(body, media_type="application/json")
 
 
 def _serve(principal: Principal, client_id: str, as_of: date | None) -> str:
-    # Its own session, read-only (app.core.db.reader_bind), opened and closed here, in
-    # the one thread that serves the read.
-    # The body comes as JSON, assembled from the pooled part's cached fragments (see
-    # service.Pooled); FastAPI would otherwise validate and serialize it again.
+    """SQLite: the whole read, with a session of its own. The body comes as JSON,
+    assembled from the pooled part's cached fragments (service.Pooled): FastAPI would
+    otherwise validate and serialize it again."""
     with Session(reader_bind(get_engine()), expire_on_commit=False) as session:
         bind_session(session, principal.group_id)
         return service.read_profile(session, principal, client_id, as_of)
