@@ -17,11 +17,11 @@ from fractions import Fraction
 from functools import lru_cache
 
 import psycopg
-from psycopg.rows import namedtuple_row
+from psycopg.rows import namedtuple_row, tuple_row
 from sqlalchemy import JSON, Date, bindparam, text
 from sqlalchemy.orm import Session
 
-from app.core.types import Money, UTCDateTime
+from app.core.types import Money, UTCDateTime, from_cents
 from app.profiles.formulas import BUCKET_MIDPOINTS
 
 # One round trip for what every read needs: the group's settings and data version (read
@@ -85,43 +85,6 @@ def _reader_params(group_id, member_id, client_id, inquiries_after, inquiries_un
         "inquiries_after": inquiries_after,
         "inquiries_until": inquiries_until,
     }
-
-
-# The same statement in psycopg's own parameter style, for the asyncio read pool.
-_READER_PSYCOPG = re.sub(
-    r"(?<!:):(\w+)", r"%(\1)s", _READER_SQL.format(inquirers=_INQUIRERS["postgresql"])
-)
-
-
-async def reader_and_client_async(
-    pool,
-    group_id: str,
-    member_id: str | None,
-    client_id: str,
-    inquiries_after: datetime,
-    inquiries_until: datetime,
-):
-    """`reader_and_client` on PostgreSQL through the asyncio read pool
-    (`app.core.db.get_read_pool`): a row with the same fields and types."""
-    params = _reader_params(group_id, member_id, client_id, inquiries_after, inquiries_until)
-    for attempt in range(2):
-        try:
-            async with pool.connection() as conn:
-                cursor = conn.cursor(row_factory=namedtuple_row)
-                await cursor.execute(_READER_PSYCOPG, params)
-                row = await cursor.fetchone()
-            break
-        except psycopg.OperationalError:
-            # A connection the server dropped (a restart): the pool replaces it; once.
-            if attempt:
-                raise
-    if row is None:
-        return None
-    # As UTCDateTime gives them: in UTC whatever the connection's time zone.
-    return row._replace(
-        last_shared=row.last_shared and row.last_shared.astimezone(UTC),
-        created_at=row.created_at and row.created_at.astimezone(UTC),
-    )
 
 
 # The two statements every profile runs are plain SQL built once: they are the hot path,
@@ -275,3 +238,89 @@ def approved_fraud(session: Session, group_id: str, client_id: str, approved_bef
     """Approved (and not since retracted) fraud reports on the client, newest first."""
     params = {"group_id": group_id, "client_id": client_id, "approved_before": approved_before}
     return session.execute(_APPROVED_FRAUD, params).all()
+
+
+# On PostgreSQL the profile's statements also run through psycopg's asyncio pool
+# (`app.core.db.get_read_pool`), on the event loop: the same SQL in psycopg's parameter
+# style, and the same values back (money as Decimal, times in UTC).
+
+
+def _psycopg(sql: str) -> str:
+    return re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql.replace("%", "%%"))
+
+
+_READER_PSYCOPG = _psycopg(_READER_SQL.format(inquirers=_INQUIRERS["postgresql"]))
+
+
+async def _fetch(pool, sql: str, params: dict, money=(), times=(), row_factory=namedtuple_row):
+    """Rows (named tuples) of one statement through the asyncio pool; `money` columns
+    from cents to Decimal, `times` in UTC, as the session's column types give them."""
+    for attempt in range(2):
+        try:
+            async with pool.connection() as conn:
+                cursor = conn.cursor(row_factory=row_factory)
+                await cursor.execute(sql, params)
+                rows = await cursor.fetchall()
+            break
+        except psycopg.OperationalError:
+            # A connection the server dropped (a restart): the pool replaces it; once.
+            if attempt:
+                raise
+    if not (money or times):
+        return rows
+    converted = []
+    for row in rows:
+        values = {name: from_cents(getattr(row, name)) for name in money}
+        for name in times:
+            value = getattr(row, name)
+            values[name] = value.astimezone(UTC) if value is not None else None
+        converted.append(row._replace(**values))
+    return converted
+
+
+async def reader_and_client_async(
+    pool,
+    group_id: str,
+    member_id: str | None,
+    client_id: str,
+    inquiries_after: datetime,
+    inquiries_until: datetime,
+):
+    """`reader_and_client` on PostgreSQL through the asyncio read pool."""
+    params = _reader_params(group_id, member_id, client_id, inquiries_after, inquiries_until)
+    rows = await _fetch(pool, _READER_PSYCOPG, params, times=("last_shared", "created_at"))
+    return rows[0] if rows else None
+
+
+_LATEST_LINES_PSYCOPG = _psycopg(_LATEST_LINES.element.text)
+_LEGAL_ACTIONS_PSYCOPG = _psycopg(_LEGAL_ACTIONS.element.text)
+_APPROVED_FRAUD_PSYCOPG = _psycopg(_APPROVED_FRAUD.element.text)
+_MONEY_COLUMNS = tuple(name for name, kind in _LINE_COLUMNS.items() if kind is Money)
+
+
+async def latest_lines_async(pool, group_id: str, client_id: str, after: date, until: date):
+    params = {"group_id": group_id, "client_id": client_id, "after": after, "until": until}
+    return await _fetch(pool, _LATEST_LINES_PSYCOPG, params, money=_MONEY_COLUMNS)
+
+
+async def month_summaries_async(
+    pool, group_id: str, client_id: str, months: list[date], until: date
+) -> dict[int, MonthSummary]:
+    params = {"group_id": group_id, "client_id": client_id, "until": until}
+    params.update({f"m{i}": first for i, first in enumerate(months)})
+    sql = _psycopg(_month_summaries_sql(len(months)).text)
+    rows = await _fetch(pool, sql, params, row_factory=tuple_row)  # unnamed aggregates
+    return {int(row[0]): MonthSummary(*(int(v or 0) for v in row[1:])) for row in rows}
+
+
+async def legal_actions_async(pool, group_id: str, client_id: str, filed_by: date):
+    params = {"group_id": group_id, "client_id": client_id, "filed_by": filed_by}
+    times = ("created_at", "updated_at")
+    return await _fetch(pool, _LEGAL_ACTIONS_PSYCOPG, params, money=("amount",), times=times)
+
+
+async def approved_fraud_async(pool, group_id: str, client_id: str, approved_before: datetime):
+    params = {"group_id": group_id, "client_id": client_id, "approved_before": approved_before}
+    return await _fetch(
+        pool, _APPROVED_FRAUD_PSYCOPG, params, money=("amount",), times=("approved_at",)
+    )

@@ -15,18 +15,18 @@ inquiries) is kept per process under the group's data version (app/profiles/cach
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from fastapi.concurrency import run_in_threadpool
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.clients.schemas import ClientOut
-from app.core.db import get_engine, get_read_pool, reader_bind
+from app.core.db import get_read_pool
 from app.core.errors import NotFound, ReciprocityRequired, ValidationFailed, field_error
 from app.core.types import utcnow
 from app.fraud.schemas import FraudAlertOut
@@ -42,7 +42,6 @@ from app.profiles.schemas import (
     TradeLine,
     TrendMonth,
 )
-from app.tenancy.session import bind_session
 
 INQUIRY_DAYS = 90
 BUCKETS = ("current", "past_due_1_30", "past_due_31_60", "past_due_61_90", "past_due_over_90")
@@ -106,26 +105,21 @@ def read_profile(
 async def read_profile_async(
     principal: Principal, client_id: str, as_of: date | None = None
 ) -> str:
-    """`read_profile` for PostgreSQL, served on the event loop: the per-read statement
-    goes through psycopg's asyncio pool (no worker thread, no GIL hand-off); only a profile
-    not cached yet is computed in a worker thread, with a session of its own."""
+    """`read_profile` for PostgreSQL, served on the event loop: every statement goes
+    through psycopg's asyncio pool (no worker thread, no GIL hand-off), and a profile not
+    cached yet runs its four pooled statements at once."""
     ask = _ask(principal, client_id, as_of)
+    pool = await get_read_pool()
     found = await queries.reader_and_client_async(
-        await get_read_pool(), ask.group_id, principal.member_id, client_id, ask.after, ask.until
+        pool, ask.group_id, principal.member_id, client_id, ask.after, ask.until
     )
     settings, key = _admit(ask, found)
     cache = profile_cache()
     pooled = cache.get(key)
     if pooled is None:
-        pooled = await run_in_threadpool(_pool_in_own_session, ask, found, settings)
+        pooled = await _pool_async(pool, ask.group_id, found, ask.as_of, settings)
         cache.put(key, pooled)
     return _answer(ask, found, pooled)
-
-
-def _pool_in_own_session(ask: _Ask, found, settings: GroupSettings) -> Pooled:
-    with Session(reader_bind(get_engine()), expire_on_commit=False) as session:
-        bind_session(session, ask.group_id)
-        return _pool(session, ask.group_id, found, ask.as_of, settings)
 
 
 def _ask(principal: Principal, client_id: str, as_of: date | None) -> _Ask:
@@ -173,13 +167,42 @@ def _answer(ask: _Ask, found, pooled: Pooled) -> str:
 
 def _pool(session: Session, group_id: str, client, as_of: date, settings: GroupSettings) -> Pooled:
     """The profile's pooled part, from the database (index range reads, see queries)."""
-    lines = queries.latest_lines(
-        session,
-        group_id,
-        client.id,
-        formulas.lookback_start(as_of, settings.lookback_months),
+    lookback, months, day_after = _windows(as_of, settings)
+    return _pooled(
+        client,
         as_of,
+        settings,
+        months,
+        queries.latest_lines(session, group_id, client.id, lookback, as_of),
+        queries.month_summaries(session, group_id, client.id, months, as_of),
+        queries.legal_actions(session, group_id, client.id, as_of),
+        queries.approved_fraud(session, group_id, client.id, day_after),
     )
+
+
+async def _pool_async(pool, group_id: str, client, as_of: date, settings: GroupSettings) -> Pooled:
+    """`_pool` through the asyncio read pool (PostgreSQL): the four statements at once."""
+    lookback, months, day_after = _windows(as_of, settings)
+    lines, sums, legal, fraud = await asyncio.gather(
+        queries.latest_lines_async(pool, group_id, client.id, lookback, as_of),
+        queries.month_summaries_async(pool, group_id, client.id, months, as_of),
+        queries.legal_actions_async(pool, group_id, client.id, as_of),
+        queries.approved_fraud_async(pool, group_id, client.id, day_after),
+    )
+    return _pooled(client, as_of, settings, months, lines, sums, legal, fraud)
+
+
+def _windows(as_of: date, settings: GroupSettings) -> tuple[date, list[date], datetime]:
+    """(lines after this date, the trend's months, fraud approved before this time)."""
+    return (
+        formulas.lookback_start(as_of, settings.lookback_months),
+        formulas.trend_months(as_of, settings.lookback_months),
+        datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC),
+    )
+
+
+def _pooled(client, as_of: date, settings: GroupSettings, months, lines, sums, legal, fraud):
+    """The pooled part from the rows read: the formulas, and the JSON fragments."""
     reason = formulas.suppression_reason(
         [line.total_owed for line in lines],
         min_contributors=settings.min_contributors,
@@ -205,9 +228,6 @@ def _pool(session: Session, group_id: str, client, as_of: date, settings: GroupS
         )
     index = formulas.payment_index(weighted)
 
-    legal = queries.legal_actions(session, group_id, client.id, as_of)
-    day_after = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=UTC)
-    fraud = queries.approved_fraud(session, group_id, client.id, day_after)
     tier = formulas.risk_tier(
         index, approved_fraud=bool(fraud), legal=[(a.kind, a.status) for a in legal]
     )
@@ -229,7 +249,7 @@ def _pool(session: Session, group_id: str, client, as_of: date, settings: GroupS
         weighted_dbt=two_places(weighted) if weighted is not None else None,
         payment_index=index,
         risk_tier=tier,
-        trend=_trend(session, group_id, client.id, as_of, settings),
+        trend=_trend(months, sums, settings),
         trade_lines=[],
         legal_actions=[],
         fraud_alerts=[],
@@ -378,11 +398,7 @@ def _is_own(principal: Principal, line) -> bool:
     return principal.member_id is not None and line.member_id == principal.member_id
 
 
-def _trend(
-    session: Session, group_id: str, client_id: str, as_of: date, settings: GroupSettings
-) -> list[TrendMonth]:
-    months = formulas.trend_months(as_of, settings.lookback_months)
-    sums = queries.month_summaries(session, group_id, client_id, months, as_of)
+def _trend(months: list[date], sums: dict, settings: GroupSettings) -> list[TrendMonth]:
     trend = []
     for i, first in enumerate(months):
         month = sums.get(i)
