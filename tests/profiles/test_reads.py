@@ -131,3 +131,44 @@ def test_a_failed_flush_keeps_the_reads_for_the_next_round(api, world, worker, m
             select(func.count()).select_from(Inquiry).where(Inquiry.client_id == client)
         ).scalar_one()
     assert count == 2
+
+
+def test_past_the_batch_size_the_reads_are_written_without_the_worker(api, world, monkeypatch):
+    """A process serving without its worker (or far ahead of it) still writes its reads:
+    past MAX_BATCH a thread of their own does, never the reading request."""
+    import threading
+    import time
+
+    from sqlalchemy import func, select
+
+    from app.core.db import system_session
+    from app.profiles import reads
+    from app.profiles.models import Inquiry
+
+    reads.READS.flush()
+    monkeypatch.setattr(reads, "MAX_BATCH", 3)
+    m1 = world.a.members[0]
+    client = new_client(api, m1.analyst)
+    submit(api, m1.key, line(client, AS_OF))
+    requests = []
+    real_flush = reads.ProfileReadLog.flush
+
+    def flush(self):
+        requests.append(threading.current_thread().name)
+        return real_flush(self)
+
+    monkeypatch.setattr(reads.ProfileReadLog, "flush", flush)
+    for _ in range(3):
+        profile(api, m1.analyst, client)
+    deadline = time.monotonic() + 10
+    while reads.READS.pending() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert reads.READS.pending() == 0
+    assert requests == ["profile-reads-flush"]
+    with system_session(write=False) as session:
+        count = session.execute(
+            select(func.count()).select_from(Inquiry).where(Inquiry.client_id == client)
+        ).scalar_one()
+    assert count == 3
+    # The reads written still count, now from the database.
+    assert profile(api, m1.analyst, client)["inquiries_90d"] == 1
