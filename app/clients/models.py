@@ -43,6 +43,9 @@ class Client(GroupScoped, table=True):
             "uq_client_name_address", "group_id", "name_norm", "country", "postal_norm", unique=True
         ),
         Index("ix_client_group_created", "group_id", "created_at", "id"),
+        # The target of experience's (client_id, group_id) foreign key (an index, not a
+        # constraint: SQLite can add one without rebuilding a table others refer to).
+        Index("uq_client_id_group", "id", "group_id", unique=True),
     )
 
     id: str = Field(default_factory=new_sequential_id, primary_key=True, max_length=36)

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -35,9 +36,11 @@ from app.experiences.schemas import (
     ExperienceSubmission,
 )
 from app.groups.models import Group
+from app.members.models import Member
 from app.profiles.cache import profiles_changed
 
 _experience = Experience.__table__
+_member = Member.__table__
 
 _UPSERT_KEY = ["group_id", "member_id", "client_id", "as_of"]
 # Replaced by a newer submission of the same key; id, created_at and the key stay.
@@ -191,6 +194,9 @@ def start_upsert_lines(
     stamp = bulk.sqlite_time(now) if sqlite else now
     group_id, member_id = principal.group_id, principal.member_id
     ids = prepared.ids[: len(lines)]
+    # Reciprocity reads this, not the lines. Sent before the lines: on PostgreSQL the
+    # INSERT below may still be in flight (pipeline mode) when this function returns.
+    _mark_shared(connection, group_id, member_id, now)
     values = [
         (row_id, group_id, member_id, client_id, *fields, customer_ref, stamp, stamp)
         for row_id, (client_id, _, customer_ref), fields in zip(
@@ -201,6 +207,20 @@ def start_upsert_lines(
         connection, _experience, _COLUMNS, values, conflict=_CONFLICT, returning="id"
     )
     return PendingLines(ids, pending)
+
+
+def _mark_shared(connection, group_id: str, member_id: str, now: datetime) -> None:
+    """`member.last_shared_at` = now, in the lines' transaction; never moved back."""
+    member = _member.c
+    connection.execute(
+        update(_member)
+        .where(
+            member.id == member_id,
+            member.group_id == group_id,
+            or_(member.last_shared_at.is_(None), member.last_shared_at < now),
+        )
+        .values(last_shared_at=now)
+    )
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index
 from sqlmodel import Field
 
 from app.core.types import Money, UTCDateTime, new_sequential_id, utcnow
@@ -24,13 +24,27 @@ class Experience(GroupScoped, table=True):
         ),
         # Profiles read every member's lines of one client over a date range.
         Index("ix_experience_client_asof", "group_id", "client_id", "as_of", "member_id"),
-        # Reciprocity: has this member submitted anything lately?
-        Index("ix_experience_member_updated", "group_id", "member_id", "updated_at"),
+        # A line's client and member belong to the line's group: the database refuses
+        # anything else. The group itself is implied (the member's own foreign key), and
+        # two checks per written row instead of three (client, member, group).
+        ForeignKeyConstraint(
+            ["client_id", "group_id"],
+            ["client.id", "client.group_id"],
+            name="fk_experience_client_group",
+        ),
+        ForeignKeyConstraint(
+            ["member_id", "group_id"],
+            ["member.id", "member.group_id"],
+            name="fk_experience_member_group",
+        ),
     )
 
+    # No foreign key of its own (GroupScoped's): the composite keys above imply it.
+    group_id: str = Field(max_length=36)
+
     id: str = Field(default_factory=new_sequential_id, primary_key=True, max_length=36)
-    member_id: str = Field(foreign_key="member.id", max_length=36)
-    client_id: str = Field(foreign_key="client.id", max_length=36)
+    member_id: str = Field(max_length=36)
+    client_id: str = Field(max_length=36)
     as_of: date
     currency: str = Field(max_length=3)
     terms_days: int

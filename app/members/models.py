@@ -11,7 +11,12 @@ from app.tenancy.models import GroupScoped
 
 class Member(GroupScoped, table=True):
     __tablename__ = "member"
-    __table_args__ = (Index("ix_member_group_created", "group_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_member_group_created", "group_id", "created_at", "id"),
+        # The target of experience's (member_id, group_id) foreign key (an index, not a
+        # constraint: SQLite can add one without rebuilding a table others refer to).
+        Index("uq_member_id_group", "id", "group_id", unique=True),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     name: str = Field(max_length=200)
@@ -19,3 +24,6 @@ class Member(GroupScoped, table=True):
     country: str | None = Field(default=None, max_length=2)
     status: str = Field(default="active", max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the member last submitted a line (reciprocity); set by every line write,
+    # never cleared: a member that shared, shared.
+    last_shared_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -3,8 +3,8 @@
 Every statement is plain SQL, built once, and names the caller's group itself: textual
 SQL does not pass through the session's tenant scope, and on the hot path SQLAlchemy's
 per-call statement building and cache keys cost more than the queries. Each one reads
-an index range (ix_experience_client_asof, ix_experience_member_updated, ix_legal_client,
-ix_fraud_client, ix_inquiry_client_at). Money is summed as whole cents (`Money` stores
+an index range (ix_experience_client_asof, ix_legal_client, ix_fraud_client,
+ix_inquiry_client_at) or a primary key. Money is summed as whole cents (`Money` stores
 BIGINT cents), so the sums are exact integers.
 """
 
@@ -26,18 +26,17 @@ from app.profiles.formulas import BUCKET_MIDPOINTS
 
 # One round trip for what every read needs: the group's settings and data version (read
 # afresh, so that a change applies to the next read), when the caller's member last
-# submitted a line (reciprocity: the newest entry of ix_experience_member_updated), the
+# submitted a line (reciprocity: `member.last_shared_at`, set by every line write), the
 # client, and the members whose reads of it are recorded in the inquiry window (a
 # comma-separated list: member ids are UUIDs).
 _READER_SQL = """
 SELECT g.currency, g.settings, g.data_version,
-       (SELECT e.updated_at FROM experience e
-        WHERE e.group_id = g.id AND e.member_id = :member_id
-        ORDER BY e.updated_at DESC LIMIT 1) AS last_shared,
+       m.last_shared_at AS last_shared,
        ({inquirers}) AS inquirers,
        c.id, c.legal_name, c.country, c.tax_id, c.duns, c.lei, c.line1, c.city, c.region,
        c.postal_code, c.created_at
 FROM trade_group g
+LEFT JOIN member m ON m.id = :member_id AND m.group_id = g.id
 LEFT JOIN client c ON c.group_id = g.id AND c.id = :client_id
 WHERE g.id = :group_id
 """

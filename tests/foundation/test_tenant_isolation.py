@@ -3,7 +3,16 @@ strings all lead to 404 (never 403: the existence of A's objects is not revealed
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from app.core.db import system_session
 from tests.foundation.helpers import assert_problem, unique_email
+from tests.profiles.helpers import line, new_client, submit
 from tests.world import PASSWORD
 
 
@@ -102,3 +111,37 @@ def test_a_member_admin_manages_only_its_own_member(api, world):
     body = {"email": unique_email(), "password": PASSWORD, "role": "viewer", "member_id": two.id}
     assert_problem(api.post("/v1/users", headers=one.admin.headers, json=body), 403, "forbidden")
     assert api.get("/v1/me", headers=two.analyst.headers).status_code == 200
+
+
+# A copy of one stored line with another id, as_of, client and member: whatever the API
+# does, the database itself keeps a line's client and member in the line's group.
+_COPY_LINE = text(
+    """
+    INSERT INTO experience (id, group_id, member_id, client_id, as_of, currency, terms_days,
+        high_credit, total_owed, current, past_due_1_30, past_due_31_60, past_due_61_90,
+        past_due_over_90, comments, created_at, updated_at)
+    SELECT :id, group_id, :member_id, :client_id, :as_of, currency, terms_days,
+        high_credit, total_owed, current, past_due_1_30, past_due_31_60, past_due_61_90,
+        past_due_over_90, comments, created_at, updated_at
+    FROM experience WHERE member_id = :from_member
+    """
+)
+
+
+def test_the_database_refuses_a_line_whose_client_or_member_is_of_another_group(api, world):
+    mine, theirs = world.a.members[0], world.b.members[0]
+    submit(api, mine.key, line(new_client(api, mine.analyst), date(2025, 6, 30)))
+    own_client = new_client(api, mine.analyst)
+    their_client = new_client(api, theirs.analyst)
+
+    def copy(member_id: str, client_id: str) -> None:
+        with system_session() as session:
+            params = {"id": str(uuid.uuid4()), "from_member": mine.id, "as_of": date(2025, 5, 31)}
+            session.execute(_COPY_LINE, {**params, "member_id": member_id, "client_id": client_id})
+            session.rollback()
+
+    copy(mine.id, own_client)  # the statement itself is sound
+    with pytest.raises(IntegrityError):
+        copy(mine.id, their_client)
+    with pytest.raises(IntegrityError):
+        copy(theirs.id, own_client)

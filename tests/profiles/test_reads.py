@@ -1,5 +1,6 @@
 """Who may read profiles (reciprocity) and how reads are recorded (inquiries, audit)."""
 
+import uuid
 from datetime import date
 
 from sqlalchemy import func, select
@@ -7,6 +8,7 @@ from sqlalchemy import func, select
 from app.core.db import system_session
 from app.profiles.models import Inquiry
 from app.profiles.reads import READS
+from tests.imports.csvs import row, run_import, to_csv
 from tests.profiles.helpers import line, new_client, profile, set_settings, submit
 
 AS_OF = date(2025, 6, 15)
@@ -24,6 +26,40 @@ def test_a_member_that_shared_nothing_lately_must_reciprocate(api, world):
     # One line of its own, about any client, opens profiles to the whole member.
     submit(api, m3.key, line(new_client(api, m3.analyst), AS_OF))
     profile(api, m3.viewer, client)
+
+
+def test_a_single_line_opens_profiles_and_deleting_it_does_not_close_them(api, world):
+    m1, _, m3 = world.a.members
+    client = new_client(api, m1.analyst)
+    submit(api, m1.key, line(client, AS_OF))
+    profile(api, m3.analyst, client, status=403)
+    own = api.post(
+        "/v1/experiences", headers=m3.analyst.headers, json=line(new_client(api, m3.analyst), AS_OF)
+    )
+    assert own.status_code in (200, 201), own.text
+    profile(api, m3.analyst, client)
+    # A member that shared, shared: taking its only line back does not close them again.
+    deleted = api.delete(f"/v1/experiences/{own.json()['id']}", headers=m3.analyst.headers)
+    assert deleted.status_code == 204, deleted.text
+    profile(api, m3.analyst, client)
+
+
+def test_an_imported_file_opens_profiles_to_the_member(api, world, worker):
+    m1, _, m3 = world.a.members
+    client = new_client(api, m1.analyst)
+    submit(api, m1.key, line(client, AS_OF))
+    profile(api, m3.viewer, client, status=403)
+    job = run_import(api, worker, m3.analyst, to_csv([row(1, uuid.uuid4().hex[:6])]))
+    assert (job["status"], job["created"]) == ("done", 1), job
+    profile(api, m3.viewer, client)
+
+
+def test_a_member_of_another_group_sharing_opens_nothing_here(api, world):
+    m1, _, m3 = world.a.members
+    client = new_client(api, m1.analyst)
+    outsider = world.b.members[0]
+    submit(api, outsider.key, line(new_client(api, outsider.analyst), AS_OF))
+    profile(api, m3.analyst, client, status=403)
 
 
 def test_group_admins_are_exempt_from_reciprocity(api, world):
