@@ -145,21 +145,6 @@ def writer_bind(engine: Engine) -> Engine:
     return engine
 
 
-def reader_bind(engine: Engine) -> Engine:
-    """The engine for a unit of work that only reads and needs no snapshot shared by its
-    statements: autocommit on PostgreSQL, where READ COMMITTED gives each statement its
-    own snapshot anyway, so BEGIN and ROLLBACK would only add two round trips; the
-    engine itself on SQLite, where a transaction costs no round trip."""
-    if engine.dialect.name == "sqlite":
-        return engine
-    return _autocommit(engine)
-
-
-@lru_cache(maxsize=4)
-def _autocommit(engine: Engine) -> Engine:
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
-
-
 @contextmanager
 def system_session(write: bool = True) -> Iterator[Session]:
     """A session outside any request: workers and the CLI. Not scoped to a tenant."""

@@ -192,9 +192,18 @@ def month_summaries(
     """Trend figures per month index (0 = the oldest of `months`), from each member's
     latest line with as_of in that month (and not after `until`). Months nobody
     reported in are absent. Money comes back as whole cents."""
+    params = _month_params(group_id, client_id, months, until)
+    rows = session.execute(_month_summaries_sql(len(months)), params).all()
+    return _month_summaries_of(rows)
+
+
+def _month_params(group_id: str, client_id: str, months: list[date], until: date) -> dict:
     params = {"group_id": group_id, "client_id": client_id, "until": until}
     params.update({f"m{i}": first for i, first in enumerate(months)})
-    rows = session.execute(_month_summaries_sql(len(months)), params).all()
+    return params
+
+
+def _month_summaries_of(rows) -> dict[int, MonthSummary]:
     return {int(row[0]): MonthSummary(*(int(v or 0) for v in row[1:])) for row in rows}
 
 
@@ -248,29 +257,61 @@ def _psycopg(sql: str) -> str:
     return re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql.replace("%", "%%"))
 
 
-_READER_PSYCOPG = _psycopg(_READER_SQL.format(inquirers=_INQUIRERS["postgresql"]))
+@dataclass(frozen=True)
+class _Psycopg:
+    """A textual statement for the asyncio pool: its SQL in psycopg's parameter style,
+    and which result columns its declared types turn into Decimal (money) or UTC."""
+
+    sql: str
+    money: tuple[str, ...]
+    times: tuple[str, ...]
+
+    @classmethod
+    def of(cls, statement) -> _Psycopg:
+        columns = statement.selected_columns
+        return cls(
+            _psycopg(statement.element.text),
+            tuple(c.name for c in columns if isinstance(c.type, Money)),
+            tuple(c.name for c in columns if isinstance(c.type, UTCDateTime)),
+        )
 
 
-async def _fetch(pool, sql: str, params: dict, money=(), times=(), row_factory=namedtuple_row):
-    """Rows (named tuples) of one statement through the asyncio pool; `money` columns
-    from cents to Decimal, `times` in UTC, as the session's column types give them."""
-    for attempt in range(2):
-        try:
-            async with pool.connection() as conn:
-                cursor = conn.cursor(row_factory=row_factory)
-                await cursor.execute(sql, params)
-                rows = await cursor.fetchall()
-            break
-        except psycopg.OperationalError:
-            # A connection the server dropped (a restart): the pool replaces it; once.
-            if attempt:
-                raise
-    if not (money or times):
+_READER_PSYCOPG = _Psycopg.of(_READER["postgresql"])
+_LATEST_LINES_PSYCOPG = _Psycopg.of(_LATEST_LINES)
+_LEGAL_ACTIONS_PSYCOPG = _Psycopg.of(_LEGAL_ACTIONS)
+_APPROVED_FRAUD_PSYCOPG = _Psycopg.of(_APPROVED_FRAUD)
+
+
+@lru_cache(maxsize=64)
+def _month_summaries_psycopg(months: int) -> str:
+    return _psycopg(_month_summaries_sql(months).text)
+
+
+async def _fetch(pool, sql: str, params: dict, row_factory=namedtuple_row) -> list:
+    """The rows of one statement through the asyncio pool."""
+    try:
+        return await _fetch_once(pool, sql, params, row_factory)
+    except psycopg.OperationalError:
+        # A connection the server dropped (a restart): the pool replaces it; once.
+        return await _fetch_once(pool, sql, params, row_factory)
+
+
+async def _fetch_once(pool, sql: str, params: dict, row_factory) -> list:
+    async with pool.connection() as conn:
+        cursor = conn.cursor(row_factory=row_factory)
+        await cursor.execute(sql, params)
+        return await cursor.fetchall()
+
+
+async def _fetch_typed(pool, statement: _Psycopg, params: dict) -> list:
+    """Rows (named tuples) with the values the session's column types give."""
+    rows = await _fetch(pool, statement.sql, params)
+    if not (statement.money or statement.times):
         return rows
     converted = []
     for row in rows:
-        values = {name: from_cents(getattr(row, name)) for name in money}
-        for name in times:
+        values = {name: from_cents(getattr(row, name)) for name in statement.money}
+        for name in statement.times:
             value = getattr(row, name)
             values[name] = value.astimezone(UTC) if value is not None else None
         converted.append(row._replace(**values))
@@ -287,39 +328,28 @@ async def reader_and_client_async(
 ):
     """`reader_and_client` on PostgreSQL through the asyncio read pool."""
     params = _reader_params(group_id, member_id, client_id, inquiries_after, inquiries_until)
-    rows = await _fetch(pool, _READER_PSYCOPG, params, times=("last_shared", "created_at"))
+    rows = await _fetch_typed(pool, _READER_PSYCOPG, params)
     return rows[0] if rows else None
-
-
-_LATEST_LINES_PSYCOPG = _psycopg(_LATEST_LINES.element.text)
-_LEGAL_ACTIONS_PSYCOPG = _psycopg(_LEGAL_ACTIONS.element.text)
-_APPROVED_FRAUD_PSYCOPG = _psycopg(_APPROVED_FRAUD.element.text)
-_MONEY_COLUMNS = tuple(name for name, kind in _LINE_COLUMNS.items() if kind is Money)
 
 
 async def latest_lines_async(pool, group_id: str, client_id: str, after: date, until: date):
     params = {"group_id": group_id, "client_id": client_id, "after": after, "until": until}
-    return await _fetch(pool, _LATEST_LINES_PSYCOPG, params, money=_MONEY_COLUMNS)
+    return await _fetch_typed(pool, _LATEST_LINES_PSYCOPG, params)
 
 
 async def month_summaries_async(
     pool, group_id: str, client_id: str, months: list[date], until: date
 ) -> dict[int, MonthSummary]:
-    params = {"group_id": group_id, "client_id": client_id, "until": until}
-    params.update({f"m{i}": first for i, first in enumerate(months)})
-    sql = _psycopg(_month_summaries_sql(len(months)).text)
-    rows = await _fetch(pool, sql, params, row_factory=tuple_row)  # unnamed aggregates
-    return {int(row[0]): MonthSummary(*(int(v or 0) for v in row[1:])) for row in rows}
+    params = _month_params(group_id, client_id, months, until)
+    sql = _month_summaries_psycopg(len(months))
+    return _month_summaries_of(await _fetch(pool, sql, params, row_factory=tuple_row))
 
 
 async def legal_actions_async(pool, group_id: str, client_id: str, filed_by: date):
     params = {"group_id": group_id, "client_id": client_id, "filed_by": filed_by}
-    times = ("created_at", "updated_at")
-    return await _fetch(pool, _LEGAL_ACTIONS_PSYCOPG, params, money=("amount",), times=times)
+    return await _fetch_typed(pool, _LEGAL_ACTIONS_PSYCOPG, params)
 
 
 async def approved_fraud_async(pool, group_id: str, client_id: str, approved_before: datetime):
     params = {"group_id": group_id, "client_id": client_id, "approved_before": approved_before}
-    return await _fetch(
-        pool, _APPROVED_FRAUD_PSYCOPG, params, money=("amount",), times=("approved_at",)
-    )
+    return await _fetch_typed(pool, _APPROVED_FRAUD_PSYCOPG, params)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from sqlmodel import Session
 
 from app.auth.principal import Principal
-from app.core.db import get_engine, reader_bind
+from app.core.db import get_engine
 from app.deps import require
 from app.profiles import service
 from app.profiles.schemas import ProfileOut
@@ -52,6 +52,6 @@ def _serve(principal: Principal, client_id: str, as_of: date | None) -> str:
     """SQLite: the whole read, with a session of its own. The body comes as JSON,
     assembled from the pooled part's cached fragments (service.Pooled): FastAPI would
     otherwise validate and serialize it again."""
-    with Session(reader_bind(get_engine()), expire_on_commit=False) as session:
+    with Session(get_engine(), expire_on_commit=False) as session:
         bind_session(session, principal.group_id)
         return service.read_profile(session, principal, client_id, as_of)

@@ -73,11 +73,10 @@ _TAIL = ',"trade_lines":[],"legal_actions":[],"fraud_alerts":[],"inquiries_90d":
 
 @dataclass(frozen=True)
 class _Ask:
-    """One read: who, which client, as of when, and its inquiry window."""
+    """One read: who, as of when, and its inquiry window."""
 
     principal: Principal
     group_id: str
-    client_id: str
     as_of: date
     now: datetime
     after: datetime
@@ -89,7 +88,7 @@ def read_profile(
 ) -> str:
     """The client's profile as the caller may see it, as of `as_of` (default today): the
     response body, `ProfileOut` as JSON."""
-    ask = _ask(principal, client_id, as_of)
+    ask = _ask(principal, as_of)
     found = queries.reader_and_client(
         session, ask.group_id, principal.member_id, client_id, ask.after, ask.until
     )
@@ -108,7 +107,7 @@ async def read_profile_async(
     """`read_profile` for PostgreSQL, served on the event loop: every statement goes
     through psycopg's asyncio pool (no worker thread, no GIL hand-off), and a profile not
     cached yet runs its four pooled statements at once."""
-    ask = _ask(principal, client_id, as_of)
+    ask = _ask(principal, as_of)
     pool = await get_read_pool()
     found = await queries.reader_and_client_async(
         pool, ask.group_id, principal.member_id, client_id, ask.after, ask.until
@@ -122,13 +121,13 @@ async def read_profile_async(
     return _answer(ask, found, pooled)
 
 
-def _ask(principal: Principal, client_id: str, as_of: date | None) -> _Ask:
+def _ask(principal: Principal, as_of: date | None) -> _Ask:
     now = utcnow()
     as_of = _check_as_of(as_of, now)
     if principal.group_id is None:
         raise NotFound("No such client.")
     after, until = _inquiry_window(as_of, now)
-    return _Ask(principal, principal.group_id, client_id, as_of, now, after, until)
+    return _Ask(principal, principal.group_id, as_of, now, after, until)
 
 
 def _admit(ask: _Ask, found) -> tuple[GroupSettings, tuple]:
