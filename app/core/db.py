@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -88,41 +90,46 @@ def get_engine() -> Engine:
     return build_engine()
 
 
-_read_pool = None  # psycopg_pool.AsyncConnectionPool, bound to the event loop that made it
+# psycopg_pool.AsyncConnectionPool per event loop: asyncio connections belong to the loop
+# that opened them (one per served process; tests may serve from several loops).
+_read_pools: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 async def get_read_pool():
     """PostgreSQL only: a pool of psycopg's asyncio connections (autocommit) for the reads
-    served on the event loop without a worker thread: the profile's per-read statement.
-    Opened on first use, in (and bound to) the serving event loop; closed at shutdown.
+    served on the event loop without a worker thread (profiles). Opened on first use by
+    each event loop, for that loop; closed at shutdown.
 
     Plain psycopg rather than SQLAlchemy's asyncio layer: that layer runs its sync core
     through greenlets and cost more CPU per statement than the sync path it replaced."""
-    global _read_pool
-    if _read_pool is None:
-        from psycopg_pool import AsyncConnectionPool
+    loop = asyncio.get_running_loop()
+    pool = _read_pools.get(loop)
+    if pool is not None:
+        return pool
+    from psycopg_pool import AsyncConnectionPool
 
-        url = make_url(_normalize_url(get_settings().database_url))
-        if url.get_backend_name() != "postgresql":
-            raise RuntimeError("the asyncio read pool is for PostgreSQL only")
-        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        pool = AsyncConnectionPool(
-            conninfo,
-            min_size=1,
-            max_size=10,
-            open=False,
-            kwargs={"autocommit": True, "connect_timeout": 10},
-            name="creditpool-reads",
-        )
-        await pool.open()
-        _read_pool = pool
-    return _read_pool
+    url = make_url(_normalize_url(get_settings().database_url))
+    if url.get_backend_name() != "postgresql":
+        raise RuntimeError("the asyncio read pool is for PostgreSQL only")
+    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    pool = AsyncConnectionPool(
+        conninfo,
+        min_size=1,
+        max_size=10,
+        open=False,
+        kwargs={"autocommit": True, "connect_timeout": 10},
+        name="creditpool-reads",
+    )
+    await pool.open()
+    kept = _read_pools.setdefault(loop, pool)
+    if kept is not pool:  # another read on this loop opened one meanwhile
+        await pool.close()
+    return kept
 
 
 async def close_read_pool() -> None:
-    """Close the asyncio read pool (at shutdown, on the event loop it belongs to)."""
-    global _read_pool
-    pool, _read_pool = _read_pool, None
+    """Close this event loop's read pool (at shutdown)."""
+    pool = _read_pools.pop(asyncio.get_running_loop(), None)
     if pool is not None:
         await pool.close()
 
@@ -132,10 +139,9 @@ def reset_engine() -> None:
     if get_engine.cache_info().currsize:
         get_engine().dispose()
     get_engine.cache_clear()
-    global _read_pool
-    # Its connections belong to an event loop that may be gone: let them go (a new pool
-    # is opened for the new database on the next read).
-    _read_pool = None
+    # Their connections belong to event loops that may be gone: let them go (new pools
+    # are opened for the new database on the next read).
+    _read_pools.clear()
 
 
 def writer_bind(engine: Engine) -> Engine:
