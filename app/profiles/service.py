@@ -259,14 +259,7 @@ def _pooled(client, as_of: date, settings: GroupSettings, months, lines, sums, l
     trade_lines = []
     for position, line in enumerate(ordered):
         dbt = dbt_by_member[line.member_id]
-        trade_lines.append(
-            (
-                line.member_id,
-                _trade_line(line, position, dbt, is_own=False).model_dump_json(),
-                _trade_line(line, position, dbt, is_own=True).model_dump_json(),
-                _trade_line(line, 0, dbt, is_own=True).model_dump_json(),
-            )
-        )
+        trade_lines.append((line.member_id, *_trade_line_variants(line, position, dbt)))
     return Pooled(
         head=head[: -len(_TAIL)],
         suppressed=reason is not None,
@@ -321,6 +314,20 @@ def _trade_line(line, position: int, dbt, *, is_own: bool) -> TradeLine:
     )
 
 
+def _trade_line_variants(line, position: int, dbt) -> tuple[str, str, str]:
+    """The line's JSON as other members see it, as its member sees it, and as its member
+    sees it alone (letter A): one serialization, the three differ only in what the
+    response model puts first (`contributor`, `is_own`)."""
+    letter = formulas.contributor_letter(position)
+    others = _trade_line(line, position, dbt, is_own=False).model_dump_json()
+    head = f'{{"contributor":"{letter}","is_own":false,'
+    if not others.startswith(head):  # pragma: no cover - guards a change of TradeLine
+        raise RuntimeError("TradeLine no longer starts with contributor, is_own")
+    rest = others[len(head) :]
+    own = f'{{"contributor":"{letter}","is_own":true,{rest}'
+    return others, own, f'{{"contributor":"A","is_own":true,{rest}'
+
+
 def _frozen(settings: GroupSettings) -> tuple:
     return tuple(settings.model_dump().items())
 
@@ -340,19 +347,26 @@ def aging_percentages(totals: Totals) -> AgingPct | None:
     owed = totals.total_owed
     if not owed:
         return None
-    return AgingPct(
-        total_owed=100.0,
-        **{b: two_places(Fraction(getattr(totals, b)) / Fraction(owed) * 100) for b in BUCKETS},
-    )
+    owed_n, owed_d = owed.as_integer_ratio()
+    shares = {}
+    for b in BUCKETS:
+        n, d = getattr(totals, b).as_integer_ratio()
+        shares[b] = _two_places_of(100 * n * owed_d, d * owed_n)  # b / owed · 100
+    return AgingPct(total_owed=100.0, **shares)
 
 
 def two_places(value: Fraction | Decimal | int) -> float:
     """A figure for display: 2 decimals, halves rounded away from zero, computed exactly
     (integer arithmetic: this runs some twenty times per profile)."""
     if isinstance(value, Fraction | int):
-        n, d = value.numerator, value.denominator
-    else:
-        n, d = value.as_integer_ratio()
+        return _two_places_of(value.numerator, value.denominator)
+    return _two_places_of(*value.as_integer_ratio())
+
+
+def _two_places_of(n: int, d: int) -> float:
+    """two_places(n / d), d != 0."""
+    if d < 0:
+        n, d = -n, -d
     cents = (200 * abs(n) + d) // (2 * d)  # floor(|x|·100 + 1/2)
     return (cents if n >= 0 else -cents) / 100
 

@@ -234,3 +234,64 @@ def test_served_and_computed_in_process_the_body_is_the_same(api, world):
     with Session(get_engine()) as session:
         bind_session(session, principal.group_id)
         assert read_profile(session, principal, client) == served.text
+
+
+def test_the_statements_give_the_same_rows_past_sqlalchemy_as_through_it(api, world):
+    """On SQLite the profile's statements run straight on sqlite3 with the type
+    processors of their declared columns: every value must be what SQLAlchemy gives
+    (dates, times in UTC, money as Decimal, JSON), on data that has each kind."""
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session
+
+    from app.profiles import formulas, queries
+    from tests.profiles.helpers import file_legal_action, report_fraud
+
+    client = new_client(api, world.a.members[0].analyst)
+    for months_back, member in enumerate(world.a.members[:3]):
+        day = formulas.add_months(AS_OF, -months_back)
+        submit(
+            api,
+            member.key,
+            line(client, day, buckets=(10.5, 3, 2.25, 1, 7), comments=["SLOW", "COD"]),
+        )
+    file_legal_action(world.a.id, world.a.members[1].id, client, filed_on=AS_OF)
+    report_fraud(world.a.id, world.a.members[2].id, client)
+    profile(api, world.a.members[0].analyst, client)  # an inquiry
+    from app.profiles.reads import READS
+
+    READS.flush()
+    now = datetime.now(UTC)
+    g, lookback = world.a.id, formulas.lookback_start(AS_OF, 12)
+    reader = (world.a.members[0].id, client, now.replace(year=2000), now)
+    calls = [  # (statement, its parameters, the function that runs it, its arguments)
+        (queries._READER, queries._reader_params(g, *reader), "reader_and_client", reader),
+        (
+            queries._LATEST_LINES,
+            {"group_id": g, "client_id": client, "after": lookback, "until": AS_OF},
+            "latest_lines",
+            (client, lookback, AS_OF),
+        ),
+        (
+            queries._LEGAL_ACTIONS,
+            {"group_id": g, "client_id": client, "filed_by": AS_OF},
+            "legal_actions",
+            (client, AS_OF),
+        ),
+        (
+            queries._APPROVED_FRAUD,
+            {"group_id": g, "client_id": client, "approved_before": now},
+            "approved_fraud",
+            (client, now),
+        ),
+    ]
+    with Session(get_engine()) as session:
+        dialect = session.get_bind().dialect.name
+        for statement, params, name, args in calls:
+            ours = getattr(queries, name)(session, g, *args)
+            ours = [ours] if name == "reader_and_client" else ours
+            assert len(ours) == (3 if name == "latest_lines" else 1), name
+            statement = statement[dialect] if isinstance(statement, dict) else statement
+            theirs = session.execute(statement, params).all()
+            assert [tuple(r) for r in ours] == [tuple(r) for r in theirs], name
+            assert [r._fields for r in ours] == [tuple(r._fields) for r in theirs], name

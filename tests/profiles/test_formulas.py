@@ -360,3 +360,75 @@ def test_display_figures_round_half_up_to_two_decimals():
     assert two_places(D("2.345")) == 2.35
     assert two_places(Fraction(9000, 35000) * 100) == 25.71
     assert two_places(-3) == -3.0
+
+
+# --- the integer arithmetic against the contract's formulas in plain Fractions ----------
+# The formulas compute on integer (numerator, denominator) pairs for speed; these are the
+# same formulas written the obvious way, and the two must agree exactly.
+
+cents = st.integers(min_value=-(10**9), max_value=10**11).map(lambda c: D(c) / 100)
+
+
+def _reference_index(dbt: Fraction) -> int:
+    points = INDEX_POINTS
+    if dbt <= points[0][0]:
+        return points[0][1]
+    if dbt >= points[-1][0]:
+        return points[-1][1]
+    for (d0, i0), (d1, i1) in zip(points, points[1:], strict=False):
+        if d0 <= dbt <= d1:
+            return round_half_up(i0 + Fraction(i1 - i0, d1 - d0) * (dbt - d0))
+    raise AssertionError
+
+
+@given(st.fractions(min_value=-100, max_value=200, max_denominator=10**7))
+def test_payment_index_is_the_plain_fraction_formula(dbt):
+    assert payment_index(dbt) == _reference_index(dbt)
+
+
+@given(cents, st.lists(cents, min_size=4, max_size=4))
+def test_line_dbt_is_the_plain_fraction_formula(owed, buckets):
+    expected = (
+        sum((m * Fraction(b) for m, b in zip((15, 45, 75, 105), buckets, strict=True)), Fraction(0))
+        / Fraction(owed)
+        if owed
+        else Fraction(0)
+    )
+    assert line_dbt(owed, buckets) == expected
+
+
+@given(
+    st.lists(
+        st.tuples(st.fractions(min_value=-50, max_value=500, max_denominator=10**6), cents, cents),
+        max_size=6,
+    )
+)
+def test_weighted_dbt_is_the_plain_fraction_formula(lines):
+    owed = sum((Fraction(o) for _, o, _ in lines), Fraction(0))
+    high = sum((Fraction(h) for _, _, h in lines), Fraction(0))
+    if owed:
+        expected = sum((d * Fraction(o) for d, o, _ in lines), Fraction(0)) / owed
+    elif high:
+        expected = sum((d * Fraction(h) for d, _, h in lines), Fraction(0)) / high
+    else:
+        expected = None
+    assert weighted_dbt(lines) == expected
+
+
+@given(
+    st.lists(cents, min_size=1, max_size=8),
+    st.one_of(st.none(), st.floats(min_value=0.01, max_value=1)),
+    st.one_of(st.none(), st.floats(min_value=0, max_value=100)),
+)
+def test_suppression_is_the_plain_fraction_rule(owed, share, p):
+    ranked = sorted((Fraction(x) for x in owed), reverse=True) + [Fraction(0)] * 2
+    total, x1, x2 = sum(ranked), ranked[0], ranked[1]
+    if share is not None and x1 > Fraction(D(repr(share))) * total:
+        expected = "dominance"
+    elif p is not None and total - x1 - x2 < Fraction(D(repr(p))) / 100 * x1:
+        expected = "p_percent"
+    else:
+        expected = None
+    assert suppression_reason(owed, min_contributors=1, dominance_share=share, p_percent=p) == (
+        expected
+    )
