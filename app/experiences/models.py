@@ -9,6 +9,20 @@ from sqlmodel import Field
 from app.core.types import Money, UTCDateTime, new_sequential_id, utcnow
 from app.tenancy.models import GroupScoped
 
+# The columns of a line that a profile reads besides the index key (app/profiles/queries.py).
+PROFILE_FIGURES = (
+    "terms_days",
+    "high_credit",
+    "total_owed",
+    "current",
+    "past_due_1_30",
+    "past_due_31_60",
+    "past_due_61_90",
+    "past_due_over_90",
+    "days_beyond_terms",
+    "comments",
+)
+
 
 class Experience(GroupScoped, table=True):
     __tablename__ = "experience"
@@ -22,8 +36,18 @@ class Experience(GroupScoped, table=True):
             "as_of",
             unique=True,
         ),
-        # Profiles read every member's lines of one client over a date range.
-        Index("ix_experience_client_asof", "group_id", "client_id", "as_of", "member_id"),
+        # Profiles read every member's lines of one client over a date range. On
+        # PostgreSQL the index also carries every figure they read (INCLUDE), so that
+        # those reads are index-only scans of a few adjacent pages instead of a heap page
+        # per line (migration profiles_0005).
+        Index(
+            "ix_experience_client_asof",
+            "group_id",
+            "client_id",
+            "as_of",
+            "member_id",
+            postgresql_include=list(PROFILE_FIGURES),
+        ),
         # A line's client and member belong to the line's group: the database refuses
         # anything else. The group itself is implied (the member's own foreign key), and
         # two checks per written row instead of three (client, member, group).

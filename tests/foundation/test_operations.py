@@ -138,3 +138,34 @@ def test_the_migrations_build_exactly_the_schema_the_models_describe(scratch_dat
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_the_profile_index_carries_the_figures_and_down_again(scratch_database):
+    """Alembic's comparison does not look at INCLUDE: on PostgreSQL the migrated
+    ix_experience_client_asof must carry every figure a profile reads, so that the
+    profile's statements are index-only scans; one step down it is the plain index."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from app.experiences.models import PROFILE_FIGURES
+
+    config = db.alembic_config(scratch_database)
+    command.upgrade(config, "head")
+
+    def client_index() -> dict:
+        engine = db.build_engine(scratch_database)
+        try:
+            indexes = inspect(engine).get_indexes("experience")
+        finally:
+            engine.dispose()
+        return next(i for i in indexes if i["name"] == "ix_experience_client_asof")
+
+    index = client_index()
+    assert index["column_names"] == ["group_id", "client_id", "as_of", "member_id"]
+    included = index.get("include_columns") or index.get("dialect_options", {}).get(
+        "postgresql_include", []
+    )
+    assert list(included) == (list(PROFILE_FIGURES) if TEST_DB == "postgres" else [])
+    command.downgrade(config, "imports_0004")
+    assert not (client_index().get("include_columns") or [])
+    assert client_index()["column_names"] == ["group_id", "client_id", "as_of", "member_id"]
