@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -262,3 +262,34 @@ def test_the_shapes_erps_and_csv_files_send_take_the_quick_path():
     assert fast is not None
     _same(fast, ExperienceSubmission.model_validate(csv_item))
     assert fast.comments == ["SLOW", "DISPUTE"] and fast.days_beyond_terms == 12
+
+
+_AMOUNT_CHARACTERS = st.sampled_from("0123456789.,-+ e٣²１")
+
+
+@given(
+    st.one_of(
+        st.text(_AMOUNT_CHARACTERS, max_size=18),
+        st.from_regex(r"[0-9]{1,14}(\.[0-9]{0,3})?", fullmatch=True),
+    )
+)
+@example("1234567890123")
+@example("12345678901234")
+@example("1.23")
+@example("1.234")
+@example("1.")
+@example(".5")
+@example("٣")
+@example("-1")
+def test_the_quick_amount_takes_exactly_the_plain_decimal_strings(text):
+    """Without the regular expression, the same strings: 1-13 ASCII digits, optionally a
+    point and one or two more (no sign, exponent, comma, space or non-ASCII digit)."""
+    from app.experiences.fastpath import _amount, _NotPlain
+    from app.experiences.schemas import _PLAIN_AMOUNT
+
+    plain = _PLAIN_AMOUNT.fullmatch(text) is not None and text.isascii()
+    try:
+        assert _amount(text) == Decimal(text)
+        assert plain, text
+    except _NotPlain:
+        assert not plain, text
