@@ -7,21 +7,11 @@ from sqlalchemy import JSON, Column, ForeignKeyConstraint, Index
 from sqlmodel import Field
 
 from app.core.types import Money, UTCDateTime, new_sequential_id, utcnow
+from app.experiences.schemas import MONEY_FIELDS
 from app.tenancy.models import GroupScoped
 
 # The columns of a line that a profile reads besides the index key (app/profiles/queries.py).
-PROFILE_FIGURES = (
-    "terms_days",
-    "high_credit",
-    "total_owed",
-    "current",
-    "past_due_1_30",
-    "past_due_31_60",
-    "past_due_61_90",
-    "past_due_over_90",
-    "days_beyond_terms",
-    "comments",
-)
+PROFILE_FIGURES = ("terms_days", *MONEY_FIELDS, "days_beyond_terms", "comments")
 
 
 class Experience(GroupScoped, table=True):
