@@ -275,8 +275,8 @@ class _OnSqlite:
         self.shape = None  # (row class, [(position, processor)]), from the first result
 
     def rows(self, connection, params: dict) -> list:
-        for name, process in self.binds.items():
-            params[name] = process(params[name])
+        if self.binds:
+            params = {**params, **{n: f(params[n]) for n, f in self.binds.items()}}
         cursor = connection.execute(self.sql, params)
         shape = self.shape or self._shape(cursor.description)
         row, processors = shape
