@@ -23,6 +23,7 @@ from app.groups.router import router as groups_router
 from app.health import router as health_router
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.idempotency.service import purge_expired
+from app.imports.reader import readers as import_readers
 from app.imports.router import router as imports_router
 from app.imports.worker import run_imports
 from app.legal.router import router as legal_router
@@ -56,7 +57,7 @@ ROUTERS = [
 WORKER_TASKS: list = [purge_expired, run_imports, flush_profile_reads, deliver_webhooks]
 
 # Run once more after the worker stopped, so that nothing buffered is lost at shutdown.
-SHUTDOWN_TASKS: list = [flush_profile_reads]
+SHUTDOWN_TASKS: list = [flush_profile_reads, import_readers.close]
 
 # Streamed to disk, any size: not subject to the request body limit.
 UNLIMITED_BODY_PATHS = ("/v1/imports",)

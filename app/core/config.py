@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Background work (imports, alerts, webhook deliveries) inside the served process.
     run_workers: bool = True
     worker_poll_seconds: float = 1.0
+    # CSV imports read and check the next chunk in a helper process while storing one:
+    # None (the default) when the machine has a core to spare (app.imports.reader).
+    import_reader_process: bool | None = None
 
     webhook_allow_private_urls: bool = False
     webhook_retry_base_seconds: float = 30.0

@@ -448,7 +448,9 @@ def _resolve_clients(
     if resolved is not None:
         unknown = []
         for i, item in named:
-            key = resolved.key(item.client)
+            # An import's reader made the key with the item (`client_key`), maybe in its
+            # helper process.
+            key = getattr(item, "client_key", None) or resolved.key(item.client)
             client_id = resolved.get(key)
             if client_id is None:
                 unknown.append((i, item, key))

@@ -13,12 +13,17 @@ Safety against other processes serving the same database:
   slice; a job whose lease ran out (its process died) is claimed again and resumed
   from its last committed chunk.
 
-Speed on PostgreSQL: a chunk's lines are sent to the server without waiting (one
-`INSERT ... SELECT` in pipeline mode, `app.core.bulk`), and the worker reads and checks
-the next chunk, which needs no database, while the server stores them; it then waits
-for them, and the chunk's remaining statements, progress and commit follow as before.
-The next chunk's clients are resolved only after that commit (the chunk before may have
-created them). An error of the statement in flight fails its chunk as any other.
+Speed: reading a chunk (parse, check, driver values) needs no database, and is done
+for the next chunk while this one is stored:
+- on a machine with a core to spare, by the reader process (`app.imports.reader`),
+  asked for the next chunk as soon as this one is in hand, across the end of a time
+  slice too (the next slice takes it if the job is still where it was asked for). If
+  the reader fails, the chunk is read here; nothing else changes.
+- otherwise on PostgreSQL, here, while the server stores this chunk's lines (sent
+  without waiting: one `INSERT ... SELECT` in pipeline mode, `app.core.bulk`); on
+  SQLite, which works in this process, there is nothing to overlap with.
+The next chunk's clients are resolved only after this one's commit (this chunk may
+have created them). An error of the statement in flight fails its chunk as any other.
 """
 
 from __future__ import annotations
@@ -42,50 +47,74 @@ from app.audit import service as audit
 from app.auth.models import ApiKey
 from app.auth.principal import Principal
 from app.clients.service import ResolvedClients
+from app.core.config import get_settings
 from app.core.db import system_session
 from app.core.errors import ValidationFailed
 from app.core.types import today, utcnow
 from app.experiences import ingest
-from app.experiences.ingest import CheckedItems, collector_paused
+from app.experiences.ingest import collector_paused
 from app.groups.models import Group
-from app.imports.csvfile import Chunk, Header, read_chunk, read_header
+from app.imports import reader
+from app.imports.csvfile import Header, read_header
 from app.imports.models import ImportJob
+from app.imports.reader import (
+    ChunkSource,
+    PendingRead,
+    ReadChunk,
+    ReaderUnavailable,
+    ReadFailed,
+    readers,
+)
 from app.members.models import Member
 from app.tenancy.session import bind_session
 from app.users.models import User
 
 log = logging.getLogger("creditpool.imports")
 
+
 # Rows per transaction: bigger chunks spread the per-chunk statements and commit over more
-# rows; 10,000 keeps the worker well under 300 MB (docs/PERFORMANCE.md).
-CHUNK_ROWS = 10_000
+# rows, smaller ones hold less memory, here in two processes (the worker's and its reader's,
+# one chunk each). 5,000: as fast as 10,000 on 1 Dec 2026 (22,635 rows/s), 20 MB less in
+# the server and 25 MB less in the reader (docs/PERFORMANCE.md).
+CHUNK_ROWS = 5_000
 LEASE = timedelta(minutes=2)
 # How long one worker round keeps at one job before letting other tasks run.
 SLICE_SECONDS = 5.0
 MAX_ERRORS = 100
 
 
-# The clients each job in progress has resolved so far (`ResolvedClients`), kept between
-# its chunks and time slices; at most a few jobs' worth, the oldest dropped first. A job
-# taken over by another process starts that process's own from empty.
-_RESOLVED: dict[str, ResolvedClients] = {}
-_RESOLVED_JOBS = 2
-_resolved_lock = threading.Lock()
+@dataclass
+class _JobMemo:
+    """What this process keeps of a job in progress between its chunks and slices."""
+
+    # The clients it resolved so far.
+    resolved: ResolvedClients = field(default_factory=ResolvedClients)
+    # Its next chunk, asked of the helper process while the last slice's last chunk
+    # was stored, and how (taken only if the job is still at that chunk's offset and
+    # is read the same way).
+    ahead: tuple[ChunkSource, PendingRead] | None = None
 
 
-def _resolved_for(job_id: str) -> ResolvedClients:
-    with _resolved_lock:
-        memo = _RESOLVED.get(job_id)
+# At most a few jobs' worth, the oldest dropped first. A job taken over by another
+# process starts that process's own from empty.
+_MEMOS: dict[str, _JobMemo] = {}
+_MEMO_JOBS = 2
+_memo_lock = threading.Lock()
+
+
+def _memo_for(job_id: str) -> _JobMemo:
+    with _memo_lock:
+        memo = _MEMOS.get(job_id)
         if memo is None:
-            while len(_RESOLVED) >= _RESOLVED_JOBS:
-                _RESOLVED.pop(next(iter(_RESOLVED)))
-            memo = _RESOLVED[job_id] = ResolvedClients()
+            while len(_MEMOS) >= _MEMO_JOBS:
+                _MEMOS.pop(next(iter(_MEMOS)))
+            memo = _MEMOS[job_id] = _JobMemo()
         return memo
 
 
-def _forget_resolved(job_id: str) -> None:
-    with _resolved_lock:
-        _RESOLVED.pop(job_id, None)
+def _forget(job_id: str) -> None:
+    with _memo_lock:
+        _MEMOS.pop(job_id, None)
 
 
 class JobFailed(Exception):
@@ -116,6 +145,7 @@ def run_imports() -> int:
     """Worker task: work one slice of the oldest claimable job; returns chunks committed."""
     job_id = claim_job()
     if job_id is None:
+        readers.close()  # nothing left to read ahead for: the helper process stops
         return 0
     return work_on(job_id)
 
@@ -181,27 +211,36 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
         session.rollback()  # end the reading transaction before the first chunk
 
         chunks = 0
-        resolved = _resolved_for(job_id)
-        reader = _Reader(
+        memo = _memo_for(job_id)
+        resolved = memo.resolved
+        source = ChunkSource(
             ref.file_path, header, currency, chunk_rows, session.get_bind().dialect.name
         )
-        ahead: _ReadChunk | None = None  # the next chunk, read while the last one was stored
-
-        # Reading ahead pays only where a database server works meanwhile: SQLite works in
-        # this process, and a second chunk alive only costs memory (measured: 19,350 ->
-        # 18,150 rows/s, 235 -> 267 MB).
-        overlaps = session.get_bind().dialect.name != "sqlite"
+        helper = _use_helper()
+        # The next chunk, read while this one is stored: by the helper process (a
+        # Future; the first one maybe asked for by this job's last slice), or in process
+        # (a ReadChunk) while a database server stores.
+        ahead: _Ahead = None
+        if helper and memo.ahead is not None and memo.ahead[0] == source:
+            ahead = memo.ahead[1]
+        memo.ahead = None
 
         def slice_goes_on(done: int) -> bool:
             return (max_chunks is None or done < max_chunks) and time.monotonic() <= deadline
 
         def read_ahead(done: int) -> bool:
-            return overlaps and slice_goes_on(done)
+            if helper:
+                # Across the slice's end too: only the helper works on it, and the next
+                # slice takes it if the job is still where it was asked for.
+                return True
+            # Reading ahead in process pays only where a database server works
+            # meanwhile: SQLite works in this process, and a second chunk alive only
+            # costs memory (measured: 19,350 -> 18,150 rows/s, 235 -> 267 MB). And not
+            # beyond the slice: the next one may be another worker's.
+            return source.dialect != "sqlite" and slice_goes_on(done)
 
         while True:
             rows_before = progress.rows_done
-            # The last chunk of a slice reads nothing ahead: the next slice may be another
-            # worker's, which reads from the committed offset.
             goes_on = functools.partial(read_ahead, chunks + 1)
             try:
                 # The chunk's objects (rows, items, parameters) all live until it is
@@ -210,16 +249,16 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
                 # process. It runs again once the chunk's objects are gone.
                 with collector_paused():
                     finished, ahead = _one_chunk(
-                        session, principal, ref, reader, progress, resolved, ahead, goes_on
+                        session, principal, ref, source, progress, resolved, ahead, goes_on, helper
                     )
             except _LostLease:
                 session.rollback()
-                _forget_resolved(job_id)
+                _forget(job_id)
                 log.warning("import job taken over by another worker", extra={"job": job_id})
                 return chunks
             except Exception as exc:
                 session.rollback()
-                _forget_resolved(job_id)
+                _forget(job_id)
                 log.exception("import chunk failed", extra={"job": job_id})
                 _fail(
                     session,
@@ -232,10 +271,12 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
             chunks += 1
             _refresh_statistics(session, rows_before, progress.rows_done)
             if finished:
-                _forget_resolved(job_id)
+                _forget(job_id)
                 ref.file_path.unlink(missing_ok=True)
                 return chunks
             if not slice_goes_on(chunks):
+                if isinstance(ahead, PendingRead):
+                    memo.ahead = (source, ahead)
                 _release(session, ref.id, progress.stored_offset)
                 return chunks
 
@@ -266,53 +307,67 @@ def _refresh_statistics(session: Session, rows_before: int, rows_after: int) -> 
         log.warning("could not refresh table statistics", exc_info=True)
 
 
-@dataclass
-class _ReadChunk:
-    """A chunk read from the file and checked, not yet stored."""
-
-    chunk: Chunk
-    checked: CheckedItems
-    item_lines: list[int]  # the file line of each checked item, by its index
-    errors: list[dict[str, Any]]  # the rows refused while reading, with their lines
+_Ahead = PendingRead | ReadChunk | None
 
 
-@dataclass(frozen=True)
-class _Reader:
-    path: Path
-    header: Header
-    currency: str
-    chunk_rows: int
-    dialect: str  # the database's, for the lines' driver values
+def _use_helper() -> bool:
+    setting = get_settings().import_reader_process
+    return reader.spare_cores() > 0 if setting is None else setting
 
-    def read(self, offset: int, line: int) -> _ReadChunk:
-        """Read and check the chunk at `offset`: no database involved."""
-        chunk = read_chunk(self.path, self.header, offset, line, self.chunk_rows, self.currency)
-        items = [r.item for r in chunk.records if r.item is not None]
-        return _ReadChunk(
-            chunk,
-            ingest.check_items(items, self.currency, today(), prepare_for=self.dialect),
-            [r.line for r in chunk.records if r.item is not None],
-            [{"line": r.line, "errors": r.errors} for r in chunk.records if r.item is None],
-        )
+
+def _submit(source: ChunkSource, offset: int, line: int) -> PendingRead | None:
+    """Ask the helper process for a chunk; None if it could not be started."""
+    try:
+        return readers.submit(source, offset, line, today())
+    except ReaderUnavailable:
+        log.warning("could not start the import reader process", exc_info=True)
+        readers.discard()
+        return None
+
+
+def _collect(ahead: _Ahead, offset: int) -> ReadChunk | None:
+    """The chunk read ahead, if it was read without error; None: read it again here
+    (an error is then reported at its own line, with the chunk before stored)."""
+    if isinstance(ahead, PendingRead):
+        try:
+            ahead = ahead.result()
+        except ReaderUnavailable:
+            log.warning("the import reader process died; reading in process", exc_info=True)
+            readers.discard()
+            return None
+        except ReadFailed:
+            log.debug("reading ahead failed", exc_info=True)
+            return None
+    if ahead is None or ahead.offset != offset:
+        return None  # e.g. read for a slice before another worker moved the job on
+    return ahead
 
 
 def _one_chunk(
     session: Session,
     principal: Principal,
     job: _JobRef,
-    reader: _Reader,
+    source: ChunkSource,
     progress: _Progress,
     resolved: ResolvedClients,
-    ahead: _ReadChunk | None,
+    ahead: _Ahead,
     read_ahead: Callable[[], bool],
-) -> tuple[bool, _ReadChunk | None]:
+    helper: bool,
+) -> tuple[bool, _Ahead]:
     """Store one chunk and the job's progress in one transaction; returns (True when
-    the file is done, the next chunk if it was read while this one was being stored).
+    the file is done, the next chunk if it is being or was read meanwhile).
 
-    `ahead`: this chunk, if the previous round read it already; `read_ahead()`: whether
-    to read the next one (asked once this chunk's lines are on their way)."""
-    this = ahead or reader.read(progress.offset, progress.line)
-    chunk = this.chunk
+    `ahead`: this chunk, if the previous round read it (or had it read) already;
+    `read_ahead()`: whether to read the next one; `helper`: by the helper process
+    (asked at once), else in process once this chunk's lines are on their way."""
+    this = _collect(ahead, progress.offset)
+    if this is None and helper:
+        this = _collect(_submit(source, progress.offset, progress.line), progress.offset)
+    if this is None:
+        this = reader.read(source, progress.offset, progress.line, today())
+    following: _Ahead = None
+    if helper and not this.at_end and read_ahead():
+        following = _submit(source, this.next_offset, this.next_line)
     errors = list(this.errors)
     created = updated = 0
     rejected = len(errors)
@@ -320,10 +375,9 @@ def _one_chunk(
     if this.checked.received:
         resolved.drop_staged()  # anything staged by a chunk that never committed
         pending = ingest.start_storing(session, principal, this.checked, resolved)
-    following = None
-    if not chunk.at_end and read_ahead():
+    if not helper and not this.at_end and read_ahead():
         try:
-            following = reader.read(chunk.next_offset, chunk.next_line)
+            following = reader.read(source, this.next_offset, this.next_line, today())
         except Exception:
             # Read again as the next chunk, after this one committed: its error is then
             # reported at its own line, with this chunk stored and counted.
@@ -341,7 +395,7 @@ def _one_chunk(
         ]
     errors.sort(key=lambda e: e["line"])
     all_errors = progress.errors + errors[: max(0, MAX_ERRORS - len(progress.errors))]
-    rows = len(chunk.records)
+    rows = this.rows
     now = utcnow()
     values: dict[str, Any] = {
         "rows_done": ImportJob.rows_done + rows,
@@ -349,11 +403,11 @@ def _one_chunk(
         "updated": ImportJob.updated + updated,
         "rejected": ImportJob.rejected + rejected,
         "errors": all_errors,
-        "resume_offset": chunk.next_offset,
-        "resume_line": chunk.next_line,
+        "resume_offset": this.next_offset,
+        "resume_line": this.next_line,
         "locked_until": now + LEASE,
     }
-    if chunk.at_end:
+    if this.at_end:
         values |= {
             "status": "done",
             "rows_total": progress.rows_done + rows,
@@ -372,7 +426,7 @@ def _one_chunk(
     ).rowcount
     if moved != 1:
         raise _LostLease
-    if chunk.at_end:
+    if this.at_end:
         done = session.execute(
             select(ImportJob)
             .where(ImportJob.id == job.id)
@@ -396,11 +450,11 @@ def _one_chunk(
         resolved.drop_staged()
         raise
     resolved.keep_staged()
-    progress.stored_offset = progress.offset = chunk.next_offset
-    progress.line = chunk.next_line
+    progress.stored_offset = progress.offset = this.next_offset
+    progress.line = this.next_line
     progress.rows_done += rows
     progress.errors = all_errors
-    return chunk.at_end, following
+    return this.at_end, following
 
 
 def _by_column(error: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from sqlalchemy import func, select, update
 
 from app.core.db import system_session
 from app.core.types import utcnow
+from app.experiences import ingest
+from app.experiences.ingest import PendingIngest
 from app.experiences.models import Experience
 from app.imports import worker as import_worker
 from app.imports.models import ImportJob
@@ -46,8 +48,6 @@ def _expire_lease(job_id: str) -> None:
 def _die_in_a_chunk(monkeypatch, job_id: str, chunk_number: int) -> None:
     """Claim the job and work on it (chunks of 100 rows) until the process "dies" inside
     the `chunk_number`-th chunk of this slice, its rows written but never committed."""
-    from app.experiences.ingest import PendingIngest
-
     real_finish = PendingIngest.finish
     calls = []
 
@@ -115,19 +115,19 @@ def test_a_worker_that_lost_its_job_cannot_commit_over_the_new_holder(
     assert import_worker.claim_job() == job_id
     assert import_worker.work_on(job_id, max_chunks=1, chunk_rows=100) == 1
     taken_over = _job(job_id).resume_offset + 1
-    real_read_chunk = import_worker.read_chunk
+    real_start_storing = ingest.start_storing
 
-    def read_while_another_worker_moves_on(*args, **kwargs):
+    def store_after_another_worker_moved_on(*args, **kwargs):
         # Between this worker's slices (its lease ran out), another one moved the job on.
         with system_session() as session:
             session.execute(
                 update(ImportJob).where(ImportJob.id == job_id).values(resume_offset=taken_over)
             )
             session.commit()
-        return real_read_chunk(*args, **kwargs)
+        return real_start_storing(*args, **kwargs)
 
     assert import_worker.claim_job() == job_id
-    monkeypatch.setattr(import_worker, "read_chunk", read_while_another_worker_moves_on)
+    monkeypatch.setattr(ingest, "start_storing", store_after_another_worker_moved_on)
     assert import_worker.work_on(job_id, max_chunks=1, chunk_rows=100) == 0
     # Its chunk was rolled back whole: neither rows nor counts moved.
     assert _job(job_id).rows_done == 100

@@ -1,0 +1,362 @@
+"""Reading an import's chunks: parse, check and prepare, with no database, in a helper
+process when the machine has a core to spare.
+
+Reading a chunk (the CSV lines, each line's checks, its driver values) needs no
+database and is some 40% of an import's CPU. The worker stores one chunk while the next
+one is read: on PostgreSQL that was always so (the server works meanwhile), but in one
+Python process the two take turns, and on SQLite they always did. With a second core,
+`ChunkReaders` reads in a helper process of its own (`spawn`: a fresh interpreter, not
+a fork of the threaded server), one chunk ahead, while the worker stores.
+
+What crosses the process boundary is only what storing needs (`ReadChunk`): per valid
+line its client reference, as_of and driver values, packed as flat lists (`__reduce__`),
+which pickle an order of magnitude faster than the items themselves. The in-process
+path makes exactly the same `ReadChunk`, so both store the same thing
+(tests/imports/test_reader.py compares them).
+
+The helper starts with the first chunk that wants it and stops when no import is left
+to work on (`close()`, from the worker's idle round) or the server stops. If it dies,
+the chunk is read in process and the next one starts a new helper.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from app.clients.service import ResolvedClients
+from app.experiences import ingest
+from app.experiences.fastpath import PlainAddress, PlainClient
+from app.experiences.ingest import CheckedItems, PreparedLines
+from app.imports.csvfile import Header, read_chunk
+
+
+@dataclass(frozen=True)
+class ChunkSource:
+    """Where a job's chunks come from and how they are checked: the same for every
+    chunk of the job."""
+
+    path: Path
+    header: Header
+    currency: str
+    chunk_rows: int
+    dialect: str  # the database's ("sqlite" or "postgresql"), for the driver values
+
+
+class StoredItem:
+    """What storing reads of a checked line: its client reference and its as_of (the
+    rest is in the chunk's prepared driver values), and the key the job's
+    `ResolvedClients` knows its client by (None without a named client)."""
+
+    __slots__ = ("client_id", "client", "customer_ref", "as_of", "client_key")
+
+    def __init__(self, client_id, client, customer_ref, as_of, client_key=None):
+        self.client_id, self.client, self.customer_ref = client_id, client, customer_ref
+        self.as_of, self.client_key = as_of, client_key
+
+
+def _stored(item: Any) -> StoredItem:
+    client = item.client
+    key = ResolvedClients.key(client) if client is not None else None
+    return StoredItem(item.client_id, client, item.customer_ref, item.as_of, key)
+
+
+def _client_key(client: Any) -> tuple | None:
+    if client is None:
+        return None
+    address = client.address
+    return (
+        client.legal_name,
+        client.country,
+        client.tax_id,
+        client.duns,
+        client.lei,
+        *(
+            (address.line1, address.city, address.region, address.postal_code)
+            if address is not None
+            else ()
+        ),
+    )
+
+
+def _client_of(key: tuple | None) -> PlainClient | None:
+    if key is None:
+        return None
+    address = PlainAddress(*key[5:]) if len(key) > 5 else None
+    return PlainClient(*key[:5], address)
+
+
+@dataclass
+class ReadChunk:
+    """A chunk read from the file and checked, not yet stored."""
+
+    offset: int  # where it starts
+    rows: int  # records read (data lines, refused ones included; blank lines not)
+    next_offset: int
+    next_line: int
+    at_end: bool
+    checked: CheckedItems  # valid items as `StoredItem`, with their prepared values
+    item_lines: list[int]  # the file line of each checked item, by its index
+    errors: list[dict[str, Any]]  # the rows refused while reading, with their lines
+
+    def __reduce__(self):
+        checked = self.checked
+        valid = checked.valid
+        items = [item for _, item in valid]
+        prepared = checked.prepared
+        return (
+            _unpack,
+            (
+                self.offset,
+                self.rows,
+                self.next_offset,
+                self.next_line,
+                self.at_end,
+                self.item_lines,
+                self.errors,
+                checked.received,
+                checked.errors,
+                [index for index, _ in valid],
+                [item.client_id for item in items],
+                [_client_key(item.client) for item in items],
+                [item.customer_ref for item in items],
+                [item.as_of for item in items],
+                [item.client_key for item in items],
+                prepared.fields if prepared is not None else None,
+                prepared.ids if prepared is not None else None,
+            ),
+        )
+
+
+def _unpack(
+    offset: int,
+    rows: int,
+    next_offset: int,
+    next_line: int,
+    at_end: bool,
+    item_lines: list[int],
+    errors: list[dict[str, Any]],
+    received: int,
+    item_errors: dict[int, list[dict]],
+    indexes: list[int],
+    client_ids: list[str | None],
+    client_keys: list[tuple | None],
+    customer_refs: list[str | None],
+    as_ofs: list[date],
+    client_digests: list[bytes | None],
+    fields: list[tuple] | None,
+    ids: list[str] | None,
+) -> ReadChunk:
+    valid = [
+        (index, StoredItem(client_id, _client_of(key), ref, as_of, digest))
+        for index, client_id, key, ref, as_of, digest in zip(
+            indexes, client_ids, client_keys, customer_refs, as_ofs, client_digests, strict=True
+        )
+    ]
+    prepared = PreparedLines(fields, ids) if fields is not None else None
+    checked = CheckedItems(received, valid, item_errors, prepared)
+    return ReadChunk(offset, rows, next_offset, next_line, at_end, checked, item_lines, errors)
+
+
+def read(source: ChunkSource, offset: int, line: int, as_of_limit: date) -> ReadChunk:
+    """Read and check the chunk at `offset` (which starts physical line `line`)."""
+    chunk = read_chunk(source.path, source.header, offset, line, source.chunk_rows, source.currency)
+    records = chunk.records
+    items = [r.item for r in records if r.item is not None]
+    checked = ingest.check_items(items, source.currency, as_of_limit, prepare_for=source.dialect)
+    # Only what storing reads: the items' amounts are in the prepared values already.
+    checked.valid = [(index, _stored(item)) for index, item in checked.valid]
+    return ReadChunk(
+        offset,
+        len(records),
+        chunk.next_offset,
+        chunk.next_line,
+        chunk.at_end,
+        checked,
+        [r.line for r in records if r.item is not None],
+        [{"line": r.line, "errors": r.errors} for r in records if r.item is None],
+    )
+
+
+# The helper's side: requests and answers are pickles framed by their length, on the
+# helper's stdin and stdout (its stderr is the server's, for its log lines).
+_FRAME = struct.Struct("<Q")
+
+
+def _write_frame(stream: BinaryIO, payload: bytes) -> None:
+    stream.write(_FRAME.pack(len(payload)))
+    stream.write(payload)
+    stream.flush()
+
+
+def _read_frame(stream: BinaryIO) -> bytes | None:
+    """A frame's payload; None at the end of the stream."""
+    head = stream.read(_FRAME.size)
+    if len(head) < _FRAME.size:
+        return None
+    (size,) = _FRAME.unpack(head)
+    payload = stream.read(size)
+    if len(payload) < size:
+        return None
+    return payload
+
+
+def serve(requests: BinaryIO, answers: BinaryIO) -> None:
+    """The helper process: answer each request `(source, offset, line, as_of_limit)`
+    with ("ok", ReadChunk) or ("error", what went wrong), until `requests` ends."""
+    while (payload := _read_frame(requests)) is not None:
+        source, offset, line, as_of_limit = pickle.loads(payload)  # noqa: S301 - our parent
+        # The chunk's objects all die with it: the cyclic collector would only rescan them.
+        with ingest.collector_paused():
+            try:
+                answer: tuple = ("ok", read(source, offset, line, as_of_limit))
+            except Exception as exc:  # the server reads the chunk again itself and reports
+                answer = ("error", f"{type(exc).__name__}: {exc}")
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+            del answer
+        _write_frame(answers, data)
+
+
+def spare_cores() -> int:
+    """The cores this process may run on, beyond one."""
+    try:
+        return len(os.sched_getaffinity(0)) - 1
+    except AttributeError:  # not on Linux
+        return (os.cpu_count() or 1) - 1
+
+
+class ReaderUnavailable(Exception):
+    """The helper process could not be started, or died: read in process instead."""
+
+
+class ReadFailed(Exception):
+    """The helper could not read the chunk (the server reads it again to report why)."""
+
+
+class PendingRead:
+    """A chunk asked of the helper process; `result()` waits for it."""
+
+    def __init__(self, helper: _Helper, number: int):
+        self._helper = helper
+        self._number = number
+
+    def result(self) -> ReadChunk:
+        return self._helper.answer(self._number)
+
+
+class _Helper:
+    """One helper process and its pipes. Answers come in the order of the requests;
+    one that nobody waits for any more is read and dropped."""
+
+    def __init__(self) -> None:
+        root = str(Path(__file__).resolve().parents[2])  # where the `app` package is
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH")))),
+        }
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            [sys.executable, "-c", "from app.imports.reader import main; main()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        self._asked = 0  # requests sent
+        self._answered = 0  # answers read
+        self._wanted = 0  # the newest request: older answers are dropped
+
+    def ask(self, source: ChunkSource, offset: int, line: int, as_of_limit: date) -> PendingRead:
+        payload = pickle.dumps((source, offset, line, as_of_limit))
+        try:
+            _write_frame(self.process.stdin, payload)
+        except (OSError, ValueError) as exc:
+            raise ReaderUnavailable(f"the reader process is gone: {exc}") from exc
+        self._asked += 1
+        self._wanted = self._asked
+        return PendingRead(self, self._asked)
+
+    def answer(self, number: int) -> ReadChunk:
+        if number != self._wanted or number <= self._answered:
+            raise ReadFailed("this chunk was asked for again since")
+        while self._answered < number:
+            payload = _read_frame(self.process.stdout)
+            if payload is None:
+                raise ReaderUnavailable(
+                    f"the reader process ended (exit status {self.process.poll()})"
+                )
+            self._answered += 1
+        try:
+            status, value = pickle.loads(payload)  # noqa: S301 - our own helper process
+        except Exception as exc:  # e.g. a helper of other code, in the middle of a deploy
+            raise ReaderUnavailable(f"the reader's answer cannot be read: {exc!r}") from exc
+        if status != "ok":
+            raise ReadFailed(value)
+        return value
+
+    def stop(self, wait: float) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.process.stdin.close()  # the helper ends at the end of its requests
+        try:
+            self.process.wait(wait)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        with contextlib.suppress(OSError, ValueError):
+            self.process.stdout.close()
+
+
+class ChunkReaders:
+    """The helper process that reads chunks ahead: started on first use, stopped by
+    `close()`; one at a time, used by the import worker's thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._helper: _Helper | None = None
+
+    def submit(self, source: ChunkSource, offset: int, line: int, as_of_limit: date) -> PendingRead:
+        """Ask for a chunk; raises ReaderUnavailable if the helper cannot be started."""
+        with self._lock:
+            if self._helper is None or self._helper.process.poll() is not None:
+                try:
+                    self._helper = _Helper()
+                except OSError as exc:
+                    raise ReaderUnavailable(f"cannot start the reader process: {exc}") from exc
+            return self._helper.ask(source, offset, line, as_of_limit)
+
+    def discard(self) -> None:
+        """Stop a helper that failed; the next `submit` starts a new one."""
+        self._stop(wait=0)
+
+    def close(self) -> None:
+        """Stop the helper, if any (after the chunk it is reading)."""
+        self._stop(wait=10)
+
+    def _stop(self, wait: float) -> None:
+        with self._lock:
+            helper, self._helper = self._helper, None
+        if helper is not None:
+            helper.stop(wait)
+
+    @property
+    def process(self) -> subprocess.Popen | None:
+        helper = self._helper
+        return helper.process if helper is not None else None
+
+
+readers = ChunkReaders()
+
+
+def main() -> None:
+    """The helper process's entry point (`_Helper` starts it)."""
+    # The frames own stdout: anything else printed goes to stderr.
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    serve(sys.stdin.buffer, answers)
