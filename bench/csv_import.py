@@ -6,8 +6,10 @@ For each database: a fresh database, a served process (`uvicorn app.main:app`, i
 background worker on), a group, a member and an API key made through the API; the CSV
 (clients named inline with tax ids, as an ERP export has them; 100,000 clients x 10
 month ends) is generated once on disk, uploaded streamed (httpx) and followed on
-`GET /v1/imports/{id}` until done. Prints rows/s (upload to done) and the served
-process's peak RSS (VmHWM from /proc, else getrusage of the finished child).
+`GET /v1/imports/{id}` until done. Prints rows/s (upload to done), CPU seconds, and
+peak RSS: the served process's (VmHWM from /proc, else getrusage of the finished child),
+its reader process's (app.imports.reader, on a machine with a spare core), and the
+largest sum of the two sampled during the import, which the target is held to.
 Targets: >= 20,000 rows/s and peak RSS < 300 MB.
 
 PostgreSQL: BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres, as
@@ -24,6 +26,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import date, timedelta
@@ -101,6 +104,58 @@ def cpu_seconds(pid: int) -> float | None:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
+
+
+def children(pid: int) -> list[int]:
+    """The process's direct children (Linux): the import's reader process among them."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class MemoryWatch(threading.Thread):
+    """Samples, every 0.1 s, the resident memory of the served process plus its
+    children (the import's reader process), and keeps the largest total, each child's
+    peak and last CPU seconds. The sum counts shared library pages twice: an upper
+    bound of what the import holds."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak_total_mb = 0.0
+        self.child_peak_mb: dict[int, float] = {}
+        self.child_cpu_s: dict[int, float] = {}
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.1):
+            total = rss_mb(self.pid)
+            for child in children(self.pid):
+                child_rss = rss_mb(child)
+                total += child_rss
+                self.child_peak_mb[child] = max(self.child_peak_mb.get(child, 0.0), child_rss)
+                cpu = cpu_seconds(child)
+                if cpu is not None:
+                    self.child_cpu_s[child] = cpu
+            self.peak_total_mb = max(self.peak_total_mb, total)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
 
 
 def prepare_database(backend: str, workdir: Path) -> tuple[str, callable]:
@@ -207,6 +262,8 @@ def run_backend(backend: str, csv_path: Path, rows: int, workdir: Path) -> dict:
             base_url=base, headers={"X-API-Key": key}, timeout=httpx.Timeout(60, read=600)
         ) as http:
             cpu_before = cpu_seconds(server.pid)
+            watch = MemoryWatch(server.pid)
+            watch.start()
             started = time.perf_counter()
             with csv_path.open("rb") as f:
                 queued = http.post("/v1/imports", files={"file": (csv_path.name, f, "text/csv")})
@@ -219,6 +276,7 @@ def run_backend(backend: str, csv_path: Path, rows: int, workdir: Path) -> dict:
                     break
                 time.sleep(0.5)
             finished = time.perf_counter()
+        watch.stop()
         peak = peak_rss_mb(server.pid)
         cpu_after = cpu_seconds(server.pid)
     finally:
@@ -229,9 +287,13 @@ def run_backend(backend: str, csv_path: Path, rows: int, workdir: Path) -> dict:
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     elapsed = finished - started
     cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+    reader_cpu = sum(watch.child_cpu_s.values())
     return {
         "server_cpu_s": cpu,
-        "rows_per_cpu_s": job["rows_done"] / cpu if cpu else None,
+        "reader_cpu_s": reader_cpu,
+        "reader_peak_rss_mb": max(watch.child_peak_mb.values(), default=0.0),
+        "total_peak_rss_mb": max(watch.peak_total_mb, peak or 0.0),
+        "rows_per_cpu_s": job["rows_done"] / (cpu + reader_cpu) if cpu else None,
         "backend": backend,
         "status": job["status"],
         "rows": job["rows_done"],
@@ -248,16 +310,23 @@ def run_backend(backend: str, csv_path: Path, rows: int, workdir: Path) -> dict:
 def report(results: list[dict], rows: int, csv_bytes: int) -> None:
     print(f"\n## CSV import: {rows:,} rows, {csv_bytes / 1e6:,.0f} MB, {os.cpu_count()} cores")
     print(
+        "CPU s and RSS MB: of the served process + of its reader process (app.imports.reader);"
+        " total RSS: the largest sum sampled (every 0.1 s)"
+    )
+    print(
         f"{'database':<10} {'status':<7} {'rows':>10} {'upload s':>9} {'total s':>8} "
-        f"{'rows/s':>9} {'server CPU s':>13} {'rows/CPU-s':>11} {'peak RSS MB':>12}  targets"
+        f"{'rows/s':>9} {'CPU s':>12} {'rows/CPU-s':>11} {'RSS MB':>10} {'total RSS':>10}"
+        "  targets"
     )
     for r in results:
         ok_speed = r["rows_per_s"] >= TARGET_ROWS_PER_SECOND
-        ok_rss = r["peak_rss_mb"] < TARGET_PEAK_RSS_MB
+        ok_rss = r["total_peak_rss_mb"] < TARGET_PEAK_RSS_MB
+        cpu = f"{r['server_cpu_s'] or 0:.1f}+{r['reader_cpu_s']:.1f}"
+        rss = f"{r['peak_rss_mb']:.0f}+{r['reader_peak_rss_mb']:.0f}"
         print(
             f"{r['backend']:<10} {r['status']:<7} {r['rows']:>10,} {r['upload_s']:>9.1f} "
-            f"{r['total_s']:>8.1f} {r['rows_per_s']:>9,.0f} {r['server_cpu_s'] or 0:>13.1f} "
-            f"{r['rows_per_cpu_s'] or 0:>11,.0f} {r['peak_rss_mb']:>12.0f}  "
+            f"{r['total_s']:>8.1f} {r['rows_per_s']:>9,.0f} {cpu:>12} "
+            f"{r['rows_per_cpu_s'] or 0:>11,.0f} {rss:>10} {r['total_peak_rss_mb']:>10.0f}  "
             f"speed {'met' if ok_speed else 'MISSED'}, memory {'met' if ok_rss else 'MISSED'}"
         )
         if r["failure"]:

@@ -376,8 +376,9 @@ def section_csv(target: Target) -> list[Figure]:
         result = csv_import.run_backend(target.name, csv_path, CSV_ROWS, workdir)
     print(
         f"   CSV import {result['status']}: {result['rows']:,} rows in {result['total_s']:.1f} s"
-        f" (upload {result['upload_s']:.1f} s), peak RSS {result['peak_rss_mb']:.0f} MB,"
-        f" server CPU {result['server_cpu_s'] or 0:.1f} s"
+        f" (upload {result['upload_s']:.1f} s), peak RSS {result['total_peak_rss_mb']:.0f} MB"
+        f" (server {result['peak_rss_mb']:.0f}, reader {result['reader_peak_rss_mb']:.0f}),"
+        f" CPU {result['server_cpu_s'] or 0:.1f} + {result['reader_cpu_s']:.1f} s"
         f" ({result['rows_per_cpu_s'] or 0:,.0f} rows per CPU-second); targets"
         f" {csv_import.TARGET_ROWS_PER_SECOND:,} rows/s, {csv_import.TARGET_PEAK_RSS_MB} MB",
         flush=True,
