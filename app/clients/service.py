@@ -209,9 +209,11 @@ class ResolvedClients:
         self._staged: dict[bytes, str] = {}
 
     @staticmethod
-    def key(client: ClientIn) -> bytes:
+    def names(client: ClientIn) -> tuple:
+        """How the client was named: legal name, country, tax id, DUNS, LEI and the four
+        address fields (None where not given)."""
         address = client.address
-        named = (
+        return (
             client.legal_name,
             client.country,
             client.tax_id,
@@ -223,8 +225,12 @@ class ResolvedClients:
                 else (None, None, None, None)
             ),
         )
+
+    @staticmethod
+    def key(client: ClientIn) -> bytes:
         # repr() tells None from "None" and quotes each string: distinct names, distinct
         # texts.
+        named = ResolvedClients.names(client)
         return hashlib.blake2b(repr(named).encode(), digest_size=16).digest()
 
     def get(self, key: bytes) -> str | None:

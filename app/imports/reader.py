@@ -5,18 +5,23 @@ Reading a chunk (the CSV lines, each line's checks, its driver values) needs no
 database and is some 40% of an import's CPU. The worker stores one chunk while the next
 one is read: on PostgreSQL that was always so (the server works meanwhile), but in one
 Python process the two take turns, and on SQLite they always did. With a second core,
-`ChunkReaders` reads in a helper process of its own (`spawn`: a fresh interpreter, not
-a fork of the threaded server), one chunk ahead, while the worker stores.
+`ChunkReaders` reads in a helper process of its own, one chunk ahead, while the worker
+stores. The helper is a plain child process of the same interpreter
+(`python -c "from app.imports.reader import main; main()"`), not `multiprocessing`:
+nothing is forked from the threaded server, and no resource-tracker process comes
+with it. Requests and answers are pickles framed by their length on its stdin and
+stdout; its stderr is the server's.
 
-What crosses the process boundary is only what storing needs (`ReadChunk`): per valid
-line its client reference, as_of and driver values, packed as flat lists (`__reduce__`),
-which pickle an order of magnitude faster than the items themselves. The in-process
-path makes exactly the same `ReadChunk`, so both store the same thing
-(tests/imports/test_reader.py compares them).
+What crosses the pipe is only what storing needs (`ReadChunk`): per valid line its
+client reference, the key the job's `ResolvedClients` knows the client by, as_of and
+the driver values, packed as flat lists (`__reduce__`) rather than as the checked items
+with their Decimals. The in-process path makes exactly the same `ReadChunk`, so both
+store the same thing (tests/imports/test_reader.py compares them).
 
 The helper starts with the first chunk that wants it and stops when no import is left
-to work on (`close()`, from the worker's idle round) or the server stops. If it dies,
-the chunk is read in process and the next one starts a new helper.
+to work on (`close()`, from the worker's idle round) or the server stops; it also ends
+when its stdin does, i.e. with the server. If it dies, the chunk is read in process and
+the next one starts a new helper.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import signal
 import struct
 import subprocess
 import sys
@@ -71,28 +77,15 @@ def _stored(item: Any) -> StoredItem:
 
 
 def _client_key(client: Any) -> tuple | None:
-    if client is None:
-        return None
-    address = client.address
-    return (
-        client.legal_name,
-        client.country,
-        client.tax_id,
-        client.duns,
-        client.lei,
-        *(
-            (address.line1, address.city, address.region, address.postal_code)
-            if address is not None
-            else ()
-        ),
-    )
+    return None if client is None else ResolvedClients.names(client)
 
 
-def _client_of(key: tuple | None) -> PlainClient | None:
-    if key is None:
+def _client_of(names: tuple | None) -> PlainClient | None:
+    if names is None:
         return None
-    address = PlainAddress(*key[5:]) if len(key) > 5 else None
-    return PlainClient(*key[:5], address)
+    address = names[5:]
+    has_address = any(value is not None for value in address)
+    return PlainClient(*names[:5], PlainAddress(*address) if has_address else None)
 
 
 @dataclass
@@ -356,6 +349,9 @@ readers = ChunkReaders()
 
 def main() -> None:
     """The helper process's entry point (`_Helper` starts it)."""
+    # Ctrl-C in a terminal reaches the whole process group: the server stops, and with
+    # it the end of the requests ends this process, without a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The frames own stdout: anything else printed goes to stderr.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
