@@ -34,6 +34,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -231,6 +232,10 @@ class ReaderUnavailable(Exception):
     """The helper process could not be started, or died: read in process instead."""
 
 
+class ReaderResting(ReaderUnavailable):
+    """A helper failed a moment ago: none is started for now (`ChunkReaders`)."""
+
+
 class ReadFailed(Exception):
     """The helper could not read the chunk (the server reads it again to report why)."""
 
@@ -308,33 +313,46 @@ class _Helper:
 
 class ChunkReaders:
     """The helper process that reads chunks ahead: started on first use, stopped by
-    `close()`; one at a time, used by the import worker's thread."""
+    `close()`; one at a time, used by the import worker's thread.
+
+    After a failure (it died, could not start, or answered nonsense) no helper is
+    started again for `REST_SECONDS` or until `close()` (no import left): a helper that
+    cannot work here, e.g. an interpreter that cannot import the app, must not cost
+    every chunk a failed start."""
+
+    REST_SECONDS = 60.0
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._helper: _Helper | None = None
+        self._rest_until = 0.0
 
     def submit(self, source: ChunkSource, offset: int, line: int, as_of_limit: date) -> PendingRead:
-        """Ask for a chunk; raises ReaderUnavailable if the helper cannot be started."""
+        """Ask for a chunk; raises ReaderUnavailable if there is no helper to ask."""
         with self._lock:
             if self._helper is None or self._helper.process.poll() is not None:
+                if time.monotonic() < self._rest_until:
+                    raise ReaderResting("the reader process failed a moment ago")
                 try:
                     self._helper = _Helper()
                 except OSError as exc:
+                    self._rest_until = time.monotonic() + self.REST_SECONDS
                     raise ReaderUnavailable(f"cannot start the reader process: {exc}") from exc
             return self._helper.ask(source, offset, line, as_of_limit)
 
     def discard(self) -> None:
-        """Stop a helper that failed; the next `submit` starts a new one."""
-        self._stop(wait=0)
+        """Stop a helper that failed; none is started again for a while."""
+        self._stop(wait=0, rest=True)
 
     def close(self) -> None:
-        """Stop the helper, if any (after the chunk it is reading)."""
-        self._stop(wait=10)
+        """Stop the helper, if any (after the chunk it is reading); the next import may
+        start one again."""
+        self._stop(wait=10, rest=False)
 
-    def _stop(self, wait: float) -> None:
+    def _stop(self, wait: float, rest: bool) -> None:
         with self._lock:
             helper, self._helper = self._helper, None
+            self._rest_until = time.monotonic() + self.REST_SECONDS if rest else 0.0
         if helper is not None:
             helper.stop(wait)
 

@@ -61,6 +61,7 @@ from app.imports.reader import (
     ChunkSource,
     PendingRead,
     ReadChunk,
+    ReaderResting,
     ReaderUnavailable,
     ReadFailed,
     readers,
@@ -319,8 +320,10 @@ def _submit(source: ChunkSource, offset: int, line: int) -> PendingRead | None:
     """Ask the helper process for a chunk; None if it could not be started."""
     try:
         return readers.submit(source, offset, line, today())
-    except ReaderUnavailable:
-        log.warning("could not start the import reader process", exc_info=True)
+    except ReaderResting:
+        return None
+    except ReaderUnavailable as exc:
+        log.warning("no import reader process (%s): reading in process", exc)
         readers.discard()
         return None
 

@@ -69,6 +69,12 @@ def _view(chunk: reader.ReadChunk) -> dict:
     }
 
 
+@pytest.fixture(autouse=True)
+def _no_helper_left_behind():
+    yield
+    readers.close()  # also ends a rest after a failure: the next test starts afresh
+
+
 @pytest.fixture
 def csv_file(tmp_path: Path) -> Path:
     path = tmp_path / "aging.csv"
@@ -200,12 +206,44 @@ def test_a_helper_that_dies_mid_import_costs_nothing_but_time(api, world, worker
     helper.stdout.read()  # whatever it wrote before it died is lost with it
     assert import_worker.claim_job() == job_id
     import_worker.work_on(job_id, chunk_rows=10)
-    assert readers.process is not None and readers.process is not helper  # a new one
+    # The rest of the job was read in process: no new helper right after a failure.
+    assert readers.process is None
     drain(worker)
     job = api.get(f"/v1/imports/{job_id}", headers=member.key.headers).json()
     assert _summary(job) == ("done", 50, 50, 0, 0)
     assert len(_figures(member.id)) == 50
-    assert readers.process is None
+    # With no import left the readers were closed: the next import has a helper again.
+    asked = []
+    real_ask = reader._Helper.ask
+    monkeypatch.setattr(
+        reader._Helper, "ask", lambda self, *a: asked.append(1) or real_ask(self, *a)
+    )
+    data = to_csv([row(n, uuid.uuid4().hex[:6]) for n in range(20)])
+    assert _summary(_import_in_chunks(api, worker, member, data, monkeypatch))[0] == "done"
+    assert asked
+
+
+def test_a_helper_that_cannot_start_is_not_tried_again_for_every_chunk(
+    api, world, worker, monkeypatch
+):
+    starts = []
+
+    def cannot_start(self):
+        starts.append(1)
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(reader._Helper, "__init__", cannot_start)
+    monkeypatch.setattr(get_settings(), "import_reader_process", True)
+    member = world.a.members[2]
+    data = to_csv([row(n, uuid.uuid4().hex[:6]) for n in range(50)])
+    assert _summary(_import_in_chunks(api, worker, member, data, monkeypatch)) == (
+        "done",
+        50,
+        50,
+        0,
+        0,
+    )
+    assert starts == [1]  # 8 chunks of 7 lines, one try
 
 
 def test_without_a_spare_core_or_when_turned_off_no_helper_is_started(
@@ -223,22 +261,3 @@ def test_without_a_spare_core_or_when_turned_off_no_helper_is_started(
     monkeypatch.setattr(reader, "spare_cores", lambda: 3)
     assert _summary(_import_in_chunks(api, worker, member, data, monkeypatch))[0] == "done"
     assert started == []
-
-
-def test_a_helper_that_cannot_start_leaves_the_reading_to_the_worker(
-    api, world, worker, monkeypatch
-):
-    def cannot_start(self):
-        raise OSError("no more processes")
-
-    monkeypatch.setattr(reader._Helper, "__init__", cannot_start)
-    monkeypatch.setattr(get_settings(), "import_reader_process", True)
-    member = world.a.members[2]
-    data = to_csv([row(n, uuid.uuid4().hex[:6]) for n in range(20)])
-    assert _summary(_import_in_chunks(api, worker, member, data, monkeypatch)) == (
-        "done",
-        20,
-        20,
-        0,
-        0,
-    )
