@@ -38,11 +38,10 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from app.clients.service import ResolvedClients
 from app.experiences import ingest
-from app.experiences.fastpath import PlainAddress, PlainClient
 from app.experiences.ingest import CheckedItems, PreparedLines
 from app.imports.csvfile import Header, read_chunk
 
@@ -81,12 +80,35 @@ def _client_key(client: Any) -> tuple | None:
     return None if client is None else ResolvedClients.names(client)
 
 
-def _client_of(names: tuple | None) -> PlainClient | None:
+class _Address(NamedTuple):
+    """An address as client resolution reads it (the fields of `PlainAddress`)."""
+
+    line1: str | None
+    city: str | None
+    region: str | None
+    postal_code: str | None
+
+
+class _Client(NamedTuple):
+    """A named client as client resolution reads it (the fields of `PlainClient`):
+    tuples, because the worker makes one per line it unpacks."""
+
+    legal_name: str
+    country: str
+    tax_id: str | None
+    duns: str | None
+    lei: str | None
+    address: _Address | None
+
+
+_NO_ADDRESS = (None, None, None, None)
+
+
+def _client_of(names: tuple | None) -> _Client | None:
     if names is None:
         return None
     address = names[5:]
-    has_address = any(value is not None for value in address)
-    return PlainClient(*names[:5], PlainAddress(*address) if has_address else None)
+    return _Client(*names[:5], None if address == _NO_ADDRESS else _Address._make(address))
 
 
 @dataclass
