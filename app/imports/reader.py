@@ -322,15 +322,17 @@ class _Helper:
         return value
 
     def stop(self, wait: float) -> None:
-        with contextlib.suppress(OSError, ValueError):
-            self.process.stdin.close()  # the helper ends at the end of its requests
+        # The helper ends at the end of its requests; and if it is writing an answer that
+        # nobody will read, the closed pipe ends it (BrokenPipeError) instead of leaving
+        # it blocked until it is killed.
+        for pipe in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError, ValueError):
+                pipe.close()
         try:
             self.process.wait(wait)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        with contextlib.suppress(OSError, ValueError):
-            self.process.stdout.close()
 
 
 class ChunkReaders:
@@ -395,4 +397,10 @@ def main() -> None:
     # The frames own stdout: anything else printed goes to stderr.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    serve(sys.stdin.buffer, answers)
+    try:
+        serve(sys.stdin.buffer, answers)
+    except BrokenPipeError:
+        pass  # the server stopped reading: it has stopped us
+    finally:
+        with contextlib.suppress(OSError):
+            answers.close()

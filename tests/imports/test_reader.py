@@ -261,3 +261,16 @@ def test_without_a_spare_core_or_when_turned_off_no_helper_is_started(
     monkeypatch.setattr(reader, "spare_cores", lambda: 3)
     assert _summary(_import_in_chunks(api, worker, member, data, monkeypatch))[0] == "done"
     assert started == []
+
+
+def test_closing_ends_a_helper_whose_answer_nobody_reads(tmp_path):
+    big = tmp_path / "big.csv"
+    big.write_bytes(to_csv([row(n, "big") for n in range(3_000)]))
+    header = read_header(big)
+    source = ChunkSource(big, header, "USD", 3_000, "sqlite")
+    readers.submit(source, header.data_offset, 2, today())  # an answer of ~1 MB, unread
+    helper = readers.process
+    readers.close()
+    # It ended by itself (the closed pipes), not killed after the wait ran out.
+    assert helper.returncode == 0
+    assert readers.process is None
