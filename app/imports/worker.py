@@ -74,10 +74,11 @@ log = logging.getLogger("creditpool.imports")
 
 
 # Rows per transaction: bigger chunks spread the per-chunk statements and commit over more
-# rows, smaller ones hold less memory, here in two processes (the worker's and its reader's,
-# one chunk each). 5,000: as fast as 10,000 on 1 Dec 2026 (22,635 rows/s), 20 MB less in
-# the server and 25 MB less in the reader (docs/PERFORMANCE.md).
+# rows, smaller ones hold less memory. With a reader process two processes hold a chunk
+# each: 5,000 was as fast as 10,000 there on 1 Dec 2026 (22,635 rows/s), with 20 MB less
+# in the server and 25 MB less in the reader. Read in process, 10,000 (docs/PERFORMANCE.md).
 CHUNK_ROWS = 5_000
+CHUNK_ROWS_IN_PROCESS = 10_000
 LEASE = timedelta(minutes=2)
 # How long one worker round keeps at one job before letting other tasks run.
 SLICE_SECONDS = 5.0
@@ -187,7 +188,8 @@ def claim_job() -> str | None:
 def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | None = None) -> int:
     """Work a claimed job for one time slice (or `max_chunks`); returns chunks committed."""
     deadline = time.monotonic() + SLICE_SECONDS
-    chunk_rows = chunk_rows or CHUNK_ROWS
+    helper = _use_helper()
+    chunk_rows = chunk_rows or (CHUNK_ROWS if helper else CHUNK_ROWS_IN_PROCESS)
     with system_session() as session:
         job = session.get(ImportJob, job_id)
         if job is None or job.status != "running":
@@ -217,7 +219,6 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
         source = ChunkSource(
             ref.file_path, header, currency, chunk_rows, session.get_bind().dialect.name
         )
-        helper = _use_helper()
         # The next chunk, read while this one is stored: by the helper process (a
         # Future; the first one maybe asked for by this job's last slice), or in process
         # (a ReadChunk) while a database server stores.

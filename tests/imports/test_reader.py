@@ -150,6 +150,7 @@ def _figures(member_id: str) -> list[tuple]:
 
 def _import_in_chunks(api, worker, member, data: bytes, monkeypatch) -> dict:
     monkeypatch.setattr(import_worker, "CHUNK_ROWS", 7)
+    monkeypatch.setattr(import_worker, "CHUNK_ROWS_IN_PROCESS", 7)
     queued = upload(api, member.key, data)
     assert queued.status_code == 202, queued.text
     drain(worker)
