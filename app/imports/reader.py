@@ -76,7 +76,7 @@ def _stored(item: Any) -> StoredItem:
     return StoredItem(item.client_id, client, item.customer_ref, item.as_of, key)
 
 
-def _client_key(client: Any) -> tuple | None:
+def _client_names(client: Any) -> tuple | None:
     return None if client is None else ResolvedClients.names(client)
 
 
@@ -143,7 +143,7 @@ class ReadChunk:
                 checked.errors,
                 [index for index, _ in valid],
                 [item.client_id for item in items],
-                [_client_key(item.client) for item in items],
+                [_client_names(item.client) for item in items],
                 [item.customer_ref for item in items],
                 [item.as_of for item in items],
                 [item.client_key for item in items],
@@ -165,7 +165,7 @@ def _unpack(
     item_errors: dict[int, list[dict]],
     indexes: list[int],
     client_ids: list[str | None],
-    client_keys: list[tuple | None],
+    client_names: list[tuple | None],
     customer_refs: list[str | None],
     as_ofs: list[date],
     client_digests: list[bytes | None],
@@ -173,9 +173,9 @@ def _unpack(
     ids: list[str] | None,
 ) -> ReadChunk:
     valid = [
-        (index, StoredItem(client_id, _client_of(key), ref, as_of, digest))
-        for index, client_id, key, ref, as_of, digest in zip(
-            indexes, client_ids, client_keys, customer_refs, as_ofs, client_digests, strict=True
+        (index, StoredItem(client_id, _client_of(names), ref, as_of, digest))
+        for index, client_id, names, ref, as_of, digest in zip(
+            indexes, client_ids, client_names, customer_refs, as_ofs, client_digests, strict=True
         )
     ]
     prepared = PreparedLines(fields, ids) if fields is not None else None

@@ -57,7 +57,7 @@ def _view(chunk: reader.ReadChunk) -> dict:
             (
                 index,
                 item.client_id,
-                reader._client_key(item.client),
+                reader._client_names(item.client),
                 item.customer_ref,
                 item.as_of,
                 item.client_key,
