@@ -8,12 +8,14 @@ FastAPI's validation errors, unknown routes, 405s and unexpected exceptions into
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+# FastAPI only where responses are made: the errors and `field_error` are imported by
+# code that serves nothing, such as the import's reader process (app.imports.reader),
+# which would otherwise load the whole web framework.
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
 
 log = logging.getLogger("creditpool.errors")
 
@@ -103,6 +105,8 @@ def problem(
     headers: dict[str, str] | None = None,
     errors: list[dict[str, Any]] | None = None,
 ) -> JSONResponse:
+    from fastapi.responses import JSONResponse
+
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + code,
         "title": title,
@@ -141,6 +145,9 @@ _STATUS_CODES = {
 
 
 def install(app: FastAPI) -> None:
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
         return problem(

@@ -172,7 +172,7 @@ def plain_submission(raw: Any) -> PlainSubmission | None:
     """The item's validated values when it is in the common shape, else None.
 
     Only the schema's checks (types, ranges, codes, unknown fields): the rules across
-    fields (`ingest.check_rules`, `ingest.check_reference`) are the caller's either way.
+    fields (`checks.check_rules`, `checks.check_reference`) are the caller's either way.
     """
     if type(raw) is not dict or not raw.keys() <= _FIELDS:
         return None

@@ -1,7 +1,8 @@
 """The bulk path every submission takes: validate, resolve clients, upsert, signal.
 
 `ingest()` serves `POST /v1/experiences/batch` and each chunk of a CSV import alike:
-every item is validated on its own (errors by index; an invalid item is stored nowhere),
+every item is validated on its own (`app.experiences.checks`: errors by index; an
+invalid item is stored nowhere),
 clients are resolved set-based (`app.clients.service.resolve_many`: one query per key
 kind for the whole chunk), and the lines are written with one executemany of
 `INSERT ... ON CONFLICT (group, member, client, as_of) DO UPDATE`. No ORM object is made
@@ -10,25 +11,26 @@ per row. The caller commits (the batch route, or the import worker with its prog
 
 from __future__ import annotations
 
-import gc
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.clients import service as clients
 from app.core import bulk
-from app.core.errors import Forbidden, clean_validation_errors, field_error
+from app.core.errors import Forbidden, field_error
 from app.core.hooks import LandedClients, experiences_landed
-from app.core.types import new_sequential_id, today, utcnow
-from app.experiences.fastpath import plain_submission
+from app.core.types import today, utcnow
+from app.experiences.checks import (
+    CheckedItems,
+    PreparedLines,
+    check_items,
+    collector_paused,
+    prepare_lines,
+)
 from app.experiences.models import Experience
 from app.experiences.schemas import (
     EXPERIENCE_FIELDS,
@@ -64,61 +66,6 @@ class IngestResult:
 def group_currency(session: Session, group_id: str) -> str:
     group = session.get(Group, group_id)
     return group.currency if group is not None else "USD"
-
-
-def check_rules(item: ExperienceFields, currency: str, as_of_limit: date) -> list[dict]:
-    """The contract's rules across fields (types and ranges are the schema's)."""
-    errors: list[dict] = []
-    if item.currency != currency:
-        errors.append(
-            field_error(
-                ["currency"],
-                f"must be the group's reporting currency {currency}",
-                "currency_mismatch",
-            )
-        )
-    parts = (  # the BUCKETS, spelled out: this runs for every line of every batch
-        item.current
-        + item.past_due_1_30
-        + item.past_due_31_60
-        + item.past_due_61_90
-        + item.past_due_over_90
-    )
-    if parts != item.total_owed:
-        errors.append(
-            field_error(
-                ["total_owed"],
-                f"must equal current + the four past-due buckets ({parts:.2f})",
-                "aging_mismatch",
-            )
-        )
-    if item.as_of > as_of_limit:
-        errors.append(field_error(["as_of"], "must not be in the future", "date_in_future"))
-    return errors
-
-
-def check_reference(item: ExperienceSubmission) -> list[dict]:
-    if item.client_id is not None and item.client is not None:
-        return [field_error(["client"], "give client_id or client, not both")]
-    if item.client_id is None and item.client is None and item.customer_ref is None:
-        return [field_error(["client_id"], "give client_id, client or customer_ref", "missing")]
-    return []
-
-
-def validate_item(raw: Any, currency: str, as_of_limit: date) -> tuple[Any, list[dict]]:
-    """(the submission, []) or (None, its errors with locs relative to the item)."""
-    # The common well-formed item skips the model (same values); anything else, and every
-    # error message, is the model's.
-    item = plain_submission(raw)
-    if item is None:
-        if not isinstance(raw, dict):
-            return None, [field_error([], "must be an object", "model_type")]
-        try:
-            item = ExperienceSubmission.model_validate(raw)
-        except ValidationError as exc:
-            return None, clean_validation_errors(exc.errors())
-    errors = check_rules(item, currency, as_of_limit) + check_reference(item)
-    return (None, errors) if errors else (item, [])
 
 
 _COLUMNS = (
@@ -221,82 +168,6 @@ def _mark_shared(connection, group_id: str, member_id: str, now: datetime) -> No
         )
         .values(last_shared_at=now)
     )
-
-
-@dataclass
-class PreparedLines:
-    """Lines' driver values made ahead of their clients (`prepare_lines`)."""
-
-    fields: list[tuple]  # per line: the columns from `as_of` to `comments`
-    ids: list[str]  # new ids, ascending: the first ones go to the lines in index order
-
-
-def prepare_lines(items: list[ExperienceFields], sqlite: bool) -> PreparedLines:
-    """The driver values of each item's fields, and as many new line ids: work that needs
-    no client and no database, which the import worker does while the database stores
-    the previous chunk."""
-    comments_json: dict[tuple[str, ...], str] = {(): "[]"}  # a few distinct lists
-    fields: list[tuple] = []
-    for item in items:
-        as_of, last_sale, opened = item.as_of, item.last_sale_date, item.account_opened
-        if sqlite:
-            as_of = as_of.isoformat()
-            last_sale = last_sale.isoformat() if last_sale else None
-            opened = opened.isoformat() if opened else None
-        comments = tuple(item.comments or ())
-        if comments not in comments_json:
-            comments_json[comments] = json.dumps(list(comments))
-        # Validated amounts have at most 2 decimals: x 100 is exact.
-        fields.append(
-            (
-                as_of,
-                item.currency,
-                item.terms_days,
-                int(item.high_credit * 100),
-                int(item.total_owed * 100),
-                int(item.current * 100),
-                int(item.past_due_1_30 * 100),
-                int(item.past_due_31_60 * 100),
-                int(item.past_due_61_90 * 100),
-                int(item.past_due_over_90 * 100),
-                item.days_beyond_terms,
-                last_sale,
-                opened,
-                comments_json[comments],
-            )
-        )
-    return PreparedLines(fields, [new_sequential_id() for _ in items])
-
-
-@dataclass
-class CheckedItems:
-    """Submitted items after the checks that need no database (`check_items`)."""
-
-    received: int
-    valid: list[tuple[int, ExperienceSubmission]]  # (index, the submission)
-    errors: dict[int, list[dict]]  # index -> its errors
-    # The valid items' driver values, in the order of `valid`, if asked for.
-    prepared: PreparedLines | None = None
-
-
-def check_items(
-    items: list[Any], currency: str, as_of_limit: date, *, prepare_for: str | None = None
-) -> CheckedItems:
-    """Validate each item on its own, with no database: the import worker checks its
-    next chunk this way while the database stores the current one. `prepare_for`
-    ("sqlite" or "postgresql"): also make the valid lines' driver values."""
-    errors: dict[int, list[dict]] = {}
-    valid: list[tuple[int, ExperienceSubmission]] = []
-    for index, raw in enumerate(items):
-        item, item_errors = validate_item(raw, currency, as_of_limit)
-        if item_errors:
-            errors[index] = item_errors
-        else:
-            valid.append((index, item))
-    prepared = None
-    if prepare_for is not None:
-        prepared = prepare_lines([item for _, item in valid], prepare_for == "sqlite")
-    return CheckedItems(len(items), valid, errors, prepared)
 
 
 def ingest(
@@ -406,23 +277,6 @@ class PendingIngest:
 def _require_member(principal: Principal) -> None:
     if principal.member_id is None:
         raise Forbidden("Experiences are submitted on behalf of a member; your account has none.")
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """A batch allocates objects that all survive until its rows are written (validated
-    lines, rows, parameters); each allocation burst triggers the cyclic garbage collector,
-    which rescans every live object of the process, several times per batch. The path
-    makes no reference cycles of its own (reference counting frees what it drops), so the
-    collector waits until the batch is written. Receivers of `experiences_landed` run
-    with it on again."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _resolve_clients(

@@ -18,10 +18,9 @@ from app.core.errors import NotFound, PayloadTooLarge, ValidationFailed
 from app.core.hooks import experiences_landed
 from app.core.pagination import PageParams, paginate
 from app.core.types import today, utcnow
+from app.experiences.checks import check_reference, check_rules
 from app.experiences.ingest import (
     IngestResult,
-    check_reference,
-    check_rules,
     group_currency,
     ingest,
     upsert_lines,

@@ -40,9 +40,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
-from app.clients.service import ResolvedClients
-from app.experiences import ingest
-from app.experiences.ingest import CheckedItems, PreparedLines
+from app.clients import naming
+from app.experiences import checks
+from app.experiences.checks import CheckedItems, PreparedLines
 from app.imports.csvfile import Header, read_chunk
 
 
@@ -72,12 +72,12 @@ class StoredItem:
 
 def _stored(item: Any) -> StoredItem:
     client = item.client
-    key = ResolvedClients.key(client) if client is not None else None
+    key = naming.digest(client) if client is not None else None
     return StoredItem(item.client_id, client, item.customer_ref, item.as_of, key)
 
 
 def _client_names(client: Any) -> tuple | None:
-    return None if client is None else ResolvedClients.names(client)
+    return None if client is None else naming.names(client)
 
 
 class _Address(NamedTuple):
@@ -188,7 +188,7 @@ def read(source: ChunkSource, offset: int, line: int, as_of_limit: date) -> Read
     chunk = read_chunk(source.path, source.header, offset, line, source.chunk_rows, source.currency)
     records = chunk.records
     items = [r.item for r in records if r.item is not None]
-    checked = ingest.check_items(items, source.currency, as_of_limit, prepare_for=source.dialect)
+    checked = checks.check_items(items, source.currency, as_of_limit, prepare_for=source.dialect)
     # Only what storing reads: the items' amounts are in the prepared values already.
     checked.valid = [(index, _stored(item)) for index, item in checked.valid]
     return ReadChunk(
@@ -232,7 +232,7 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
     while (payload := _read_frame(requests)) is not None:
         source, offset, line, as_of_limit = pickle.loads(payload)  # noqa: S301 - our parent
         # The chunk's objects all die with it: the cyclic collector would only rescan them.
-        with ingest.collector_paused():
+        with checks.collector_paused():
             try:
                 answer: tuple = ("ok", read(source, offset, line, as_of_limit))
             except Exception as exc:  # the server reads the chunk again itself and reports

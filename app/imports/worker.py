@@ -52,7 +52,7 @@ from app.core.db import system_session
 from app.core.errors import ValidationFailed
 from app.core.types import today, utcnow
 from app.experiences import ingest
-from app.experiences.ingest import collector_paused
+from app.experiences.checks import collector_paused
 from app.groups.models import Group
 from app.imports import reader
 from app.imports.csvfile import Header, read_header

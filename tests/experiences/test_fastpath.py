@@ -11,8 +11,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from app.experiences.checks import validate_item
 from app.experiences.fastpath import plain_submission
-from app.experiences.ingest import validate_item
 from app.experiences.schemas import MONEY_FIELDS, ExperienceSubmission
 from app.imports.csvfile import RowMapper
 
