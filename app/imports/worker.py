@@ -219,9 +219,9 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
         source = ChunkSource(
             ref.file_path, header, currency, chunk_rows, session.get_bind().dialect.name
         )
-        # The next chunk, read while this one is stored: by the helper process (a
-        # Future; the first one maybe asked for by this job's last slice), or in process
-        # (a ReadChunk) while a database server stores.
+        # The next chunk, read while this one is stored: by the reader process (a
+        # PendingRead; the first one maybe asked for by this job's last slice), or in
+        # process (a ReadChunk) while a database server stores.
         ahead: _Ahead = None
         if helper and memo.ahead is not None and memo.ahead[0] == source:
             ahead = memo.ahead[1]
