@@ -21,8 +21,10 @@ class ReadinessOut(BaseModel):
 
 
 @router.get("/healthz", response_model=HealthOut)
-def healthz() -> HealthOut:
+async def healthz() -> HealthOut:
     """The process is up (it does not look at the database)."""
+    # On the event loop: no I/O, and so the answer does not wait for a worker thread
+    # (a probe must not fail because slow database calls hold the thread pool).
     return HealthOut(status="ok")
 
 

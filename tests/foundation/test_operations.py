@@ -86,6 +86,19 @@ def test_health_and_readiness(api, monkeypatch):
     assert api.get("/healthz").status_code == 200  # alive, just not ready
 
 
+def test_what_startup_made_is_kept_out_of_the_garbage_collector_while_serving():
+    """A full collection over the startup heap stopped every request for 100+ ms."""
+    import gc
+
+    from app.main import create_app
+
+    gc.unfreeze()
+    with TestClient(create_app()) as served:
+        assert served.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0  # given back at shutdown
+
+
 def test_no_start_outside_development_without_a_secret_key(monkeypatch):
     for environment in ("production", "test"):
         with pytest.raises(RuntimeError, match="SECRET_KEY"):
