@@ -4,14 +4,13 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from sqlmodel import Session
 
 from app.auth.principal import Principal
 from app.core.db import get_engine
 from app.deps import require
 from app.profiles import service
+from app.profiles.queries import SqliteSnapshot
 from app.profiles.schemas import ProfileOut
-from app.tenancy.session import bind_session
 
 router = APIRouter(tags=["profiles"])
 
@@ -49,9 +48,9 @@ async def get_profile(
 
 
 def _serve(principal: Principal, client_id: str, as_of: date | None) -> str:
-    """SQLite: the whole read, with a session of its own. The body comes as JSON,
-    assembled from the pooled part's cached fragments (service.Pooled): FastAPI would
-    otherwise validate and serialize it again."""
-    with Session(get_engine(), expire_on_commit=False) as session:
-        bind_session(session, principal.group_id)
-        return service.read_profile(session, principal, client_id, as_of)
+    """SQLite: the whole read, in one read transaction on a pooled connection (no ORM
+    session: every statement of a profile is textual and names the caller's group).
+    The body comes as JSON, assembled from the pooled part's cached fragments
+    (service.Pooled): FastAPI would otherwise validate and serialize it again."""
+    with SqliteSnapshot(get_engine()) as snapshot:
+        return service.read_profile(snapshot, principal, client_id, as_of)

@@ -22,7 +22,6 @@ from decimal import Decimal
 from fractions import Fraction
 
 from pydantic import TypeAdapter
-from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.clients.schemas import ClientOut
@@ -84,7 +83,7 @@ class _Ask:
 
 
 def read_profile(
-    session: Session, principal: Principal, client_id: str, as_of: date | None = None
+    session: queries.Source, principal: Principal, client_id: str, as_of: date | None = None
 ) -> str:
     """The client's profile as the caller may see it, as of `as_of` (default today): the
     response body, `ProfileOut` as JSON."""
@@ -164,7 +163,9 @@ def _answer(ask: _Ask, found, pooled: Pooled) -> str:
     return _view(pooled, member_id, len(inquirers))
 
 
-def _pool(session: Session, group_id: str, client, as_of: date, settings: GroupSettings) -> Pooled:
+def _pool(
+    session: queries.Source, group_id: str, client, as_of: date, settings: GroupSettings
+) -> Pooled:
     """The profile's pooled part, from the database (index range reads, see queries)."""
     lookback, months, day_after = _windows(as_of, settings)
     return _pooled(

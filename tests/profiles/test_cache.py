@@ -211,8 +211,9 @@ def test_the_body_assembled_from_cached_parts_is_the_canonical_json(api, world):
 
 
 def test_served_and_computed_in_process_the_body_is_the_same(api, world):
-    """On PostgreSQL the route reads through the asyncio pool, in process the service
-    reads through the session: the two must give the same bytes."""
+    """The route reads through the asyncio pool on PostgreSQL and a bare sqlite3
+    snapshot on SQLite, the service in process through the session: the two must give
+    the same bytes."""
     from sqlmodel import Session
 
     from app.auth.principal import Principal
@@ -234,6 +235,43 @@ def test_served_and_computed_in_process_the_body_is_the_same(api, world):
     with Session(get_engine()) as session:
         bind_session(session, principal.group_id)
         assert read_profile(session, principal, client) == served.text
+
+
+def test_a_served_read_gives_its_connection_back_with_no_transaction_open(api, world):
+    """SQLite: a served read holds a read transaction on a pooled connection of its
+    own; once answered (a profile, a 404, a 403) the connection is back in the pool and
+    a writer gets the write lock at once (an open read would not block it in WAL mode,
+    but a connection kept out of the pool would run the pool dry)."""
+    engine = get_engine()
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the snapshot is the SQLite path; PostgreSQL reads through its pool")
+    client = new_client(api, world.a.members[0].analyst)
+    _three_members_report(api, world, client)
+    outsider = add_member(api, world.a, "Reads-nothing Ltd")  # has given nothing: 403
+    from app.profiles.reads import READS
+
+    # Reads buffered by earlier tests are written by a thread of their own, which takes
+    # a connection meanwhile: write them now, so that only these reads use the pool.
+    if READS._flusher is not None:
+        READS._flusher.join()
+    READS.flush()
+    before = engine.pool.checkedout()
+    for headers, expected in (
+        (world.a.members[0].analyst.headers, 200),
+        (world.a.members[0].analyst.headers, 200),  # the cached part this time
+        (world.b.admin.headers, 404),  # another group's client
+        (outsider.analyst.headers, 403),
+    ):
+        answer = api.get(f"/v1/clients/{client}/profile", headers=headers)
+        assert answer.status_code == expected, answer.text
+        assert engine.pool.checkedout() == before
+    raw = engine.raw_connection()
+    try:
+        assert raw.driver_connection.in_transaction is False
+        raw.driver_connection.execute("BEGIN IMMEDIATE")
+        raw.driver_connection.execute("ROLLBACK")
+    finally:
+        raw.close()
 
 
 def test_the_statements_give_the_same_rows_past_sqlalchemy_as_through_it(api, world):
