@@ -11,7 +11,10 @@ Safety against other processes serving the same database:
   worker that lost its lease cannot commit over the one that took the job over;
 - a lease (`locked_until`) is renewed at every chunk and released after each time
   slice; a job whose lease ran out (its process died) is claimed again and resumed
-  from its last committed chunk.
+  from its last committed chunk;
+- a chunk that meets a passing database error (`_PASSING_ERRORS`) is rolled back and
+  the lease set to run out after a pause (`RETRY_PAUSES`): the next round resumes at
+  that chunk; any other error, or a fourth passing one in a row, fails the job.
 
 Speed: reading a chunk (parse, check, driver values) needs no database, and is done
 for the next chunk while this one is stored:
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -38,8 +42,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import and_, func, or_, text, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
@@ -83,6 +88,13 @@ LEASE = timedelta(minutes=2)
 # How long one worker round keeps at one job before letting other tasks run.
 SLICE_SECONDS = 5.0
 MAX_ERRORS = 100
+# A chunk that fails on a passing database error (the database restarting or out of
+# reach a moment, a deadlock, SQLite busy past its timeout) is tried again after these
+# pauses before the job fails: long enough for a restart or a failover.
+RETRY_PAUSES = (timedelta(seconds=5), timedelta(seconds=15), timedelta(seconds=45))
+# Those errors, as SQLAlchemy raises them and as the drivers do on the paths that use
+# them directly (COPY and pipeline mode, key-list lookups: app.core.bulk).
+_PASSING_ERRORS = (OperationalError, sqlite3.OperationalError, psycopg.OperationalError)
 
 
 @dataclass
@@ -95,6 +107,14 @@ class _JobMemo:
     # was stored, and how (taken only if the job is still at that chunk's offset and
     # is read the same way).
     ahead: tuple[ChunkSource, PendingRead] | None = None
+    # The chunk that failed on a passing database error: (its offset, failures so far).
+    failed_at: tuple[int, int] | None = None
+
+    def failures_at(self, offset: int) -> int:
+        """Count one more failure of the chunk at `offset`; returns how many in a row."""
+        count = self.failed_at[1] + 1 if self.failed_at and self.failed_at[0] == offset else 1
+        self.failed_at = (offset, count)
+        return count
 
 
 # At most a few jobs' worth, the oldest dropped first. A job taken over by another
@@ -258,6 +278,31 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
                 _forget(job_id)
                 log.warning("import job taken over by another worker", extra={"job": job_id})
                 return chunks
+            except _PASSING_ERRORS as exc:
+                session.rollback()
+                failures = memo.failures_at(progress.offset)
+                if failures > len(RETRY_PAUSES):
+                    _forget(job_id)
+                    log.exception("import chunk failed again", extra={"job": job_id})
+                    _fail(
+                        session,
+                        ref,
+                        f"Stopped at line {progress.line}: the database failed "
+                        f"{failures} times in a row ({_error_name(exc)}); the "
+                        f"{progress.rows_done} rows before it are stored and counted.",
+                    )
+                    return chunks + 1
+                pause = RETRY_PAUSES[failures - 1]
+                log.warning(
+                    "import chunk hit a database error; tried again in %s s",
+                    pause.total_seconds(),
+                    extra={"job": job_id, "line": progress.line},
+                    exc_info=True,
+                )
+                # Nothing of the chunk was committed; the lease now runs out after the
+                # pause, and the next round (this process's or another's) resumes here.
+                _release(session, ref.id, progress.stored_offset, until=utcnow() + pause)
+                return chunks + 1
             except Exception as exc:
                 session.rollback()
                 _forget(job_id)
@@ -271,6 +316,7 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
                 )
                 return chunks + 1
             chunks += 1
+            memo.failed_at = None
             _refresh_statistics(session, rows_before, progress.rows_done)
             if finished:
                 _forget(job_id)
@@ -285,6 +331,11 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
 
 class _LostLease(Exception):
     pass
+
+
+def _error_name(exc: Exception) -> str:
+    """The driver's name for a database error (e.g. DeadlockDetected), not SQLAlchemy's."""
+    return type(getattr(exc, "orig", None) or exc).__name__
 
 
 # PostgreSQL plans from table statistics that autovacuum refreshes about once a minute
@@ -513,8 +564,9 @@ def _fail(session: Session, job: _JobRef, reason: str) -> None:
     job.file_path.unlink(missing_ok=True)
 
 
-def _release(session: Session, job_id: str, stored_offset: int) -> None:
-    """Give the lease back between slices: any worker (this one too) may go on."""
+def _release(session: Session, job_id: str, stored_offset: int, until=None) -> None:
+    """Give the lease back between slices: any worker (this one too) may go on, at
+    once or from `until` on."""
     session.execute(
         update(ImportJob)
         .where(
@@ -522,7 +574,7 @@ def _release(session: Session, job_id: str, stored_offset: int) -> None:
             ImportJob.status == "running",
             ImportJob.resume_offset == stored_offset,
         )
-        .values(locked_until=None)
+        .values(locked_until=until)
         .execution_options(synchronize_session=False)
     )
     session.commit()

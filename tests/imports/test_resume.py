@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from app.core.db import system_session
+from app.core.db import get_engine, system_session
 from app.core.types import utcnow
 from app.experiences import ingest
 from app.experiences.ingest import PendingIngest
@@ -272,3 +272,85 @@ def test_a_chunk_whose_lines_the_database_refuses_fails_the_job_and_counts_nothi
     drain(worker)
     done = api.get(f"/v1/imports/{again.json()['id']}", headers=member.analyst.headers).json()
     assert (done["status"], done["created"]) == ("done", 250)
+
+
+def _database_fails(monkeypatch, chunks: set[int], error: Exception) -> None:
+    """The database fails the `chunks`-th calls (1-based) of PendingIngest.finish, after
+    the chunk's lines were written and before its commit: nothing of it may count."""
+    real_finish = PendingIngest.finish
+    calls = []
+
+    def failing_finish(self):
+        calls.append(1)
+        result = real_finish(self)
+        if len(calls) in chunks:
+            raise error
+        return result
+
+    monkeypatch.setattr(PendingIngest, "finish", failing_finish)
+
+
+def test_a_chunk_that_meets_a_passing_database_error_is_tried_again_after_a_pause(
+    api, world, worker, monkeypatch
+):
+    from sqlalchemy.exc import OperationalError
+
+    member = world.a.members[2]
+    tag = uuid.uuid4().hex[:6]
+    queued = upload(api, member.analyst, to_csv([row(n, tag) for n in range(300)]))
+    job_id = queued.json()["id"]
+    deadlock = OperationalError("INSERT INTO experience ...", {}, Exception("deadlock detected"))
+    _database_fails(monkeypatch, {2}, deadlock)
+
+    assert import_worker.claim_job() == job_id
+    import_worker.work_on(job_id, chunk_rows=100)
+    paused = _job(job_id)
+    assert (paused.status, paused.rows_done, paused.failure) == ("running", 100, None)
+    assert paused.locked_until > utcnow() + timedelta(seconds=3)  # the first pause: 5 s
+    assert import_worker.claim_job() is None  # nobody takes it during the pause
+    assert _lines(member.id) == 100
+
+    _expire_lease(job_id)
+    drain(worker)
+    done = api.get(f"/v1/imports/{job_id}", headers=member.analyst.headers).json()
+    assert (done["status"], done["rows_done"], done["created"], done["rejected"]) == (
+        "done",
+        300,
+        300,
+        0,
+    )
+    assert done["failure"] is None
+    assert _lines(member.id) == 300
+
+
+def test_a_chunk_the_database_keeps_failing_fails_the_job_after_three_pauses(
+    api, world, worker, monkeypatch
+):
+    """Raised by the driver itself this time, as on the COPY and pipeline paths."""
+    import sqlite3
+
+    import psycopg
+
+    member = world.b.members[0]
+    tag = uuid.uuid4().hex[:6]
+    queued = upload(api, member.analyst, to_csv([row(n, tag) for n in range(300)]))
+    job_id = queued.json()["id"]
+    driver = sqlite3 if get_engine().dialect.name == "sqlite" else psycopg
+    error = driver.OperationalError("the database went away")
+    _database_fails(monkeypatch, set(range(2, 100)), error)
+
+    pauses = []
+    for _ in range(len(import_worker.RETRY_PAUSES) + 1):
+        assert import_worker.claim_job() == job_id
+        import_worker.work_on(job_id, chunk_rows=100)
+        job = _job(job_id)
+        if job.status == "running":
+            pauses.append(job.locked_until - utcnow())
+            _expire_lease(job_id)
+    assert [round(p.total_seconds() / 5) * 5 for p in pauses] == [5, 15, 45]
+    failed = api.get(f"/v1/imports/{job_id}", headers=member.analyst.headers).json()
+    assert (failed["status"], failed["rows_done"], failed["created"]) == ("failed", 100, 100)
+    assert "Stopped at line 102: the database failed 4 times in a row" in failed["failure"]
+    assert "OperationalError" in failed["failure"]
+    assert _lines(member.id) == 100
+    assert import_worker.claim_job() is None
