@@ -29,7 +29,7 @@ from app.imports.router import router as imports_router
 from app.imports.worker import run_imports
 from app.legal.router import router as legal_router
 from app.members.router import router as members_router
-from app.profiles.reads import flush_profile_reads
+from app.profiles.reads import close_profile_reads, flush_profile_reads, recover_profile_reads
 from app.profiles.router import router as profiles_router
 from app.users.router import router as users_router
 from app.webhooks import outbox as webhook_outbox
@@ -58,7 +58,7 @@ ROUTERS = [
 WORKER_TASKS: list = [purge_expired, run_imports, flush_profile_reads, deliver_webhooks]
 
 # Run once more after the worker stopped, so that nothing buffered is lost at shutdown.
-SHUTDOWN_TASKS: list = [flush_profile_reads, import_readers.close]
+SHUTDOWN_TASKS: list = [close_profile_reads, import_readers.close]
 
 # Streamed to disk, any size: not subject to the request body limit.
 UNLIMITED_BODY_PATHS = ("/v1/imports",)
@@ -85,6 +85,11 @@ async def lifespan(app: FastAPI):
     except (RuntimeError, DatabaseBehind) as exc:
         log.critical("refusing to start: %s", exc)
         raise
+    try:
+        # Reads journaled by a process that died before it wrote them (app.profiles.reads).
+        recover_profile_reads()
+    except Exception:
+        log.exception("could not write the profile reads left by a stopped process")
     _freeze_startup_heap()
     worker: Worker = app.state.worker
     if settings.run_workers:

@@ -5,24 +5,41 @@ every one of them would make reads queue behind each other under load. Each proc
 therefore keeps the reads it served in memory and writes them in one transaction per
 batch: from the background worker (`flush_profile_reads`, about every second), at
 shutdown, and from a thread of their own when a batch grows large or old (a process
-serving without its worker). The reads of this process that are not written yet still count in
-`inquiries_90d`. A hard crash (kill -9, power loss) loses the reads of the last moments
-that were not flushed; a clean shutdown loses none (see docs/METHODOLOGY.md).
+serving without its worker). The reads of this process that are not written yet still
+count in `inquiries_90d`.
+
+So that a process that dies (kill -9, a crash, the machine's OOM killer) loses none of
+them, each read is also appended, as one line, to the process's journal file under
+`DATA_DIR/profile-reads/` before it is answered (one `write`, no `fsync`: the operating
+system keeps it even if the process dies at once; only a power loss or an OS crash can
+lose the last moments). Each batch's lines move to a file of their own when the batch is
+taken, which is deleted once the batch is committed. A process holds an exclusive lock
+on its journal while it lives; the files of a process that died (its lock gone with it)
+are written to the database by any other process's worker, or by the next start, and
+deleted. The rows carry the ids given at read time, and are inserted with ON CONFLICT
+DO NOTHING: a file written twice (a race, a crash between the commit and the delete)
+counts once.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
 import logging
+import os
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.models import AuditEvent
+from app.core.bulk import dialect_insert
+from app.core.config import get_settings
 from app.core.db import system_session
 from app.core.types import new_id
 from app.profiles.models import Inquiry
@@ -43,10 +60,45 @@ class ProfileRead:
     at: datetime
     as_of: date
     queued_at: float = field(default_factory=time.monotonic, compare=False)
+    # The ids of its rows, given at read time: a journal written twice counts once.
+    inquiry_id: str = field(default_factory=new_id)
+    audit_id: str = field(default_factory=new_id)
+
+    def journal_line(self) -> bytes:
+        return (
+            json.dumps(
+                [
+                    self.group_id,
+                    self.client_id,
+                    self.member_id,
+                    self.actor,
+                    self.at.isoformat(),
+                    self.as_of.isoformat(),
+                    self.inquiry_id,
+                    self.audit_id,
+                ],
+                separators=(",", ":"),
+            ).encode()
+            + b"\n"
+        )
+
+    @classmethod
+    def from_journal(cls, line: bytes) -> ProfileRead:
+        group_id, client_id, member_id, actor, at, as_of, inquiry_id, audit_id = json.loads(line)
+        return cls(
+            group_id,
+            client_id,
+            member_id,
+            actor,
+            datetime.fromisoformat(at),
+            date.fromisoformat(as_of),
+            inquiry_id=inquiry_id,
+            audit_id=audit_id,
+        )
 
     def inquiry_row(self) -> dict[str, Any]:
         return {
-            "id": new_id(),
+            "id": self.inquiry_id,
             "group_id": self.group_id,
             "member_id": self.member_id,
             "client_id": self.client_id,
@@ -58,7 +110,7 @@ class ProfileRead:
         if self.member_id:
             detail["member_id"] = self.member_id
         return {
-            "id": new_id(),
+            "id": self.audit_id,
             "group_id": self.group_id,
             "at": self.at,
             "actor": self.actor,
@@ -68,11 +120,62 @@ class ProfileRead:
         }
 
 
+def journal_dir() -> Path:
+    return Path(get_settings().data_dir) / "profile-reads"
+
+
+class _Journal:
+    """This process's journal of reads not written yet: `current` takes each read's line;
+    `take()` moves the lines so far to a file of their own (a batch's), and starts anew.
+
+    The current file is locked (flock, exclusive) while this process lives, so that
+    another process's recovery leaves it alone; a taken file is complete and needs no
+    lock (written twice, its reads count once)."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self.name = f"reads-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self.pid = os.getpid()
+        self._taken = 0
+        self._open()
+
+    def _open(self) -> None:
+        self.path = self.directory / f"{self.name}.jsonl"
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self.empty = True
+
+    def append(self, line: bytes) -> None:
+        os.write(self._fd, line)
+        self.empty = False
+
+    def take(self) -> Path | None:
+        """The file holding every line appended since the last take (None: no line)."""
+        if self.empty:
+            return None
+        self._taken += 1
+        taken = self.directory / f"{self.name}.{self._taken}.taken"
+        os.rename(self.path, taken)
+        os.close(self._fd)
+        self._open()
+        return taken
+
+    def close(self) -> None:
+        """At shutdown, once everything was written: nothing is left to recover."""
+        os.close(self._fd)
+        if self.empty:
+            self.path.unlink(missing_ok=True)
+
+
 class ProfileReadLog:
     """The reads this process served and has not written yet (thread-safe)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._journal: _Journal | None = None
+        # Journal files whose reads are all in `_pending` (a failed batch's, requeued).
+        self._pending_files: list[Path] = []
         self._pending: list[ProfileRead] = []
         # Batches being written right now still count until their commit.
         self._inflight: list[list[ProfileRead]] = []
@@ -83,6 +186,7 @@ class ProfileReadLog:
 
     def record(self, read: ProfileRead) -> None:
         with self._lock:
+            self._journal_here().append(read.journal_line())
             self._pending.append(read)
             if read.member_id:
                 readers = self._by_client.setdefault((read.group_id, read.client_id), {})
@@ -126,12 +230,21 @@ class ProfileReadLog:
                 return set()
             return {m for m, times in readers.items() if any(after < t <= until for t in times)}
 
+    def _journal_here(self) -> _Journal:
+        """This process's journal (the lock is held); a forked child starts its own."""
+        if self._journal is None or self._journal.pid != os.getpid():
+            self._journal = _Journal(journal_dir())
+        return self._journal
+
     def flush(self) -> int:
         """Write every buffered read (one transaction); returns how many were written."""
         with self._lock:
             batch, self._pending = self._pending, []
             if not batch:
                 return 0
+            taken = self._journal_here().take()
+            files = self._pending_files + ([taken] if taken else [])
+            self._pending_files = []
             self._inflight.append(batch)
         try:
             written = _write(batch)
@@ -140,11 +253,22 @@ class ProfileReadLog:
             with self._lock:
                 self._inflight.remove(batch)
                 self._pending[:0] = batch
+                self._pending_files[:0] = files
             raise
         with self._lock:
             self._inflight.remove(batch)
             self._forget(batch)
+        for path in files:
+            path.unlink(missing_ok=True)
         return written
+
+    def close(self) -> None:
+        """At shutdown, after the last flush."""
+        with self._lock:
+            if self._journal is not None and self._journal.pid == os.getpid():
+                if not self._pending:
+                    self._journal.close()
+                self._journal = None
 
     def _forget(self, batch: list[ProfileRead]) -> None:
         """Drop written reads from the index (the lock is held)."""
@@ -183,15 +307,85 @@ def _write(batch: list[ProfileRead]) -> int:
 def _insert(batch: list[ProfileRead]) -> None:
     inquiries = [r.inquiry_row() for r in batch if r.member_id]
     with system_session() as session:
+        insert = dialect_insert(session)
         if inquiries:
-            session.execute(insert(Inquiry.__table__), inquiries)
-        session.execute(insert(AuditEvent.__table__), [r.audit_row() for r in batch])
+            session.execute(insert(Inquiry.__table__).on_conflict_do_nothing(), inquiries)
+        session.execute(
+            insert(AuditEvent.__table__).on_conflict_do_nothing(),
+            [r.audit_row() for r in batch],
+        )
         session.commit()
 
 
 READS = ProfileReadLog()
 
+# How often a worker looks for the journals of processes that died.
+RECOVER_EVERY_SECONDS = 10.0
+_recovered_at = 0.0
+
 
 def flush_profile_reads() -> int:
-    """Worker task (and shutdown hook): write the buffered profile reads."""
-    return READS.flush()
+    """Worker task: write the buffered profile reads, and now and then the journals of
+    processes that died."""
+    global _recovered_at
+    written = READS.flush()
+    if time.monotonic() - _recovered_at >= RECOVER_EVERY_SECONDS:
+        _recovered_at = time.monotonic()
+        written += recover_profile_reads()
+    return written
+
+
+def close_profile_reads() -> None:
+    """Shutdown hook: write what is buffered, then let the journal go."""
+    READS.flush()
+    READS.close()
+
+
+def recover_profile_reads() -> int:
+    """Write the reads journaled by processes that died (their files unlocked), then
+    delete the files; returns how many reads were written."""
+    directory = journal_dir()
+    if not directory.is_dir():
+        return 0
+    written = 0
+    for path in sorted(directory.iterdir()):
+        if path.suffix not in (".jsonl", ".taken") or _is_ours(path):
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            continue  # written and deleted by its owner meanwhile
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a live process's journal
+            with os.fdopen(os.dup(fd), "rb") as lines:
+                batch = [_parsed(line) for line in lines]
+            batch = [read for read in batch if read is not None]
+            if batch:
+                written += _write(batch)
+            path.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
+    if written:
+        log.warning("wrote %d profile reads left by a process that stopped", written)
+    return written
+
+
+def _is_ours(path: Path) -> bool:
+    journal = READS._journal
+    return (
+        journal is not None
+        and journal.pid == os.getpid()
+        and path.name.startswith(journal.name + ".")
+    )
+
+
+def _parsed(line: bytes) -> ProfileRead | None:
+    try:
+        return ProfileRead.from_journal(line)
+    except (ValueError, TypeError):
+        # Only the last line of a process that died while writing it can be cut short.
+        log.warning("skipped a cut-off line of a profile read journal")
+        return None

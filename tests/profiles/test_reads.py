@@ -208,3 +208,93 @@ def test_past_the_batch_size_the_reads_are_written_without_the_worker(api, world
     assert count == 3
     # The reads written still count, now from the database.
     assert profile(api, m1.analyst, client)["inquiries_90d"] == 1
+
+
+def _read_rows(client: str) -> tuple[int, int]:
+    """(inquiry rows, profile.read audit events) stored for the client."""
+    from app.audit.models import AuditEvent
+
+    with system_session(write=False) as session:
+        inquiries = session.execute(
+            select(func.count()).select_from(Inquiry).where(Inquiry.client_id == client)
+        ).scalar_one()
+        audited = session.execute(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.resource == f"client/{client}", AuditEvent.action == "profile.read")
+        ).scalar_one()
+    return inquiries, audited
+
+
+def test_the_reads_of_a_process_that_died_are_written_by_another(api, world):
+    """A process killed before its worker wrote its reads loses none of them: they are
+    in its journal, which another process writes once its owner's lock is gone."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from app.profiles import reads
+
+    m1, m2, m3 = world.a.members
+    client = new_client(api, m1.analyst)
+    submit(api, m1.key, line(client, AS_OF))
+    readers = [m2.id, m3.id]
+    served_and_killed = (
+        "import os, signal\n"
+        "from datetime import UTC, date, datetime\n"
+        "from app.profiles.reads import READS, ProfileRead\n"
+        f"for member in {readers!r}:\n"
+        f"    READS.record(ProfileRead({world.a.id!r}, {client!r}, member, 'key:k',\n"
+        "                             datetime.now(UTC), date.today()))\n"
+        "print(READS._journal.path, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    died = subprocess.run(
+        [sys.executable, "-c", served_and_killed],
+        cwd=Path(__file__).resolve().parents[2],
+        env=os.environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert died.returncode == -signal.SIGKILL, died.stderr
+    journal = Path(died.stdout.strip())
+    assert journal.read_bytes().count(b"\n") == 2
+    with journal.open("ab") as cut:
+        cut.write(b'["a line the process was writing when it')  # died mid-write
+    kept = journal.read_bytes()
+    assert _read_rows(client) == (0, 0)
+
+    assert reads.recover_profile_reads() == 2
+    assert _read_rows(client) == (2, 2)
+    assert not journal.exists()
+    assert profile(api, m1.analyst, client)["inquiries_90d"] == 3
+
+    # Written twice (say, a crash between the commit and the delete), it counts once.
+    journal.write_bytes(kept)
+    reads.recover_profile_reads()
+    assert _read_rows(client) == (2, 2)
+    assert not journal.exists()
+
+
+def test_a_live_process_journal_is_left_to_its_owner(api, world):
+    from app.profiles import reads
+
+    reads.READS.flush()
+    m1 = world.a.members[0]
+    client = new_client(api, m1.analyst)
+    submit(api, m1.key, line(client, AS_OF))
+    profile(api, m1.analyst, client)
+    journal = reads.READS._journal.path
+    assert journal.read_bytes().count(b"\n") == 1
+
+    assert reads.recover_profile_reads() == 0  # our own journal: locked, ours
+    assert _read_rows(client) == (0, 0)
+    assert reads.READS.pending() == 1
+    assert reads.READS.flush() == 1
+    assert _read_rows(client) == (1, 1)
+    # The batch's lines left the journal with it, and their file is gone once written.
+    assert journal.read_bytes() == b""
+    assert not list(reads.journal_dir().glob("*.taken"))
