@@ -24,6 +24,7 @@ counts once.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -121,12 +122,18 @@ class ProfileRead:
 
 
 def journal_dir() -> Path:
-    return Path(get_settings().data_dir) / "profile-reads"
+    """`DATA_DIR/profile-reads/<database>/`: the journals of the processes serving one
+    database (named by a digest of DATABASE_URL), so that no process writes reads into
+    another database's tables."""
+    settings = get_settings()
+    database = hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
+    return Path(settings.data_dir) / "profile-reads" / database
 
 
 class _Journal:
-    """This process's journal of reads not written yet: `current` takes each read's line;
-    `take()` moves the lines so far to a file of their own (a batch's), and starts anew.
+    """This process's journal of reads not written yet: each read's line is appended to
+    its open file; `take()` moves the lines so far to a file of their own (a batch's),
+    and starts anew.
 
     The current file is locked (flock, exclusive) while this process lives, so that
     another process's recovery leaves it alone; a taken file is complete and needs no
@@ -174,6 +181,7 @@ class ProfileReadLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._journal: _Journal | None = None
+        self._journal_retry_at = 0.0
         # Journal files whose reads are all in `_pending` (a failed batch's, requeued).
         self._pending_files: list[Path] = []
         self._pending: list[ProfileRead] = []
@@ -186,7 +194,7 @@ class ProfileReadLog:
 
     def record(self, read: ProfileRead) -> None:
         with self._lock:
-            self._journal_here().append(read.journal_line())
+            self._journaled(lambda journal: journal.append(read.journal_line()))
             self._pending.append(read)
             if read.member_id:
                 readers = self._by_client.setdefault((read.group_id, read.client_id), {})
@@ -230,11 +238,23 @@ class ProfileReadLog:
                 return set()
             return {m for m, times in readers.items() if any(after < t <= until for t in times)}
 
-    def _journal_here(self) -> _Journal:
-        """This process's journal (the lock is held); a forked child starts its own."""
-        if self._journal is None or self._journal.pid != os.getpid():
-            self._journal = _Journal(journal_dir())
-        return self._journal
+    def _journaled(self, step):
+        """`step(journal)` on this process's journal (the lock is held; a forked child
+        starts its own). The journal makes reads survive the process; it must not stop
+        them: where it cannot be written (a full disk, a read-only DATA_DIR) the reads
+        are kept in memory only, as they were before it, and it is tried again a
+        minute later."""
+        if time.monotonic() < self._journal_retry_at:
+            return None
+        try:
+            if self._journal is None or self._journal.pid != os.getpid():
+                self._journal = _Journal(journal_dir())
+            return step(self._journal)
+        except OSError:
+            log.exception("cannot write the profile read journal; reads kept in memory only")
+            self._journal = None
+            self._journal_retry_at = time.monotonic() + 60
+            return None
 
     def flush(self) -> int:
         """Write every buffered read (one transaction); returns how many were written."""
@@ -242,7 +262,7 @@ class ProfileReadLog:
             batch, self._pending = self._pending, []
             if not batch:
                 return 0
-            taken = self._journal_here().take()
+            taken = self._journaled(lambda journal: journal.take())
             files = self._pending_files + ([taken] if taken else [])
             self._pending_files = []
             self._inflight.append(batch)

@@ -298,3 +298,31 @@ def test_a_live_process_journal_is_left_to_its_owner(api, world):
     # The batch's lines left the journal with it, and their file is gone once written.
     assert journal.read_bytes() == b""
     assert not list(reads.journal_dir().glob("*.taken"))
+
+
+def test_a_journal_that_cannot_be_written_stops_no_read(api, world, monkeypatch):
+    """A full disk or a read-only DATA_DIR: the reads are served and kept in memory (and
+    written by the worker), as before the journal; it is tried again later."""
+    import errno
+
+    from app.profiles import reads
+
+    reads.READS.flush()
+    m1, m2 = world.a.members[:2]
+    client = new_client(api, m1.analyst)
+    submit(api, m1.key, line(client, AS_OF))
+    submit(api, m2.key, line(client, AS_OF))
+
+    def disk_full(self, line):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(reads._Journal, "append", disk_full)
+    assert profile(api, m1.analyst, client)["inquiries_90d"] == 1
+    assert profile(api, m2.analyst, client)["inquiries_90d"] == 2
+    assert reads.READS.flush() == 2
+    assert _read_rows(client) == (2, 2)
+    monkeypatch.undo()
+    reads.READS._journal_retry_at = 0.0  # a minute later
+    profile(api, m1.analyst, client)
+    assert reads.READS._journal.path.read_bytes().count(b"\n") == 1
+    reads.READS.flush()
