@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, Integer
 from sqlmodel import Field
 
 from app.core.types import UTCDateTime, new_id, utcnow
@@ -36,6 +36,8 @@ class ImportJob(GroupScoped, table=True):
     resume_offset: int = 0
     resume_line: int = 1
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # How often in a row the next chunk met a passing database error (app.imports.worker).
+    retries: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -12,9 +12,10 @@ Safety against other processes serving the same database:
 - a lease (`locked_until`) is renewed at every chunk and released after each time
   slice; a job whose lease ran out (its process died) is claimed again and resumed
   from its last committed chunk;
-- a chunk that meets a passing database error (`_PASSING_ERRORS`) is rolled back and
-  the lease set to run out after a pause (`RETRY_PAUSES`): the next round resumes at
-  that chunk; any other error, or a fourth passing one in a row, fails the job.
+- a chunk that meets a passing database error (`_passing`) is rolled back, counted on
+  the job (`retries`, reset by every committed chunk) and the lease set to run out after
+  a pause (`RETRY_PAUSES`): the next round, in any process, resumes at that chunk; any
+  other error, or a fourth passing one in a row, fails the job.
 
 Speed: reading a chunk (parse, check, driver values) needs no database, and is done
 for the next chunk while this one is stored:
@@ -31,6 +32,7 @@ have created them). An error of the statement in flight fails its chunk as any o
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import sqlite3
@@ -92,8 +94,9 @@ MAX_ERRORS = 100
 # reach a moment, a deadlock, SQLite busy past its timeout) is tried again after these
 # pauses before the job fails: long enough for a restart or a failover.
 RETRY_PAUSES = (timedelta(seconds=5), timedelta(seconds=15), timedelta(seconds=45))
-# Those errors, as SQLAlchemy raises them and as the drivers do on the paths that use
-# them directly (COPY and pipeline mode, key-list lookups: app.core.bulk).
+# The errors among which those are (`_passing` tells), as SQLAlchemy raises them and as
+# the drivers do on the paths that use them directly (COPY and pipeline mode, key-list
+# lookups: app.core.bulk).
 _PASSING_ERRORS = (OperationalError, sqlite3.OperationalError, psycopg.OperationalError)
 
 
@@ -107,14 +110,6 @@ class _JobMemo:
     # was stored, and how (taken only if the job is still at that chunk's offset and
     # is read the same way).
     ahead: tuple[ChunkSource, PendingRead] | None = None
-    # The chunk that failed on a passing database error: (its offset, failures so far).
-    failed_at: tuple[int, int] | None = None
-
-    def failures_at(self, offset: int) -> int:
-        """Count one more failure of the chunk at `offset`; returns how many in a row."""
-        count = self.failed_at[1] + 1 if self.failed_at and self.failed_at[0] == offset else 1
-        self.failed_at = (offset, count)
-        return count
 
 
 # At most a few jobs' worth, the oldest dropped first. A job taken over by another
@@ -279,30 +274,19 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
                 log.warning("import job taken over by another worker", extra={"job": job_id})
                 return chunks
             except _PASSING_ERRORS as exc:
-                session.rollback()
-                failures = memo.failures_at(progress.offset)
-                if failures > len(RETRY_PAUSES):
+                if not _passing(exc):
+                    session.rollback()
                     _forget(job_id)
-                    log.exception("import chunk failed again", extra={"job": job_id})
+                    log.exception("import chunk failed", extra={"job": job_id})
                     _fail(
                         session,
                         ref,
-                        f"Stopped at line {progress.line}: the database failed "
-                        f"{failures} times in a row ({_error_name(exc)}); the "
-                        f"{progress.rows_done} rows before it are stored and counted.",
+                        f"Stopped at line {progress.line}: the database refused it "
+                        f"({_error_name(exc)}); the {progress.rows_done} rows before it "
+                        "are stored and counted.",
                     )
                     return chunks + 1
-                pause = RETRY_PAUSES[failures - 1]
-                log.warning(
-                    "import chunk hit a database error; tried again in %s s",
-                    pause.total_seconds(),
-                    extra={"job": job_id, "line": progress.line},
-                    exc_info=True,
-                )
-                # Nothing of the chunk was committed; the lease now runs out after the
-                # pause, and the next round (this process's or another's) resumes here.
-                _release(session, ref.id, progress.stored_offset, until=utcnow() + pause)
-                return chunks + 1
+                return chunks + _retry_later(session, ref, progress, exc)
             except Exception as exc:
                 session.rollback()
                 _forget(job_id)
@@ -316,7 +300,6 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
                 )
                 return chunks + 1
             chunks += 1
-            memo.failed_at = None
             _refresh_statistics(session, rows_before, progress.rows_done)
             if finished:
                 _forget(job_id)
@@ -331,6 +314,84 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
 
 class _LostLease(Exception):
     pass
+
+
+# SQLite: busy or locked (another writer). PostgreSQL: the connection (class 08), a
+# serialization failure or deadlock (40001, 40P01), a lock not available (55P03), too
+# many connections (53300), the server shutting down or starting (57P01-57P03). A
+# connection lost without a code (psycopg raises OperationalError with none) too.
+_SQLITE_PASSING = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+_PG_PASSING = {"40001", "40P01", "55P03", "53300", "57P01", "57P02", "57P03"}
+
+
+def _passing(exc: Exception) -> bool:
+    """Whether another try may succeed: an error of the moment, not of the data or the
+    schema ("no such table", a disk full, a statement cancelled are not)."""
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    error = getattr(exc, "orig", None) or exc
+    if isinstance(error, sqlite3.Error):
+        return getattr(error, "sqlite_errorcode", None) in _SQLITE_PASSING
+    if isinstance(error, psycopg.Error):
+        code = error.sqlstate
+        return code is None or code.startswith("08") or code in _PG_PASSING
+    return False
+
+
+def _retry_later(session: Session, job: _JobRef, progress: _Progress, exc: Exception) -> int:
+    """After a passing database error: count it on the job and let the job's lease run
+    out after a pause, or fail the job once the pauses are used up. Returns 1 (a round
+    of work) when the job was rescheduled or failed, 0 when not even that could be
+    written (the database is down: the lease taken at the last chunk runs out instead)."""
+    try:
+        session.rollback()
+        retries = session.execute(
+            update(ImportJob)
+            .where(
+                ImportJob.id == job.id,
+                ImportJob.status == "running",
+                ImportJob.resume_offset == progress.stored_offset,
+            )
+            .values(retries=ImportJob.retries + 1)
+            .returning(ImportJob.retries)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        if retries is None:  # another worker has the job now
+            session.rollback()
+            return 1
+        if retries > len(RETRY_PAUSES):
+            session.commit()
+            _forget(job.id)
+            log.error("import chunk failed again", extra={"job": job.id}, exc_info=exc)
+            _fail(
+                session,
+                job,
+                f"Stopped at line {progress.line}: the database failed {retries} times in "
+                f"a row ({_error_name(exc)}); the {progress.rows_done} rows before it are "
+                "stored and counted.",
+            )
+            return 1
+        pause = RETRY_PAUSES[retries - 1]
+        # Nothing of the chunk was committed; the lease now runs out after the pause,
+        # and the next round (this process's or another's) resumes at the chunk.
+        _release(session, job.id, progress.stored_offset, until=utcnow() + pause)
+        log.warning(
+            "import chunk hit a passing database error; tried again in %s s",
+            pause.total_seconds(),
+            extra={"job": job.id, "line": progress.line},
+            exc_info=exc,
+        )
+        return 1
+    except Exception:
+        with contextlib.suppress(Exception):
+            session.rollback()
+        log.warning(
+            "import chunk hit a database error and the database is still away; the job "
+            "resumes when its lease runs out",
+            extra={"job": job.id},
+            exc_info=True,
+        )
+        return 0
 
 
 def _error_name(exc: Exception) -> str:
@@ -461,6 +522,7 @@ def _one_chunk(
         "resume_offset": this.next_offset,
         "resume_line": this.next_line,
         "locked_until": now + LEASE,
+        "retries": 0,
     }
     if this.at_end:
         values |= {
