@@ -99,7 +99,10 @@ async def lifespan(app: FastAPI):
     finally:
         worker.stop()
         for task in SHUTDOWN_TASKS:
-            task()
+            try:
+                task()
+            except Exception:  # e.g. the database is down: the other tasks still run
+                log.exception("shutdown task failed", extra={"task": task.__qualname__})
         await close_read_pool()
         gc.unfreeze()
 

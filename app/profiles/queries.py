@@ -321,11 +321,18 @@ class SqliteSnapshot:
         self.dialect = engine.dialect
         self._pooled = engine.raw_connection()
         self.driver_connection = self._pooled.driver_connection
-        self.driver_connection.execute("BEGIN")
+        try:
+            self.driver_connection.execute("BEGIN")
+        except BaseException:
+            self._pooled.close()
+            raise
 
     def close(self) -> None:
         try:
-            self.driver_connection.execute("ROLLBACK")
+            # SQLite may have ended the transaction itself (an I/O error, an interrupt):
+            # a ROLLBACK then would fail and hide the error that ended it.
+            if self.driver_connection.in_transaction:
+                self.driver_connection.execute("ROLLBACK")
         finally:
             self._pooled.close()  # back to the pool
 

@@ -23,6 +23,7 @@ counts once.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -36,6 +37,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.models import AuditEvent
@@ -125,9 +127,14 @@ def journal_dir() -> Path:
     """`DATA_DIR/profile-reads/<database>/`: the journals of the processes serving one
     database (named by a digest of DATABASE_URL), so that no process writes reads into
     another database's tables."""
-    settings = get_settings()
-    database = hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
-    return Path(settings.data_dir) / "profile-reads" / database
+    url = make_url(get_settings().database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        place = str(Path(url.database).resolve())  # one file, whatever the working folder
+    else:  # the driver and the password may differ between processes of one database
+        place = f"{url.host}:{url.port or ''}/{url.database}"
+    identity = f"{url.get_backend_name()}|{place}"
+    database = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    return Path(get_settings().data_dir) / "profile-reads" / database
 
 
 class _Journal:
@@ -135,22 +142,30 @@ class _Journal:
     its open file; `take()` moves the lines so far to a file of their own (a batch's),
     and starts anew.
 
-    The current file is locked (flock, exclusive) while this process lives, so that
-    another process's recovery leaves it alone; a taken file is complete and needs no
-    lock (written twice, its reads count once)."""
+    The open file is locked (flock, exclusive) while this process lives, so that another
+    process's recovery leaves it alone; a taken file is complete and needs no lock
+    (written twice, its reads count once). No path is used twice: a recovery that opened
+    a file just before it was taken can only ever delete that file's path."""
 
     def __init__(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.directory = directory
         self.name = f"reads-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self.pid = os.getpid()
-        self._taken = 0
+        self._files = 0
+        self._fd = -1
         self._open()
 
     def _open(self) -> None:
-        self.path = self.directory / f"{self.name}.jsonl"
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._files += 1
+        self.path = self.directory / f"{self.name}-{self._files}.jsonl"
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise
+        self._fd = fd
         self.empty = True
 
     def append(self, line: bytes) -> None:
@@ -161,16 +176,21 @@ class _Journal:
         """The file holding every line appended since the last take (None: no line)."""
         if self.empty:
             return None
-        self._taken += 1
-        taken = self.directory / f"{self.name}.{self._taken}.taken"
+        taken = self.path.with_suffix(".taken")
         os.rename(self.path, taken)
         os.close(self._fd)
+        self._fd = -1
         self._open()
         return taken
 
     def close(self) -> None:
-        """At shutdown, once everything was written: nothing is left to recover."""
-        os.close(self._fd)
+        """Let the file go (at shutdown, or when it cannot be written): an empty one is
+        deleted, one with lines is left for recovery."""
+        if self._fd < 0:
+            return
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+        self._fd = -1
         if self.empty:
             self.path.unlink(missing_ok=True)
 
@@ -252,9 +272,23 @@ class ProfileReadLog:
             return step(self._journal)
         except OSError:
             log.exception("cannot write the profile read journal; reads kept in memory only")
+            if self._journal is not None and self._journal.pid == os.getpid():
+                self._journal.close()
             self._journal = None
             self._journal_retry_at = time.monotonic() + 60
             return None
+
+    def _after_fork(self) -> None:
+        """In a forked child: the parent's reads, journal and lock are the parent's."""
+        self._lock = threading.Lock()
+        journal, self._journal = self._journal, None
+        if journal is not None and journal._fd >= 0:
+            # The child's copy of the descriptor only; the parent's keeps its lock.
+            with contextlib.suppress(OSError):
+                os.close(journal._fd)
+        self._pending, self._inflight, self._pending_files = [], [], []
+        self._by_client = {}
+        self._flusher = None
 
     def flush(self) -> int:
         """Write every buffered read (one transaction); returns how many were written."""
@@ -286,9 +320,10 @@ class ProfileReadLog:
         """At shutdown, after the last flush."""
         with self._lock:
             if self._journal is not None and self._journal.pid == os.getpid():
-                if not self._pending:
-                    self._journal.close()
-                self._journal = None
+                # Reads still pending (the last flush failed) stay in the file, for the
+                # next start or another process to write.
+                self._journal.close()
+            self._journal = None
 
     def _forget(self, batch: list[ProfileRead]) -> None:
         """Drop written reads from the index (the lock is held)."""
@@ -338,6 +373,8 @@ def _insert(batch: list[ProfileRead]) -> None:
 
 
 READS = ProfileReadLog()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=READS._after_fork)
 
 # How often a worker looks for the journals of processes that died.
 RECOVER_EVERY_SECONDS = 10.0
@@ -380,6 +417,8 @@ def recover_profile_reads() -> int:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 continue  # a live process's journal
+            if not _same_file(fd, path):
+                continue  # taken (renamed) by its live owner since we opened it
             with os.fdopen(os.dup(fd), "rb") as lines:
                 batch = [_parsed(line) for line in lines]
             batch = [read for read in batch if read is not None]
@@ -393,12 +432,21 @@ def recover_profile_reads() -> int:
     return written
 
 
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        at_path = os.stat(path)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (opened.st_dev, opened.st_ino) == (at_path.st_dev, at_path.st_ino)
+
+
 def _is_ours(path: Path) -> bool:
     journal = READS._journal
     return (
         journal is not None
         and journal.pid == os.getpid()
-        and path.name.startswith(journal.name + ".")
+        and path.name.startswith(journal.name + "-")
     )
 
 

@@ -228,7 +228,8 @@ def _read_rows(client: str) -> tuple[int, int]:
 
 def test_the_reads_of_a_process_that_died_are_written_by_another(api, world):
     """A process killed before its worker wrote its reads loses none of them: they are
-    in its journal, which another process writes once its owner's lock is gone."""
+    in its journal, which another process leaves alone while its owner lives and writes
+    once the owner's lock is gone."""
     import os
     import signal
     import subprocess
@@ -241,31 +242,37 @@ def test_the_reads_of_a_process_that_died_are_written_by_another(api, world):
     client = new_client(api, m1.analyst)
     submit(api, m1.key, line(client, AS_OF))
     readers = [m2.id, m3.id]
-    served_and_killed = (
-        "import os, signal\n"
+    serves_then_waits = (
+        "import sys\n"
         "from datetime import UTC, date, datetime\n"
         "from app.profiles.reads import READS, ProfileRead\n"
         f"for member in {readers!r}:\n"
         f"    READS.record(ProfileRead({world.a.id!r}, {client!r}, member, 'key:k',\n"
         "                             datetime.now(UTC), date.today()))\n"
         "print(READS._journal.path, flush=True)\n"
-        "os.kill(os.getpid(), signal.SIGKILL)\n"
+        "sys.stdin.read()\n"
     )
-    died = subprocess.run(
-        [sys.executable, "-c", served_and_killed],
+    other = subprocess.Popen(
+        [sys.executable, "-c", serves_then_waits],
         cwd=Path(__file__).resolve().parents[2],
         env=os.environ,
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
-        timeout=120,
     )
-    assert died.returncode == -signal.SIGKILL, died.stderr
-    journal = Path(died.stdout.strip())
-    assert journal.read_bytes().count(b"\n") == 2
+    try:
+        journal = Path(other.stdout.readline().strip())
+        assert journal.read_bytes().count(b"\n") == 2
+        # Alive: its journal is its own.
+        assert reads.recover_profile_reads() == 0
+        assert journal.exists() and _read_rows(client) == (0, 0)
+    finally:
+        other.kill()  # SIGKILL: no shutdown, no flush
+        other.wait(timeout=60)
+    assert other.returncode == -signal.SIGKILL
     with journal.open("ab") as cut:
         cut.write(b'["a line the process was writing when it')  # died mid-write
     kept = journal.read_bytes()
-    assert _read_rows(client) == (0, 0)
 
     assert reads.recover_profile_reads() == 2
     assert _read_rows(client) == (2, 2)
@@ -277,6 +284,30 @@ def test_the_reads_of_a_process_that_died_are_written_by_another(api, world):
     reads.recover_profile_reads()
     assert _read_rows(client) == (2, 2)
     assert not journal.exists()
+
+
+def test_a_forked_child_leaves_its_parents_reads_and_journal_alone(api, world):
+    import os
+
+    from app.profiles import reads
+
+    reads.READS.flush()
+    m1 = world.a.members[0]
+    client = new_client(api, m1.analyst)
+    submit(api, m1.key, line(client, AS_OF))
+    profile(api, m1.analyst, client)
+    parents = reads.READS._journal.path
+    pid = os.fork()
+    if pid == 0:  # the child: nothing of the parent's reads, its own journal if any
+        ok = reads.READS.pending() == 0 and reads.READS._journal is None
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # The parent's journal is still locked (its own), and its read still pending.
+    assert reads.recover_profile_reads() == 0
+    assert parents.read_bytes().count(b"\n") == 1
+    assert reads.READS.flush() == 1
+    assert _read_rows(client) == (1, 1)
 
 
 def test_a_live_process_journal_is_left_to_its_owner(api, world):
@@ -295,9 +326,12 @@ def test_a_live_process_journal_is_left_to_its_owner(api, world):
     assert reads.READS.pending() == 1
     assert reads.READS.flush() == 1
     assert _read_rows(client) == (1, 1)
-    # The batch's lines left the journal with it, and their file is gone once written.
-    assert journal.read_bytes() == b""
+    # The batch's lines left with it, in a file of their own, gone once written; the
+    # journal goes on in a new file (a path is never used twice).
+    assert not journal.exists()
     assert not list(reads.journal_dir().glob("*.taken"))
+    assert reads.READS._journal.path != journal
+    assert reads.READS._journal.path.read_bytes() == b""
 
 
 def test_a_journal_that_cannot_be_written_stops_no_read(api, world, monkeypatch):
