@@ -274,30 +274,12 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
                 log.warning("import job taken over by another worker", extra={"job": job_id})
                 return chunks
             except _PASSING_ERRORS as exc:
-                if not _passing(exc):
-                    session.rollback()
-                    _forget(job_id)
-                    log.exception("import chunk failed", extra={"job": job_id})
-                    _fail(
-                        session,
-                        ref,
-                        f"Stopped at line {progress.line}: the database refused it "
-                        f"({_error_name(exc)}); the {progress.rows_done} rows before it "
-                        "are stored and counted.",
-                    )
-                    return chunks + 1
-                return chunks + _retry_later(session, ref, progress, exc)
+                if _passing(exc):
+                    return chunks + _retry_later(session, ref, progress, exc)
+                _stop(session, ref, progress, f": the database refused it ({_error_name(exc)})")
+                return chunks + 1
             except Exception as exc:
-                session.rollback()
-                _forget(job_id)
-                log.exception("import chunk failed", extra={"job": job_id})
-                _fail(
-                    session,
-                    ref,
-                    f"Stopped at line {progress.line} by an internal error "
-                    f"({type(exc).__name__}); the {progress.rows_done} rows before it "
-                    "are stored and counted.",
-                )
+                _stop(session, ref, progress, f" by an internal error ({type(exc).__name__})")
                 return chunks + 1
             chunks += 1
             _refresh_statistics(session, rows_before, progress.rows_done)
@@ -338,6 +320,21 @@ def _passing(exc: Exception) -> bool:
     return False
 
 
+def _stop(session: Session, job: _JobRef, progress: _Progress, how: str) -> None:
+    """Fail the job at the chunk that could not be stored (nothing of it committed)."""
+    session.rollback()
+    _forget(job.id)
+    log.exception("import chunk failed", extra={"job": job.id})
+    _fail(session, job, _stopped_at(progress, how))
+
+
+def _stopped_at(progress: _Progress, how: str) -> str:
+    return (
+        f"Stopped at line {progress.line}{how}; the {progress.rows_done} rows before it "
+        "are stored and counted."
+    )
+
+
 def _retry_later(session: Session, job: _JobRef, progress: _Progress, exc: Exception) -> int:
     """After a passing database error: count it on the job and let the job's lease run
     out after a pause, or fail the job once the pauses are used up. Returns 1 (a round
@@ -363,13 +360,8 @@ def _retry_later(session: Session, job: _JobRef, progress: _Progress, exc: Excep
             session.commit()
             _forget(job.id)
             log.error("import chunk failed again", extra={"job": job.id}, exc_info=exc)
-            _fail(
-                session,
-                job,
-                f"Stopped at line {progress.line}: the database failed {retries} times in "
-                f"a row ({_error_name(exc)}); the {progress.rows_done} rows before it are "
-                "stored and counted.",
-            )
+            how = f": the database failed {retries} times in a row ({_error_name(exc)})"
+            _fail(session, job, _stopped_at(progress, how))
             return 1
         pause = RETRY_PAUSES[retries - 1]
         # Nothing of the chunk was committed; the lease now runs out after the pause,
