@@ -167,6 +167,16 @@ def run_imports() -> int:
     return work_on(job_id)
 
 
+def _still_at(job_id: str, stored_offset: int):
+    """The job, while it runs and its committed progress is where this worker left it:
+    no other worker has moved it on (the condition of every write of its progress)."""
+    return and_(
+        ImportJob.id == job_id,
+        ImportJob.status == "running",
+        ImportJob.resume_offset == stored_offset,
+    )
+
+
 def _claimable(now):
     return and_(
         ImportJob.status.in_(("queued", "running")),
@@ -344,11 +354,7 @@ def _retry_later(session: Session, job: _JobRef, progress: _Progress, exc: Excep
         session.rollback()
         retries = session.execute(
             update(ImportJob)
-            .where(
-                ImportJob.id == job.id,
-                ImportJob.status == "running",
-                ImportJob.resume_offset == progress.stored_offset,
-            )
+            .where(_still_at(job.id, progress.stored_offset))
             .values(retries=ImportJob.retries + 1)
             .returning(ImportJob.retries)
             .execution_options(synchronize_session=False)
@@ -525,11 +531,7 @@ def _one_chunk(
         }
     moved = session.execute(
         update(ImportJob)
-        .where(
-            ImportJob.id == job.id,
-            ImportJob.status == "running",
-            ImportJob.resume_offset == progress.stored_offset,
-        )
+        .where(_still_at(job.id, progress.stored_offset))
         .values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -623,11 +625,7 @@ def _release(session: Session, job_id: str, stored_offset: int, until=None) -> N
     once or from `until` on."""
     session.execute(
         update(ImportJob)
-        .where(
-            ImportJob.id == job_id,
-            ImportJob.status == "running",
-            ImportJob.resume_offset == stored_offset,
-        )
+        .where(_still_at(job_id, stored_offset))
         .values(locked_until=until)
         .execution_options(synchronize_session=False)
     )
