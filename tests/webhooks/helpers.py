@@ -66,8 +66,13 @@ class Receiver:
             def log_message(self, *_args) -> None:
                 pass
 
-        ThreadingHTTPServer.allow_reuse_address = True
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        class Server(ThreadingHTTPServer):
+            allow_reuse_address = True
+            # socketserver's default backlog is 5: two worker processes sending 8 at a time
+            # overflowed it on a loaded machine, and a dropped connection made a try fail.
+            request_queue_size = 128
+
+        self.server = Server(("127.0.0.1", self.port), Handler)
         self.port = self.server.server_address[1]
         self.server.daemon_threads = True
         self.server.block_on_close = False
