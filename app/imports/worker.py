@@ -321,7 +321,7 @@ def _passing(exc: Exception) -> bool:
     schema ("no such table", a disk full, a statement cancelled are not)."""
     if getattr(exc, "connection_invalidated", False):
         return True
-    error = getattr(exc, "orig", None) or exc
+    error = _driver_error(exc)
     if isinstance(error, sqlite3.Error):
         return getattr(error, "sqlite_errorcode", None) in _SQLITE_PASSING
     if isinstance(error, psycopg.Error):
@@ -363,8 +363,7 @@ def _retry_later(session: Session, job: _JobRef, progress: _Progress, exc: Excep
             session.rollback()
             return 1
         if retries > len(RETRY_PAUSES):
-            session.commit()
-            _forget(job.id)
+            _forget(job.id)  # the count commits with the failure, in _fail
             log.error("import chunk failed again", extra={"job": job.id}, exc_info=exc)
             how = f": the database failed {retries} times in a row ({_error_name(exc)})"
             _fail(session, job, _stopped_at(progress, how))
@@ -392,9 +391,14 @@ def _retry_later(session: Session, job: _JobRef, progress: _Progress, exc: Excep
         return 0
 
 
+def _driver_error(exc: Exception) -> Exception:
+    """The driver's own exception behind one that SQLAlchemy wrapped (else `exc`)."""
+    return getattr(exc, "orig", None) or exc
+
+
 def _error_name(exc: Exception) -> str:
     """The driver's name for a database error (e.g. DeadlockDetected), not SQLAlchemy's."""
-    return type(getattr(exc, "orig", None) or exc).__name__
+    return type(_driver_error(exc)).__name__
 
 
 # PostgreSQL plans from table statistics that autovacuum refreshes about once a minute
