@@ -38,6 +38,15 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     session.info[auth_service.DEFER_TOUCH] = touches
     try:
         yield session
+        # The one owner of the request's transaction: services only flush; what the
+        # route did is committed here, before the response is sent (scope="function"
+        # below), so a failed commit is the client's error response, not a lost write.
+        if session.in_transaction():
+            await _end(session, engine, Session.commit)
+    except BaseException:
+        if session.in_transaction():
+            await _end(session, engine, Session.rollback)
+        raise
     finally:
         if session.in_transaction() and engine.dialect.name != "sqlite":
             # Returning a connection ends its transaction: a round trip to the server.
@@ -49,6 +58,13 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(_touch_keys, engine, touches)
 
 
+async def _end(session: Session, engine, how) -> None:
+    if engine.dialect.name == "sqlite":
+        how(session)  # a local call of microseconds
+    else:
+        await run_in_threadpool(how, session)  # a round trip to the server
+
+
 def _touch_keys(engine, touches: list) -> None:
     for api_key_id, at in touches:
         try:
@@ -57,7 +73,7 @@ def _touch_keys(engine, touches: list) -> None:
             log.warning("could not record an API key's use", exc_info=True)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 async def get_unscoped_session(session: SessionDep) -> Session:

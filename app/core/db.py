@@ -153,12 +153,21 @@ def writer_bind(engine: Engine) -> Engine:
 
 @contextmanager
 def system_session(write: bool = True) -> Iterator[Session]:
-    """A session outside any request: workers and the CLI. Not scoped to a tenant."""
+    """A session outside any request: workers and the CLI. Not scoped to a tenant.
+
+    Like the request's session it owns its transaction: what the block did is committed
+    when the block ends, and rolled back if it raises."""
     engine = get_engine()
     bind = writer_bind(engine) if write else engine
     with Session(bind, expire_on_commit=False) as session:
         session.info["unscoped"] = True
-        yield session
+        try:
+            yield session
+            if session.in_transaction():
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
 
 
 def database_answers() -> bool:
