@@ -14,10 +14,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## Serve the API on http://127.0.0.1:8000 with an embedded SQLite database and a demo group.
+## Serve the API and the web console on http://127.0.0.1:8000 with an embedded SQLite database and a demo group.
 run: $(STAMP)
 	$(BIN)/creditpool migrate
 	$(BIN)/creditpool demo
+	@echo "== web console: http://127.0.0.1:8000/  (demo logins above; API docs: /docs)"
 	$(BIN)/creditpool serve --host 127.0.0.1 --port 8000
 
 # Only the folders that exist (bench/ arrives with the benchmarks).

@@ -156,3 +156,8 @@ def seed(console: Console) -> None:
         soft_wrap=True,
     )
     console.print("API docs: http://127.0.0.1:8000/docs")
+    console.print(
+        "Web console: [bold]http://127.0.0.1:8000/[/bold] (sign in with a login above, e.g. "
+        f"northwind.analyst@creditpool.demo or {GROUP_ADMIN}, password {DEMO_PASSWORD})",
+        soft_wrap=True,
+    )

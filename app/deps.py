@@ -95,6 +95,13 @@ async def get_principal(
     token = bearer.credentials if bearer and bearer.credentials else None
     if not api_key and not token:
         raise Unauthorized("Send a bearer token or an X-API-Key header.")
+    return await principal_for(session, api_key, token)
+
+
+async def principal_for(session: Session, api_key: str | None, token: str | None) -> Principal:
+    """The caller behind a key or an access token, with the session bound to its group.
+    The API (headers) and the web console (a session cookie holding the same token)
+    both come through here, so a credential means the same thing on either side."""
     principal = auth_service.cached_principal(
         api_key, token, session.info[auth_service.DEFER_TOUCH]
     )
@@ -125,14 +132,22 @@ def require(*permissions: str):
     """A dependency that lets the caller through only with every permission named."""
 
     async def check(principal: PrincipalDep) -> Principal:
-        missing = [p for p in permissions if not principal.can(p)]
-        if missing:
-            what = "scope" if principal.kind == "api_key" else "role"
-            raise Forbidden(f"Your {what} does not allow this ({', '.join(missing)}).")
-        return principal
+        return permit(principal, permissions)
 
     check.__name__ = "require_" + "_".join(p.replace(":", "_") for p in permissions)
     return check
+
+
+def permit(principal: Principal, permissions: tuple[str, ...], *, as_member=False) -> Principal:
+    """The role/scope check behind `require` (and the console's pages): Forbidden unless
+    the caller holds every permission named (and, with `as_member`, acts for a member)."""
+    missing = [p for p in permissions if not principal.can(p)]
+    if missing:
+        what = "scope" if principal.kind == "api_key" else "role"
+        raise Forbidden(f"Your {what} does not allow this ({', '.join(missing)}).")
+    if as_member and principal.member_id is None:
+        raise Forbidden("This action is taken on behalf of a member; your account has none.")
+    return principal
 
 
 def require_member(*permissions: str):
@@ -140,9 +155,7 @@ def require_member(*permissions: str):
     base = require(*permissions)
 
     async def check(principal: Principal = Depends(base)) -> Principal:
-        if principal.member_id is None:
-            raise Forbidden("This action is taken on behalf of a member; your account has none.")
-        return principal
+        return permit(principal, (), as_member=True)
 
     check.__name__ = base.__name__ + "_member"
     return check

@@ -32,6 +32,7 @@ from app.members.router import router as members_router
 from app.profiles.reads import close_profile_reads, flush_profile_reads, recover_profile_reads
 from app.profiles.router import router as profiles_router
 from app.users.router import router as users_router
+from app.web import routes as web_routes
 from app.webhooks import outbox as webhook_outbox
 from app.webhooks.delivery import deliver_due as deliver_webhooks
 from app.webhooks.router import router as webhooks_router
@@ -61,7 +62,7 @@ WORKER_TASKS: list = [purge_expired, run_imports, flush_profile_reads, deliver_w
 SHUTDOWN_TASKS: list = [close_profile_reads, import_readers.close]
 
 # Streamed to disk, any size: not subject to the request body limit.
-UNLIMITED_BODY_PATHS = ("/v1/imports",)
+UNLIMITED_BODY_PATHS = ("/v1/imports", "/imports")
 
 DESCRIPTION = """
 creditpool pools what the suppliers of one industry know about the customers they sell
@@ -141,6 +142,7 @@ def create_app() -> FastAPI:
         # router behind one opaque entry, and `app.routes` should list every operation
         # (tools and the route check read it). Our routers carry their prefix and tags.
         app.router.routes.extend(router.routes)
+    web_routes.install(app)
     # Added last = outermost: the request id covers everything, the body limit runs first,
     # then Idempotency-Key (which buffers the already limited body).
     app.add_middleware(IdempotencyMiddleware, skipped_paths=UNLIMITED_BODY_PATHS)

@@ -96,3 +96,16 @@ def ack(session: Session, principal: Principal, alert_id: str) -> None:
         raise NotFound("No such alert.")
     session.execute(update(Alert).where(Alert.id == alert_id).values(read=True))
     session.commit()
+
+
+def is_watched(session: Session, principal: Principal, client_id: str) -> bool:
+    """Whether the caller's member watches this client."""
+    if principal.member_id is None:
+        return False
+    found = session.execute(
+        select(WatchlistEntry.client_id).where(
+            WatchlistEntry.member_id == principal.member_id,
+            WatchlistEntry.client_id == client_id,
+        )
+    ).first()
+    return found is not None

@@ -1,0 +1,21 @@
+"""Every console page, in one list for app.main."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app.web import auth, clients, home
+
+ROUTERS = [auth.router, home.router, clients.router]
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    """The console's pages and `/static/` (vendored files, versions in static/vendor)."""
+    for router in ROUTERS:
+        app.router.routes.extend(router.routes)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -1,0 +1,103 @@
+"""The console in Chromium, as a person uses it: keyboard and mouse, a phone and a desktop,
+and axe-core's accessibility check on every page visited (no serious or critical finding)."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from tests.web.browser import assert_accessible, fits, sign_in
+from tests.web.test_console_http import pooled_client, watchlist
+
+
+def test_sign_in_then_sign_out(page, world):
+    page.goto("/clients")
+    expect(page).to_have_url(re.compile(r"/login\?next=/clients$"))
+    assert_accessible(page)
+    sign_in(page, world.a.members[0].analyst.email)
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login$"))
+
+
+def test_wrong_password(page, world):
+    sign_in(page, world.a.members[0].analyst.email, "not-my-password")
+    expect(page.get_by_role("alert")).to_have_text("Wrong email or password.")
+    expect(page.get_by_label("Email")).to_have_value(world.a.members[0].analyst.email)
+
+
+def test_search_then_profile_shows_the_apis_numbers_and_watch(page, api, world):
+    analyst = world.a.members[0].analyst
+    client_id = pooled_client(api, world, "Cobalt Ridge Builders LLC")
+    profile = api.get(f"/v1/clients/{client_id}/profile", headers=analyst.headers).json()
+    sign_in(page, analyst.email)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()
+    page.get_by_label("Search clients").fill("cobalt ridge")
+    page.get_by_label("Search clients").press("Enter")
+    page.get_by_role("link", name="Cobalt Ridge Builders LLC").click()
+    expect(page).to_have_url(re.compile(f"/clients/{client_id}$"))
+    expect(page.get_by_text("Payment index", exact=True)).to_be_visible()
+    expect(page.get_by_text("Risk tier", exact=True)).to_be_visible()
+    expect(page.locator("#payment-index")).to_have_text(str(profile["payment_index"]))
+    expect(page.locator("#risk-tier")).to_have_text(profile["risk_tier"])
+    expect(page.locator("#weighted-dbt")).to_have_text(f"{profile['weighted_dbt']:,.2f}")
+    expect(page.locator("#contributors")).to_have_text(str(profile["contributors"]))
+    chart = page.locator('[role="img"][aria-label*="trend"]')
+    expect(chart).to_have_count(1)
+    assert_accessible(page)
+
+    page.get_by_role("button", name="Watch", exact=True).click()
+    expect(page.get_by_role("button", name="Stop watching")).to_be_visible()
+    assert client_id in watchlist(api, analyst)
+    page.get_by_role("button", name="Stop watching").click()
+    expect(page.get_by_role("button", name="Watch", exact=True)).to_be_visible()
+    assert client_id not in watchlist(api, analyst)
+
+
+def test_search_by_keyboard_on_a_phone(phone, api, world):
+    client_id = pooled_client(api, world, "Keystone Masonry Inc")
+    sign_in(phone, world.a.members[1].analyst.email)
+    phone.goto("/clients")
+    fits(phone)
+    phone.get_by_label("Search clients").fill("keystone")
+    result = phone.get_by_role("link", name="Keystone Masonry Inc")
+    expect(result).to_be_visible()  # htmx swapped the results in while typing
+    result.focus()
+    phone.keyboard.press("Enter")
+    expect(phone).to_have_url(re.compile(f"/clients/{client_id}$"))
+    fits(phone)
+    assert_accessible(phone)
+
+
+def test_other_groups_client_is_a_404_page(page, api, world):
+    client_id = pooled_client(api, world)
+    sign_in(page, world.b.members[0].analyst.email)
+    response = page.goto(f"/clients/{client_id}")
+    assert response.status == 404
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_a_form_posted_from_another_site_changes_nothing(page, api, world, console_url):
+    analyst = world.a.members[0].analyst
+    client_id = pooled_client(api, world)
+    sign_in(page, analyst.email)
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    # A page of another site that posts the Watch form (it cannot know the token).
+    attacker = "http://attacker.test/"
+    form = (
+        f'<form id="f" method="post" action="{console_url}/clients/{client_id}/watch">'
+        '<input name="csrf_token" value="guess"></form>'
+        "<script>document.getElementById('f').submit()</script>"
+    )
+    page.route(attacker, lambda route: route.fulfill(body=form, content_type="text/html"))
+    page.goto(attacker)
+    page.wait_for_load_state()
+    assert client_id not in watchlist(api, analyst)
+    # The session itself still works: the refusal was of the request, not of the user.
+    page.goto(f"/clients/{client_id}")
+    expect(page.get_by_role("button", name="Watch", exact=True)).to_be_visible()
