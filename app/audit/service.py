@@ -8,6 +8,9 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from app.audit.models import AuditEvent
+from app.audit.resources import as_filter, is_resource, resource
+
+__all__ = ["list_events", "record", "resource"]
 from app.auth.principal import Principal
 from app.core.pagination import PageParams, paginate
 
@@ -21,7 +24,10 @@ def record(
     *,
     group_id: str | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the session; it is written with the change it describes."""
+    """Add an audit event to the session; it is written with the change it describes.
+    `resource` is spelled by `resource(kind, id)`: one spelling, so the filter finds it."""
+    if resource is not None and not is_resource(resource):
+        raise ValueError(f"audit resource {resource!r} is not spelled by audit.resource()")
     if isinstance(actor, Principal):
         group_id = group_id or actor.group_id
         actor_name = actor.actor
@@ -47,7 +53,7 @@ def list_events(
     if action:
         stmt = stmt.where(AuditEvent.action == action)
     if resource:
-        stmt = stmt.where(AuditEvent.resource == resource)
+        stmt = stmt.where(AuditEvent.resource == as_filter(resource))
     if actor:
         stmt = stmt.where(AuditEvent.actor == actor)
     return paginate(session, stmt, [AuditEvent.at, AuditEvent.id], params, descending=True)

@@ -34,7 +34,7 @@ def create(session: Session, principal: Principal, body: ApiKeyCreate) -> tuple[
         session,
         principal,
         "api_key.created",
-        f"api_key/{api_key.id}",
+        audit.resource("api_key", api_key.id),
         {
             "name": api_key.name,
             "prefix": prefix,
@@ -70,7 +70,7 @@ def revoke(session: Session, principal: Principal, key_id: str) -> None:
             session,
             principal,
             "api_key.revoked",
-            f"api_key/{api_key.id}",
+            audit.resource("api_key", api_key.id),
             {"prefix": api_key.prefix, "member_id": api_key.member_id},
         )
         session.commit()

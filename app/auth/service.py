@@ -57,7 +57,7 @@ def login(session: Session, email: str, password: str) -> tuple[str, int]:
     ok = verify_password(password, user.password_hash if user else None)
     usable = ok and user is not None and not user.disabled and member_status in (None, "active")
     if not usable:
-        resource = f"user/{user.id}" if user else None
+        resource = audit.resource("user", user.id) if user else None
         group_id = user.group_id if user else None
         for attempt in range(2):
             try:
@@ -82,7 +82,13 @@ def login(session: Session, email: str, password: str) -> tuple[str, int]:
         raise Unauthorized("Incorrect email or password, or the account is not active.")
     if throttle:
         session.delete(throttle)
-    audit.record(session, f"user:{email}", "auth.login", f"user/{user.id}", group_id=user.group_id)
+    audit.record(
+        session,
+        f"user:{email}",
+        "auth.login",
+        audit.resource("user", user.id),
+        group_id=user.group_id,
+    )
     session.commit()
     return create_access_token(user.id)
 

@@ -52,7 +52,7 @@ def submit(session: Session, principal: Principal, body: ExperienceSubmission) -
         session,
         principal,
         "experiences.submitted",
-        f"client/{client.id}",
+        audit.resource("client", client.id),
         {"received": 1, "created": created, "updated": 1 - created, "rejected": 0},
     )
     session.commit()
@@ -111,7 +111,7 @@ def delete_own(session: Session, principal: Principal, experience_id: str) -> No
         session,
         principal,
         "experiences.deleted",
-        f"experience/{row.id}",
+        audit.resource("experience", row.id),
         {"client_id": row.client_id, "as_of": row.as_of.isoformat()},
     )
     session.commit()

@@ -135,7 +135,7 @@ def create(session: Session, principal: Principal, body: FraudReportCreate) -> F
         session,
         principal,
         "fraud_report.submitted",
-        f"fraud_report/{report.id}",
+        audit.resource("fraud_report", report.id),
         {"client_id": client.id, "member_id": report.member_id, "category": report.category},
     )
     session.commit()
@@ -172,7 +172,7 @@ def update(
         session,
         principal,
         "fraud_report.updated",
-        f"fraud_report/{report.id}",
+        audit.resource("fraud_report", report.id),
         {"fields": changed, "from": previous, "to": report.status},
     )
     session.commit()
@@ -190,7 +190,7 @@ def withdraw(session: Session, principal: Principal, report_id: str) -> FraudRep
         session,
         principal,
         "fraud_report.withdrawn",
-        f"fraud_report/{report.id}",
+        audit.resource("fraud_report", report.id),
         {"from": previous, "to": report.status},
     )
     session.commit()
@@ -221,7 +221,7 @@ def decide(session: Session, principal: Principal, report_id: str, body: Decisio
         session,
         principal,
         _DECISION_ACTIONS[body.decision],
-        f"fraud_report/{report.id}",
+        audit.resource("fraud_report", report.id),
         {"decision": body.decision, "note": body.note, "from": previous, "to": report.status},
     )
     if body.decision == "approve":

@@ -45,7 +45,7 @@ def create(session: Session, principal: Principal, body: GroupCreate) -> Group:
         session,
         principal,
         "group.created",
-        f"group/{group.id}",
+        audit.resource("group", group.id),
         {"slug": group.slug, "currency": group.currency},
         group_id=group.id,
     )
@@ -53,7 +53,7 @@ def create(session: Session, principal: Principal, body: GroupCreate) -> Group:
         session,
         principal,
         "user.created",
-        f"user/{admin.id}",
+        audit.resource("user", admin.id),
         {"email": email, "role": admin.role},
         group_id=group.id,
     )
@@ -98,7 +98,7 @@ def update(session: Session, principal: Principal, group_id: str, body: GroupPat
             session,
             principal,
             "group.settings_changed",
-            f"group/{group.id}",
+            audit.resource("group", group.id),
             changes,
             group_id=group.id,
         )

@@ -58,7 +58,7 @@ def queue(session: Session, principal: Principal, job_id: str, received: Receive
         session,
         principal,
         "import.queued",
-        f"import:{job.id}",
+        audit.resource("import", job.id),
         {
             "filename": received.filename,
             "bytes": received.size,

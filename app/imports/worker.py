@@ -551,7 +551,7 @@ def _one_chunk(
             session,
             principal,
             "import.done",
-            f"import:{job.id}",
+            audit.resource("import", job.id),
             {
                 "rows": done.rows_done,
                 "created": done.created,
@@ -616,7 +616,7 @@ def _fail(session: Session, job: _JobRef, reason: str) -> None:
         session,
         "system:imports",
         "import.failed",
-        f"import:{job.id}",
+        audit.resource("import", job.id),
         {"reason": reason[:500]},
         group_id=job.group_id,
     )

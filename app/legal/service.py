@@ -78,7 +78,7 @@ def create(session: Session, principal: Principal, body: LegalActionCreate) -> L
         session,
         principal,
         "legal_action.created",
-        f"legal_action:{action.id}",
+        audit.resource("legal_action", action.id),
         {"client_id": client_id, "kind": action.kind, "status": action.status},
     )
     hooks.legal_action_created.send(session, principal, action)
@@ -117,7 +117,11 @@ def update(
     if changes:
         action.updated_at = utcnow()
         audit.record(
-            session, principal, "legal_action.updated", f"legal_action:{action.id}", changes
+            session,
+            principal,
+            "legal_action.updated",
+            audit.resource("legal_action", action.id),
+            changes,
         )
         session.commit()
     return action

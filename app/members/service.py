@@ -17,7 +17,13 @@ def create(session: Session, principal: Principal, body: MemberCreate) -> Member
     member = Member(group_id=principal.group_id, **body.model_dump())
     session.add(member)
     session.flush()
-    audit.record(session, principal, "member.created", f"member/{member.id}", {"name": member.name})
+    audit.record(
+        session,
+        principal,
+        "member.created",
+        audit.resource("member", member.id),
+        {"name": member.name},
+    )
     session.commit()
     return member
 
@@ -56,6 +62,6 @@ def update(session: Session, principal: Principal, member_id: str, body: MemberP
         if "status" in changes:
             action = "member.suspended" if member.status == "suspended" else "member.reactivated"
         session.add(member)
-        audit.record(session, principal, action, f"member/{member.id}", changes)
+        audit.record(session, principal, action, audit.resource("member", member.id), changes)
         session.commit()
     return member

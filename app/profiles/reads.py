@@ -41,6 +41,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.models import AuditEvent
+from app.audit.resources import resource
 from app.core.bulk import dialect_insert
 from app.core.config import get_settings
 from app.core.db import system_session
@@ -118,7 +119,7 @@ class ProfileRead:
             "at": self.at,
             "actor": self.actor,
             "action": "profile.read",
-            "resource": f"client/{self.client_id}",
+            "resource": resource("client", self.client_id),
             "detail": detail,
         }
 

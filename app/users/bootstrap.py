@@ -25,7 +25,11 @@ def create_platform_admin(session: Session, email: str, password: str) -> User:
     session.add(user)
     session.flush()
     audit.record(
-        session, "cli", "user.created", f"user/{user.id}", {"email": email, "role": user.role}
+        session,
+        "cli",
+        "user.created",
+        audit.resource("user", user.id),
+        {"email": email, "role": user.role},
     )
     session.commit()
     return user

@@ -79,7 +79,7 @@ def create(session: Session, principal: Principal, body: UserCreate) -> User:
         session,
         principal,
         "user.created",
-        f"user/{user.id}",
+        audit.resource("user", user.id),
         {"email": email, "role": user.role, "member_id": member_id},
     )
     session.commit()
@@ -132,6 +132,6 @@ def update(session: Session, principal: Principal, user_id: str, body: UserPatch
     if changes:
         user.updated_at = utcnow()
         session.add(user)
-        audit.record(session, principal, "user.updated", f"user/{user.id}", changes)
+        audit.record(session, principal, "user.updated", audit.resource("user", user.id), changes)
         session.commit()
     return user

@@ -56,7 +56,7 @@ def create(session: Session, principal: Principal, body: WebhookCreate) -> Webho
         session,
         principal,
         "webhook.created",
-        f"webhook/{webhook.id}",
+        audit.resource("webhook", webhook.id),
         {"url": webhook.url, "events": webhook.events, "member_id": webhook.member_id},
     )
     session.commit()
@@ -97,7 +97,7 @@ def delete(session: Session, principal: Principal, webhook_id: str) -> None:
         session,
         principal,
         "webhook.deleted",
-        f"webhook/{webhook.id}",
+        audit.resource("webhook", webhook.id),
         {"url": webhook.url, "member_id": webhook.member_id},
     )
     session.commit()
@@ -152,7 +152,7 @@ def redeliver(
         session,
         principal,
         "webhook.redelivery_requested",
-        f"webhook/{webhook.id}",
+        audit.resource("webhook", webhook.id),
         {"delivery_id": delivery.id, "event_id": delivery.event_id, "was": previous},
     )
     session.commit()

@@ -218,7 +218,7 @@ def test_one_audit_event_when_queued_and_one_when_done(api, world, worker):
     rows = [row(n, uuid.uuid4().hex[:6]) for n in range(30)]
     job = run_import(api, worker, member.analyst, to_csv(rows))
     events = api.get("/v1/audit-events", headers=world.a.admin.headers).json()["items"]
-    mine = [e for e in events if e["resource"] == f"import:{job['id']}"]
+    mine = [e for e in events if e["resource"] == f"import/{job['id']}"]
     assert [e["action"] for e in mine] == ["import.done", "import.queued"]
     assert mine[0]["detail"] == {"rows": 30, "created": 30, "updated": 0, "rejected": 0}
 

@@ -238,7 +238,7 @@ def test_creation_and_changes_are_audited_and_signalled(api, world):
     assert received == [(member.id, action["id"], "judgment")]
 
     events = api.get("/v1/audit-events", headers=world.a.admin.headers).json()["items"]
-    actions = [e["action"] for e in events if e["resource"] == f"legal_action:{action['id']}"]
+    actions = [e["action"] for e in events if e["resource"] == f"legal_action/{action['id']}"]
     assert actions == ["legal_action.updated", "legal_action.created"]
     updated = next(e for e in events if e["action"] == "legal_action.updated")
     assert updated["detail"] == {"status": {"from": "filed", "to": "satisfied"}}
