@@ -42,12 +42,33 @@ def _run(connection) -> None:
         render_as_batch=True,
         compare_type=True,
     )
-    with context.begin_transaction():
-        if connection.dialect.name == "postgresql":
-            # Several processes may start (and migrate) at once against one database:
-            # one migrates, the others wait here and then find nothing left to do.
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7240315001)")
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Rebuilding a table that other rows refer to (batch mode drops the old copy)
+        # breaks their references for a moment: SQLite's own procedure for altering a
+        # table is to switch enforcement off around the transaction (it cannot be switched
+        # inside one) and check every reference before committing.
+        _sqlite_foreign_keys(connection, "OFF")
+    try:
+        with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Several processes may start (and migrate) at once against one database:
+                # one migrates, the others wait here and then find nothing left to do.
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7240315001)")
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration leaves broken references: {broken[:5]}")
+    finally:
+        if sqlite:
+            _sqlite_foreign_keys(connection, "ON")
+
+
+def _sqlite_foreign_keys(connection, state: str) -> None:
+    # On the driver's connection, outside SQLAlchemy's transaction (a PRAGMA inside one is
+    # ignored); the pool's own connections keep foreign keys on (app.core.db).
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={state}")
 
 
 if context.is_offline_mode():

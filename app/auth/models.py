@@ -6,15 +6,18 @@ from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.core.types import UTCDateTime, new_id, utcnow
-from app.tenancy.models import GroupScoped
+from app.tenancy.models import GroupScoped, group_key
 
 
 class ApiKey(GroupScoped, table=True):
     __tablename__ = "api_key"
-    __table_args__ = (Index("ix_api_key_group_member", "group_id", "member_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_api_key_group_member", "group_id", "member_id", "created_at"),
+        group_key("api_key", "member"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    member_id: str = Field(foreign_key="member.id", max_length=36)
+    member_id: str = Field(max_length=36)
     name: str = Field(max_length=120)
     prefix: str = Field(max_length=16)
     key_hash: str = Field(max_length=64, unique=True)

@@ -6,7 +6,7 @@ from sqlalchemy import Index, text
 from sqlmodel import Field
 
 from app.core.types import UTCDateTime, new_sequential_id, utcnow
-from app.tenancy.models import GroupScoped
+from app.tenancy.models import GroupScoped, group_key
 
 
 class Client(GroupScoped, table=True):
@@ -69,9 +69,13 @@ class CustomerRef(GroupScoped, table=True):
     """A member's own customer number for a client (`customer_ref`)."""
 
     __tablename__ = "customer_ref"
+    __table_args__ = (
+        group_key("customer_ref", "client"),
+        group_key("customer_ref", "member"),
+    )
 
     group_id: str = Field(foreign_key="trade_group.id", primary_key=True, max_length=36)
-    member_id: str = Field(foreign_key="member.id", primary_key=True, max_length=36)
+    member_id: str = Field(primary_key=True, max_length=36)
     customer_ref: str = Field(primary_key=True, max_length=64)
-    client_id: str = Field(foreign_key="client.id", max_length=36)
+    client_id: str = Field(max_length=36)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -7,7 +7,7 @@ from sqlalchemy import Index, Text
 from sqlmodel import Field
 
 from app.core.types import Money, UTCDateTime, new_id, utcnow
-from app.tenancy.models import GroupScoped
+from app.tenancy.models import GroupScoped, group_key
 
 
 class FraudReport(GroupScoped, table=True):
@@ -15,11 +15,13 @@ class FraudReport(GroupScoped, table=True):
     __table_args__ = (
         Index("ix_fraud_group_status", "group_id", "status", "created_at"),
         Index("ix_fraud_client", "group_id", "client_id", "status"),
+        group_key("fraud_report", "client"),
+        group_key("fraud_report", "member"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    member_id: str = Field(foreign_key="member.id", max_length=36)
-    client_id: str = Field(foreign_key="client.id", max_length=36)
+    member_id: str = Field(max_length=36)
+    client_id: str = Field(max_length=36)
     category: str = Field(max_length=32)
     description: str = Field(sa_type=Text)
     amount: Decimal | None = Field(default=None, sa_type=Money)

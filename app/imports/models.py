@@ -7,7 +7,7 @@ from sqlalchemy import JSON, Column, Index, Integer
 from sqlmodel import Field
 
 from app.core.types import UTCDateTime, new_id, utcnow
-from app.tenancy.models import GroupScoped
+from app.tenancy.models import GroupScoped, group_key
 
 
 class ImportJob(GroupScoped, table=True):
@@ -15,10 +15,11 @@ class ImportJob(GroupScoped, table=True):
     __table_args__ = (
         Index("ix_import_status", "status", "created_at"),
         Index("ix_import_member", "group_id", "member_id", "created_at"),
+        group_key("import_job", "member"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    member_id: str = Field(foreign_key="member.id", max_length=36)
+    member_id: str = Field(max_length=36)
     created_by: str | None = Field(default=None, max_length=36)
     status: str = Field(default="queued", max_length=16)
     file_path: str = Field(max_length=500)

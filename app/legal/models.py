@@ -7,7 +7,7 @@ from sqlalchemy import Index
 from sqlmodel import Field
 
 from app.core.types import Money, UTCDateTime, new_id, utcnow
-from app.tenancy.models import GroupScoped
+from app.tenancy.models import GroupScoped, group_key
 
 
 class LegalAction(GroupScoped, table=True):
@@ -15,11 +15,13 @@ class LegalAction(GroupScoped, table=True):
     __table_args__ = (
         Index("ix_legal_client", "group_id", "client_id", "filed_on"),
         Index("ix_legal_group_created", "group_id", "created_at", "id"),
+        group_key("legal_action", "client"),
+        group_key("legal_action", "member"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    member_id: str = Field(foreign_key="member.id", max_length=36)
-    client_id: str = Field(foreign_key="client.id", max_length=36)
+    member_id: str = Field(max_length=36)
+    client_id: str = Field(max_length=36)
     kind: str = Field(max_length=32)
     status: str = Field(max_length=16)
     amount: Decimal | None = Field(default=None, sa_type=Money)

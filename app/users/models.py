@@ -6,17 +6,20 @@ from sqlalchemy import Index
 from sqlmodel import Field
 
 from app.core.types import UTCDateTime, new_id, utcnow
-from app.tenancy.models import GroupScoped
+from app.tenancy.models import GroupScoped, group_key
 
 
 class User(GroupScoped, table=True):
     __tablename__ = "app_user"
-    __table_args__ = (Index("ix_user_group_created", "group_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_user_group_created", "group_id", "created_at", "id"),
+        group_key("app_user", "member"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     # Platform admins belong to no group; the scoping filter hides them from every group.
     group_id: str | None = Field(default=None, foreign_key="trade_group.id", max_length=36)
-    member_id: str | None = Field(default=None, foreign_key="member.id", max_length=36)
+    member_id: str | None = Field(default=None, max_length=36)
     # Stored lower-cased: emails are unique case-insensitively.
     email: str = Field(max_length=320, unique=True)
     password_hash: str = Field(max_length=255)

@@ -6,15 +6,18 @@ from sqlalchemy import JSON, Column, Index, Text
 from sqlmodel import Field
 
 from app.core.types import UTCDateTime, new_id, utcnow
-from app.tenancy.models import GroupScoped
+from app.tenancy.models import GroupScoped, group_key
 
 
 class Webhook(GroupScoped, table=True):
     __tablename__ = "webhook"
-    __table_args__ = (Index("ix_webhook_member", "group_id", "member_id"),)
+    __table_args__ = (
+        Index("ix_webhook_member", "group_id", "member_id"),
+        group_key("webhook", "member"),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    member_id: str = Field(foreign_key="member.id", max_length=36)
+    member_id: str = Field(max_length=36)
     url: str = Field(max_length=2000)
     events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Kept in clear: signing needs it. Shown once, at creation.
