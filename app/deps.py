@@ -16,7 +16,7 @@ from app.auth.principal import Principal
 from app.core.db import get_engine, writer_bind
 from app.core.errors import Forbidden, Unauthorized
 from app.core.pagination import PageParams, page_params
-from app.tenancy.session import bind_session
+from app.tenancy.session import bind_session, mark_request, unscoped
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /v1/auth/token.")
 _api_key = APIKeyHeader(
@@ -36,6 +36,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     touches: list = []
     session = Session(bind, expire_on_commit=False)
     session.info[auth_service.DEFER_TOUCH] = touches
+    # Sees no group's rows (PostgreSQL) until get_principal binds it to the caller's group.
+    mark_request(session)
     try:
         yield session
         # The one owner of the request's transaction: services only flush; what the
@@ -77,9 +79,9 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 async def get_unscoped_session(session: SessionDep) -> Session:
-    """For the few routes that act before a tenant is known (login)."""
-    session.info["unscoped"] = True
-    return session
+    """For the few routes that act before a tenant is known (login by email) or across
+    groups (a platform admin creating a group): a named exception of app.tenancy.session."""
+    return unscoped(session)
 
 
 UnscopedSessionDep = Annotated[Session, Depends(get_unscoped_session)]
@@ -112,16 +114,16 @@ async def principal_for(session: Session, api_key: str | None, token: str | None
 
 
 def _resolve_principal(session: Session, api_key: str | None, token: str | None) -> Principal:
+    # The key or the token's user is looked up before the group is known: a named
+    # exception (app.tenancy.session); get_principal binds the session right after.
     previous = session.info.get("unscoped")
-    session.info["unscoped"] = True
+    unscoped(session)
     try:
         if api_key:
             return auth_service.principal_from_api_key(session, api_key)
         return auth_service.principal_from_token(session, token)
     finally:
-        if previous:
-            session.info["unscoped"] = previous
-        else:
+        if not previous:
             session.info.pop("unscoped", None)
 
 

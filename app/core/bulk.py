@@ -37,6 +37,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from app.tenancy.session import working_role
+
 ROWS_PER_STATEMENT = 400
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -187,7 +189,9 @@ def _copy_then_insert(
     the server starts on it at once, and the pipeline is closed, its result read and
     the staging table emptied when the caller asks for the rows.
     """
-    stage = f"_stage_{table.name}"
+    # One per role a connection works as (app.tenancy.session): a temporary table belongs
+    # to the role that made it, and a pooled connection serves the owner and the app role.
+    stage = f"_stage_{table.name}" + ("_app" if working_role(connection) else "")
     driver = connection.connection.driver_connection
     cursor = driver.cursor()
     try:

@@ -118,6 +118,7 @@ async def get_read_pool():
         max_size=10,
         open=False,
         kwargs={"autocommit": True, "connect_timeout": 10},
+        configure=_as_app_role,
         name="creditpool-reads",
     )
     await pool.open()
@@ -125,6 +126,14 @@ async def get_read_pool():
     if kept is not pool:  # another read on this loop opened one meanwhile
         await pool.close()
     return kept
+
+
+async def _as_app_role(conn) -> None:
+    """The read pool serves group reads only: its connections work as the app role for
+    good, under row-level security (each read sets its group: profiles.queries._fetch)."""
+    from app.tenancy.session import APP_ROLE
+
+    await conn.execute(f"SET ROLE {APP_ROLE}")
 
 
 async def close_read_pool() -> None:

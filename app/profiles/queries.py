@@ -418,8 +418,16 @@ async def _fetch(pool, sql: str, params: dict, row_factory=namedtuple_row) -> li
         return await _fetch_once(pool, sql, params, row_factory)
 
 
+# The read pool's connections are the app role's (app.core.db); row-level security lets
+# each statement see the group it names only once the connection is set to that group.
+# Set for the connection (autocommit: there is no transaction to scope it to), by every
+# statement before it runs, in the same round trip (a pipeline).
+_SET_GROUP = "SELECT set_config('app.group_id', %s, false)"
+
+
 async def _fetch_once(pool, sql: str, params: dict, row_factory) -> list:
-    async with pool.connection() as conn:
+    async with pool.connection() as conn, conn.pipeline():
+        await conn.execute(_SET_GROUP, (params["group_id"],))
         cursor = conn.cursor(row_factory=row_factory)
         await cursor.execute(sql, params)
         return await cursor.fetchall()
