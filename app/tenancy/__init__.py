@@ -8,5 +8,7 @@ another group. Platform admins, who have no group, see no group data at all. Wor
 and the CLI use explicitly unscoped sessions (`app.core.db.system_session`).
 
 Set-based Core statements (bulk inserts, aggregates) do not pass through the ORM hook;
-they take the group from `Principal.group_id` through the helpers in `scope.py`.
+they take the group from `Principal.group_id` and name `group_id` in their SQL
+(tests/tenancy/test_raw_sql_lint.py). On PostgreSQL, row-level security is the second
+wall behind both (`session.py`, migrations/rls.py, docs/SCALING.md).
 """
