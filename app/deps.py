@@ -115,7 +115,7 @@ async def principal_for(session: Session, api_key: str | None, token: str | None
 
 def _resolve_principal(session: Session, api_key: str | None, token: str | None) -> Principal:
     # The key or the token's user is looked up before the group is known: a named
-    # exception (app.tenancy.session); get_principal binds the session right after.
+    # exception (app.tenancy.session); principal_for binds the session right after.
     previous = session.info.get("unscoped")
     unscoped(session)
     try:
