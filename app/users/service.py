@@ -21,7 +21,10 @@ MEMBER_ROLES = {Role.member_admin, Role.credit_analyst, Role.viewer}
 
 
 def email_registered(session: Session, email: str) -> bool:
-    """Emails are unique across the platform, so this one check looks past the tenant."""
+    """Emails are unique across the platform, so this one check looks past the ORM gate.
+    On PostgreSQL row-level security still narrows it to the caller's group (a platform
+    admin's session excepted); an email taken in another group is then refused by the
+    unique index at the flush, with the same Conflict."""
     table = User.__table__
     stmt = core_select(table.c.id).where(table.c.email == email.lower())
     return session.connection().execute(stmt).first() is not None
