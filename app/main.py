@@ -28,6 +28,7 @@ from app.imports.reader import readers as import_readers
 from app.imports.router import router as imports_router
 from app.imports.worker import run_imports
 from app.legal.router import router as legal_router
+from app.meetings.router import router as meetings_router
 from app.members.router import router as members_router
 from app.profiles.reads import close_profile_reads, flush_profile_reads, recover_profile_reads
 from app.profiles.router import router as profiles_router
@@ -53,6 +54,7 @@ ROUTERS = [
     watchlist_router,
     alerts_router,
     webhooks_router,
+    meetings_router,
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).

@@ -6,6 +6,7 @@ from app.alerts.models import Alert, ProfileDeterioration, WatchlistEntry
 from app.audit.models import AuditEvent
 from app.auth import cache as _auth_cache  # noqa: F401 - session listeners
 from app.auth.models import ApiKey, LoginThrottle
+from app.benchmarks.models import BenchmarkEntry
 from app.clients.models import Client, CustomerRef
 from app.experiences.models import Experience
 from app.fraud.models import FraudDecision, FraudReport
@@ -13,7 +14,9 @@ from app.groups.models import Group
 from app.idempotency.models import IdempotencyRecord
 from app.imports.models import ImportJob
 from app.legal.models import LegalAction
+from app.meetings.models import Meeting, MeetingAgendaItem, MeetingNomination
 from app.members.models import Member
+from app.polls.models import Poll, PollResponse
 from app.profiles import cache as _profile_cache  # noqa: F401 - session listeners
 from app.profiles.models import Inquiry
 from app.users.models import User
@@ -23,6 +26,7 @@ __all__ = [
     "Alert",
     "ApiKey",
     "AuditEvent",
+    "BenchmarkEntry",
     "Client",
     "CustomerRef",
     "Experience",
@@ -34,7 +38,12 @@ __all__ = [
     "Inquiry",
     "LegalAction",
     "LoginThrottle",
+    "Meeting",
+    "MeetingAgendaItem",
+    "MeetingNomination",
     "Member",
+    "Poll",
+    "PollResponse",
     "ProfileDeterioration",
     "User",
     "WatchlistEntry",

@@ -29,7 +29,14 @@ API_KEY_SCOPES = (
     "alerts:read",
 )
 
-_VIEWER = {"clients:read", "profiles:read", "alerts:read"}
+_VIEWER = {
+    "clients:read",
+    "profiles:read",
+    "alerts:read",
+    "meetings:read",
+    "polls:read",
+    "benchmarks:read",
+}
 _ANALYST = _VIEWER | {
     "clients:write",
     "experiences:read",
@@ -41,6 +48,8 @@ _ANALYST = _VIEWER | {
     "fraud_reports:write",
     "watchlist:write",
     "alerts:write",
+    "meetings:nominate",
+    "polls:write",
 }
 _MEMBER_ADMIN = _ANALYST | {
     "users:read",
@@ -49,6 +58,7 @@ _MEMBER_ADMIN = _ANALYST | {
     "api_keys:write",
     "webhooks:read",
     "webhooks:write",
+    "benchmarks:write",
 }
 _GROUP_ADMIN = _MEMBER_ADMIN | {
     "groups:read",
@@ -57,6 +67,7 @@ _GROUP_ADMIN = _MEMBER_ADMIN | {
     "members:write",
     "fraud_reports:moderate",
     "audit:read",
+    "meetings:write",
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {

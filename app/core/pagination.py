@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -40,7 +40,7 @@ async def page_params(
 
 
 def encode_cursor(values: list[Any]) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    raw = json.dumps([v.isoformat() if isinstance(v, date) else v for v in values])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -51,7 +51,7 @@ def decode_cursor(cursor: str, kinds: list[type]) -> list[Any]:
         if not isinstance(values, list) or len(values) != len(kinds):
             raise ValueError
         return [
-            datetime.fromisoformat(v) if kind is datetime else kind(v)
+            kind.fromisoformat(v) if kind in (datetime, date) else kind(v)
             for v, kind in zip(values, kinds, strict=True)
         ]
     except Exception:

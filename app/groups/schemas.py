@@ -8,6 +8,15 @@ from app.core.schemas import RequestModel, ResponseModel
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Password = Annotated[str, StringConstraints(min_length=12, max_length=256, strip_whitespace=False)]
+AntitrustNotice = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+
+# Read at the start of every meeting (copied into it): what members may and may not do.
+DEFAULT_ANTITRUST_NOTICE = (
+    "This meeting shares past facts only: members' payment experiences with customers, "
+    "as they happened. Do not discuss prices, terms of sale, or whether to sell to or "
+    "refuse any customer; do not agree on any course of action. Each member makes its "
+    "own credit decisions, independently."
+)
 
 
 class GroupSettings(RequestModel):
@@ -20,6 +29,10 @@ class GroupSettings(RequestModel):
     p_percent: float | None = Field(
         default=None, gt=0, le=100, description="null: off; else a number in (0, 100]."
     )
+    antitrust_notice: AntitrustNotice = Field(
+        default=DEFAULT_ANTITRUST_NOTICE,
+        description="Copied into each new meeting (GET /v1/meetings/{id}).",
+    )
 
 
 class GroupSettingsPatch(RequestModel):
@@ -28,8 +41,11 @@ class GroupSettingsPatch(RequestModel):
     lookback_months: int | None = Field(default=None, ge=1, le=60)
     dominance_share: float | None = Field(default=None, gt=0.5, le=1)
     p_percent: float | None = Field(default=None, gt=0, le=100)
+    antitrust_notice: AntitrustNotice | None = None
 
-    @field_validator("min_contributors", "reciprocity_days", "lookback_months", mode="before")
+    @field_validator(
+        "min_contributors", "reciprocity_days", "lookback_months", "antitrust_notice", mode="before"
+    )
     @classmethod
     def _not_null(cls, value):
         if value is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from app.groups.schemas import DEFAULT_ANTITRUST_NOTICE
 from tests.foundation.helpers import assert_problem, unique_email
 from tests.world import PASSWORD, login
 
@@ -166,6 +167,7 @@ def test_group_settings_have_the_contract_defaults_and_are_validated(api, world)
         "lookback_months": 12,
         "dominance_share": None,
         "p_percent": None,
+        "antitrust_notice": DEFAULT_ANTITRUST_NOTICE,
     }
     path = f"/v1/groups/{world.a.id}"
     headers = world.a.admin.headers
