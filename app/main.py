@@ -30,6 +30,7 @@ from app.imports.worker import run_imports
 from app.legal.router import router as legal_router
 from app.meetings.router import router as meetings_router
 from app.members.router import router as members_router
+from app.polls.router import router as polls_router
 from app.profiles.reads import close_profile_reads, flush_profile_reads, recover_profile_reads
 from app.profiles.router import router as profiles_router
 from app.users.router import router as users_router
@@ -55,6 +56,7 @@ ROUTERS = [
     alerts_router,
     webhooks_router,
     meetings_router,
+    polls_router,
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).

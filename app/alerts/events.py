@@ -2,7 +2,8 @@
 
 An event about a client reaches, as an alert, every active member of the group that
 watches the client or holds a trade line for it in the group's lookback window, except
-the member whose action caused it. The same transaction gets the alert rows and the
+the member whose action caused it; an event with recipients of its own (a poll's) names
+them instead. The same transaction gets the alert rows and the
 `event_emitted` signal (webhooks queue their deliveries from it), so all of it commits,
 or none of it does.
 """
@@ -26,7 +27,13 @@ from app.groups.service import effective_settings
 from app.members.models import Member
 from app.profiles.formulas import lookback_start
 
-EventType = Literal["fraud_report.approved", "legal_action.created", "profile.deteriorated"]
+EventType = Literal[
+    "fraud_report.approved",
+    "legal_action.created",
+    "profile.deteriorated",
+    "poll.opened",
+    "poll.answered",
+]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
 
@@ -66,17 +73,23 @@ def emit(
     data: dict[str, Any],
     caused_by_member_id: str | None,
     event_id: str | None = None,
+    member_ids: set[str] | None = None,
 ) -> hooks.Event:
     """Record an event: alerts for its recipients and the signal for webhooks.
 
-    `data` describes the event to every recipient alike; it must never name the member
-    that caused it. Nothing is committed here.
+    The recipients are `recipients()` unless `member_ids` names them. `data` describes
+    the event to every recipient alike; it must never name the member that caused it.
+    Nothing is committed here.
     """
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
-    member_ids = recipients(
-        session, group_id=group_id, client_id=client_id, caused_by_member_id=caused_by_member_id
-    )
+    if member_ids is None:
+        member_ids = recipients(
+            session,
+            group_id=group_id,
+            client_id=client_id,
+            caused_by_member_id=caused_by_member_id,
+        )
     client = session.get(Client, client_id)
     payload = {"client_id": client_id, "legal_name": client.legal_name if client else None}
     payload.update(_jsonable(data))

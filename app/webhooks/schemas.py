@@ -7,8 +7,20 @@ from pydantic import Field, StringConstraints, field_validator
 from app.core.schemas import RequestModel, ResponseModel, UtcDateTime
 
 # The events of the contract a member can subscribe to.
-EVENT_TYPES = ("fraud_report.approved", "legal_action.created", "profile.deteriorated")
-EventType = Literal["fraud_report.approved", "legal_action.created", "profile.deteriorated"]
+EVENT_TYPES = (
+    "fraud_report.approved",
+    "legal_action.created",
+    "profile.deteriorated",
+    "poll.opened",
+    "poll.answered",
+)
+EventType = Literal[
+    "fraud_report.approved",
+    "legal_action.created",
+    "profile.deteriorated",
+    "poll.opened",
+    "poll.answered",
+]
 assert set(EventType.__args__) == set(EVENT_TYPES)  # one list, two spellings
 
 DeliveryStatus = Literal["pending", "delivered", "failed", "cancelled"]
