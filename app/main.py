@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from app.alerts.router import alerts_router, watchlist_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
+from app.benchmarks.router import router as benchmarks_router
 from app.clients.router import router as clients_router
 from app.core import errors, openapi
 from app.core import logging as app_logging
@@ -57,6 +58,7 @@ ROUTERS = [
     webhooks_router,
     meetings_router,
     polls_router,
+    benchmarks_router,
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).
