@@ -18,6 +18,7 @@ from app.auth.principal import Principal, Role
 from app.auth.schemas import ApiKeyCreate
 from app.core.db import system_session
 from app.core.security import hash_password
+from app.core.types import today
 from app.groups.models import Group
 from app.groups.schemas import GroupSettings
 from app.members.models import Member
@@ -100,13 +101,22 @@ def member_principal(world: DemoWorld, index: int) -> Principal:
 
 
 def seed(console: Console) -> None:
-    from app.demo_history import seed_history
+    from app.demo_history import month_ends, seed_history
+    from app.demo_meetings import seed_gatherings
 
     with system_session() as session:
         world = seed_people(session)
         session.info.pop("unscoped", None)
         bind_session(session, world.group.id)
         history = seed_history(session, [member_principal(world, i) for i in range(3)])
+        admin = session.execute(select(User).where(User.email == GROUP_ADMIN)).scalar_one()
+        gatherings = seed_gatherings(
+            session,
+            Principal.of_user(admin),
+            [member_principal(world, i) for i in range(3)],
+            history.clients,
+            month_ends(1, today())[0],
+        )
         _, key = keys.create(
             session,
             member_principal(world, 0),
@@ -153,6 +163,12 @@ def seed(console: Console) -> None:
     console.print(
         f'  curl -s -H "Authorization: Bearer $TOKEN" '
         f"http://127.0.0.1:8000/v1/clients/{featured}/profile",
+        soft_wrap=True,
+    )
+    console.print(
+        f"A closed meeting with its frozen list: /v1/meetings/{gatherings.meeting_id}/agenda; "
+        f"an open poll: /v1/polls/{gatherings.poll_id}; benchmarks: "
+        + ", ".join(f"/v1/benchmarks/{p}" for p in gatherings.periods),
         soft_wrap=True,
     )
     console.print("API docs: http://127.0.0.1:8000/docs")

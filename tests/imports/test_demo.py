@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 from rich.console import Console
 from sqlalchemy import func, select
@@ -45,3 +46,29 @@ def test_the_demo_history_is_seeded_once_and_the_same_on_a_rerun(api):
     judgments = api.get("/v1/legal-actions", headers=headers, params={"kind": "judgment"}).json()
     assert len(judgments["items"]) == 1
     assert judgments["items"][0]["reported_by_you"] is False
+
+
+def test_the_demo_has_a_closed_meeting_an_open_poll_and_two_quarters_of_benchmarks(api):
+    from app.demo_meetings import last_quarters
+
+    out = io.StringIO()
+    seed(Console(file=out, width=200))
+    seed(Console(file=out, width=200))  # a re-run adds nothing
+    token = api.post(
+        "/v1/auth/token",
+        data={"username": "acme.analyst@creditpool.demo", "password": "demo-password-2026"},
+    ).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    meetings = api.get("/v1/meetings", headers=headers).json()["items"]
+    assert [m["status"] for m in meetings] == ["closed"]
+    agenda = api.get(f"/v1/meetings/{meetings[0]['id']}/agenda", headers=headers).json()["items"]
+    keystone = next(i for i in agenda if i["client"]["legal_name"] == "Keystone Remodeling Co")
+    assert "collection" in keystone["reasons"] and keystone["nominations"] == 1
+    assert keystone["nominated_by_you"] is False
+    polls = api.get("/v1/polls", headers=headers, params={"status": "open"}).json()["items"]
+    assert len(polls) == 1 and polls[0]["responses"] == 1
+    for period in last_quarters(date.today()):
+        figures = api.get(f"/v1/benchmarks/{period}", headers=headers).json()
+        assert figures["metrics"]["dso"]["n"] == 3
+        assert figures["metrics"]["pct_past_due"]["n"] == 3
+    assert "/v1/polls/" in out.getvalue()
