@@ -11,13 +11,13 @@ from math import floor
 
 Number = int | Decimal | Fraction
 
-PERIOD = re.compile(r"^(\d{4})-Q([1-4])$")
+PERIOD = re.compile(r"([0-9]{4})-Q([1-4])")
 QUARTILES = (Fraction(1, 4), Fraction(1, 2), Fraction(3, 4))
 
 
 def period_days(period: str) -> tuple[date, date]:
     """The first and last day of a quarter `YYYY-Qn`; ValueError for anything else."""
-    found = PERIOD.match(period)
+    found = PERIOD.fullmatch(period)
     if found is None:
         raise ValueError("a period is YYYY-Qn, n from 1 to 4")
     year, quarter = int(found[1]), int(found[2])

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from app.core.schemas import RequestModel, ResponseModel, UtcDateTime
 
-PERIOD_PATTERN = r"^\d{4}-Q[1-4]$"
+PERIOD_PATTERN = r"^[0-9]{4}-Q[1-4]$"
 
 
 class BenchmarkEntryIn(RequestModel):

@@ -64,7 +64,9 @@ def test_period_days(period, first, last):
     assert period_days(period) == (first, last)
 
 
-@pytest.mark.parametrize("period", ["2026-Q0", "2026-Q5", "2026Q1", "26-Q1", "1899-Q4", ""])
+@pytest.mark.parametrize(
+    "period", ["2026-Q0", "2026-Q5", "2026Q1", "26-Q1", "1899-Q4", "", "2026-Q1\n", "٢٠٢٦-Q1"]
+)
 def test_bad_periods(period):
     with pytest.raises(ValueError):
         period_days(period)
