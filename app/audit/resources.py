@@ -12,13 +12,16 @@ from typing import Literal
 
 Kind = Literal[
     "api_key",
+    "benchmark",
     "client",
     "experience",
     "fraud_report",
     "group",
     "import",
     "legal_action",
+    "meeting",
     "member",
+    "poll",
     "user",
     "webhook",
 ]

@@ -93,7 +93,7 @@ def submit(
         session,
         principal,
         "benchmark.submitted",
-        f"benchmark:{period}",
+        audit.resource("benchmark", period),
         {
             "dso": str(body.dso),
             "bad_debt_pct": None if body.bad_debt_pct is None else str(body.bad_debt_pct),

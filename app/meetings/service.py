@@ -72,7 +72,7 @@ def create(session: Session, principal: Principal, body: MeetingCreate) -> Meeti
         session,
         principal,
         "meeting.created",
-        f"meeting:{meeting.id}",
+        audit.resource("meeting", meeting.id),
         {"title": meeting.title, "held_on": meeting.held_on.isoformat()},
     )
     return meeting
@@ -121,7 +121,9 @@ def update(session: Session, principal: Principal, meeting_id: str, body: Meetin
             setattr(meeting, field, new)
     if changes:
         session.flush()
-        audit.record(session, principal, "meeting.updated", f"meeting:{meeting.id}", changes)
+        audit.record(
+            session, principal, "meeting.updated", audit.resource("meeting", meeting.id), changes
+        )
     return meeting
 
 
@@ -153,7 +155,11 @@ def close(session: Session, principal: Principal, meeting_id: str) -> Meeting:
     session.flush()
     session.refresh(meeting)
     audit.record(
-        session, principal, "meeting.closed", f"meeting:{meeting.id}", {"items": len(items)}
+        session,
+        principal,
+        "meeting.closed",
+        audit.resource("meeting", meeting.id),
+        {"items": len(items)},
     )
     return meeting
 
@@ -200,7 +206,7 @@ def nominate(
         session,
         principal,
         "meeting.nominated",
-        f"meeting:{meeting.id}",
+        audit.resource("meeting", meeting.id),
         {"client_id": client.id, "reason": body.reason, "created": created},
     )
     return _nomination_out(session, meeting.id, client.id, body.reason), created

@@ -63,7 +63,7 @@ def ask(session: Session, principal: Principal, body: PollCreate) -> PollOut:
         session,
         principal,
         "poll.created",
-        f"poll:{poll.id}",
+        audit.resource("poll", poll.id),
         {"client_id": client.id, "closes_at": poll.closes_at.isoformat()},
     )
     others = set(
@@ -134,7 +134,7 @@ def answer(
         session,
         principal,
         "poll.answered" if created else "poll.answer_replaced",
-        f"poll:{poll.id}",
+        audit.resource("poll", poll.id),
         {"experience": body.experience},
     )
     if created:

@@ -34,4 +34,3 @@ async def get_profile(
     See docs/METHODOLOGY.md for the formulas and the anonymity rules."""
     body = await service.serve_profile(principal, client_id, as_of)
     return Response(body, media_type="application/json")
-

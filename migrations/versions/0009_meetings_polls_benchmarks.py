@@ -1,7 +1,7 @@
 """meeting, meeting_nomination, meeting_agenda_item, poll, poll_response, benchmark_entry
 
-Revision ID: 0007_meetings_polls_benchmarks
-Revises: imports_0006
+Revision ID: 0009_meetings_polls_benchmarks
+Revises: 0008_group_foreign_keys
 
 Group meetings with their members' nominations and the discussion list frozen at the
 close; "poll my group" and its coded answers; members' quarterly DSO and bad-debt
@@ -18,8 +18,8 @@ from alembic import op
 
 import app.core.types
 
-revision: str = "0007_meetings_polls_benchmarks"
-down_revision: str | None = "imports_0006"
+revision: str = "0009_meetings_polls_benchmarks"
+down_revision: str | None = "0008_group_foreign_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
