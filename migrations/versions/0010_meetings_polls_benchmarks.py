@@ -1,12 +1,13 @@
 """meeting, meeting_nomination, meeting_agenda_item, poll, poll_response, benchmark_entry
 
-Revision ID: 0009_meetings_polls_benchmarks
-Revises: 0008_group_foreign_keys
+Revision ID: 0010_meetings_polls_benchmarks
+Revises: 0009_row_level_security
 
 Group meetings with their members' nominations and the discussion list frozen at the
 close; "poll my group" and its coded answers; members' quarterly DSO and bad-debt
 figures. Every table refers to its member, client, meeting or poll together with its
-group (composite keys, as `experience` does), so a row cannot point into another group.
+group (composite keys, as `experience` does), so a row cannot point into another group;
+on PostgreSQL each table gets the group policy of row-level security (migrations/rls.py).
 The group setting `antitrust_notice` lives in `trade_group.settings` (JSON): no column.
 """
 
@@ -17,11 +18,21 @@ import sqlmodel
 from alembic import op
 
 import app.core.types
+from migrations.rls import protect, unprotect
 
-revision: str = "0009_meetings_polls_benchmarks"
-down_revision: str | None = "0008_group_foreign_keys"
+revision: str = "0010_meetings_polls_benchmarks"
+down_revision: str | None = "0009_row_level_security"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+TABLES = (
+    "meeting",
+    "meeting_nomination",
+    "meeting_agenda_item",
+    "poll",
+    "poll_response",
+    "benchmark_entry",
+)
 
 
 def upgrade() -> None:
@@ -164,8 +175,13 @@ def upgrade() -> None:
             "uq_poll_response_member", ["group_id", "poll_id", "member_id"], unique=True
         )
 
+    for table in TABLES:
+        protect(table)
+
 
 def downgrade() -> None:
+    for table in TABLES:
+        unprotect(table)
     with op.batch_alter_table("poll_response", schema=None) as batch_op:
         batch_op.drop_index("uq_poll_response_member")
 
