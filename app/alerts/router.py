@@ -12,6 +12,7 @@ from app.alerts.events import EventType
 from app.alerts.schemas import AlertOut, WatchlistEntryOut
 from app.auth.principal import Principal
 from app.core.pagination import Page
+from app.core.schemas import QueryFlag
 from app.deps import PageDep, SessionDep, require_member
 
 watchlist_router = APIRouter(prefix="/v1/watchlist", tags=["alerts"])
@@ -58,7 +59,7 @@ def list_alerts(
     session: SessionDep,
     page: PageDep,
     unread: Annotated[
-        bool | None, Query(description="true: unread only; false: read only.")
+        QueryFlag | None, Query(description="true: unread only; false: read only.")
     ] = None,
     type: Annotated[EventType | None, Query()] = None,
     client_id: Annotated[str | None, Query(min_length=1, max_length=36)] = None,

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from app.auth.principal import API_KEY_SCOPES
-from app.core.schemas import RequestModel, ResponseModel, UtcDateTime
+from app.core.schemas import IsoDateTime, RequestModel, ResponseModel, UtcDateTime
 from app.core.types import utcnow
 
 Scope = Literal[
@@ -29,7 +29,7 @@ class TokenOut(ResponseModel):
 class ApiKeyCreate(RequestModel):
     name: Annotated[str, StringConstraints(min_length=1, max_length=120)]
     scopes: list[Scope] = Field(min_length=1)
-    expires_at: datetime | None = None
+    expires_at: IsoDateTime | None = None
 
     @field_validator("scopes")
     @classmethod

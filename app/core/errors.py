@@ -121,10 +121,27 @@ def problem(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
+# What pydantic puts before the message of a validator's ValueError: its internals,
+# not the caller's business ("Value error, must be zero or more").
+_VALIDATOR_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
+def plain_message(msg: str) -> str:
+    for prefix in _VALIDATOR_PREFIXES:
+        if msg.startswith(prefix):
+            return msg[len(prefix) :]
+    return msg
+
+
 def clean_validation_errors(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Only loc, msg and type leave: pydantic's `input` could echo a password back."""
+    """Only loc, msg and type leave: pydantic's `input` could echo a password back; the
+    message in plain words."""
     return [
-        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type", "")}
+        {
+            "loc": list(e.get("loc", ())),
+            "msg": plain_message(str(e.get("msg", ""))),
+            "type": e.get("type", ""),
+        }
         for e in raw
     ]
 

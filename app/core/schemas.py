@@ -1,12 +1,19 @@
-"""Base classes for request and response bodies."""
+"""Base classes for request and response bodies, and the strict input types.
 
-from datetime import datetime
+Pydantic's lax mode reads `"yes"` and `0` as booleans, `0` and `"0"` as dates (the Unix
+epoch), and Decimal() reads `"1_000"` and Arabic-Indic digits as numbers. An API that
+guesses hides mistakes in the caller's data, so request bodies and query parameters use
+the types below: exactly the forms the OpenAPI document names, else 422.
+"""
+
+import re
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from app.core.types import parse_money
+from app.core.types import MONEY_LIMIT, MONEY_PATTERN, parse_money
 
 
 class RequestModel(BaseModel):
@@ -25,26 +32,24 @@ def _money_in(value: object) -> Decimal:
     return parse_money(value)
 
 
-# Money: a JSON number or a decimal string with at most 2 decimals, kept exact.
-MoneyIn = Annotated[
-    Decimal,
-    BeforeValidator(_money_in),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "number"},
-                {"type": "string", "pattern": r"^-?\d+(\.\d{1,2})?$"},
-            ],
-            "description": "An amount: a number or a decimal string, at most 2 decimals.",
-        }
+# Money: a decimal string matching the pattern (or the same as a JSON number), kept exact.
+MONEY_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": MONEY_PATTERN},
+        {"type": "number", "minimum": 0, "exclusiveMaximum": int(MONEY_LIMIT)},
+    ],
+    "description": (
+        "An amount >= 0 with at most 2 decimals, best as a decimal string such as "
+        '"1250.50" (a JSON number written the same way is accepted too).'
     ),
-]
+}
+MoneyIn = Annotated[Decimal, BeforeValidator(_money_in), WithJsonSchema(MONEY_SCHEMA)]
 
 # Returned as a decimal string exact to the cent ("1234.50").
 MoneyOut = Annotated[
     Decimal,
     PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="always"),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$"}),
+    WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$"}),
 ]
 
 UtcDateTime = Annotated[
@@ -54,3 +59,57 @@ UtcDateTime = Annotated[
     ),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}.*")
+
+
+def _iso_date(value: object) -> object:
+    if type(value) is date:
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value  # pydantic checks that the day exists
+    raise ValueError("must be a date as YYYY-MM-DD")
+
+
+def _iso_datetime(value: object) -> object:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATETIME.fullmatch(value):
+        return value
+    raise ValueError("must be a date and time as YYYY-MM-DDTHH:MM:SSZ (ISO 8601)")
+
+
+def _json_bool(value: object) -> object:
+    if isinstance(value, bool):
+        return value
+    raise ValueError("must be true or false")
+
+
+def _query_bool(value: object) -> object:
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValueError("must be true or false")
+
+
+# A date as "YYYY-MM-DD" only (not a number, not a timestamp), in bodies and queries alike.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+# A date and time in ISO 8601 only (not a number of seconds).
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+# A JSON true or false (not "yes", 1 or "true").
+Flag = Annotated[bool, BeforeValidator(_json_bool)]
+# A query parameter: the words true or false (not 1, yes or on).
+QueryFlag = Annotated[bool, BeforeValidator(_query_bool), WithJsonSchema({"type": "boolean"})]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def omittable(**kwargs: Any) -> Any:
+    """A PATCH field that may be left out but not sent as null: its type is not Optional
+    (so the document does not say nullable), and leaving it out leaves it as it is."""
+    return Field(default=None, json_schema_extra=_no_default, **kwargs)

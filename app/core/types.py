@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.types import TypeDecorator
@@ -133,21 +134,52 @@ def from_cents(cents: int | None) -> Decimal | None:
     return (Decimal(int(cents)) / 100).quantize(CENT)
 
 
+# The API's money: ASCII digits (at most MONEY_DIGITS before the point), optionally a point
+# and one or two more; no sign, exponent, digit separator ("1_000"), space or non-ASCII
+# digit, which Decimal() would all accept. The pattern alone is the rule for strings, so the
+# OpenAPI document and the server cannot disagree.
+MONEY_DIGITS = 15
+MONEY_PATTERN = rf"^[0-9]{{1,{MONEY_DIGITS}}}(\.[0-9]{{1,2}})?$"
+_MONEY = re.compile(MONEY_PATTERN[1:-1])  # fullmatch: "$" would let a final newline in
+_DIGITS = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
+# Exclusive: the largest accepted amount is 999,999,999,999,999.99.
+MONEY_LIMIT = Decimal(10) ** MONEY_DIGITS
+
+
 def parse_money(value: object) -> Decimal:
-    """A JSON number or a decimal string with at most 2 decimals, exactly; else ValueError."""
+    """An amount as the API takes it, exactly; else ValueError (in plain words).
+
+    A string must match MONEY_PATTERN; a JSON number must be written the same way (a
+    whole number, or at most 2 decimals, not negative). Both stay below MONEY_LIMIT.
+    """
     if isinstance(value, bool) or value is None:
-        raise ValueError("must be a number or a decimal string")
-    if isinstance(value, float):
-        # JSON numbers arrive as floats; their shortest repr is what the sender wrote.
-        value = repr(value)
-    try:
-        amount = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-    except InvalidOperation:
-        raise ValueError("must be a number or a decimal string") from None
-    if not amount.is_finite():
-        raise ValueError("must be a finite amount")
-    if amount.as_tuple().exponent < -2 and amount != amount.quantize(CENT, ROUND_HALF_UP):
-        raise ValueError("at most 2 decimals")
-    if abs(amount) >= Decimal("1e15"):
-        raise ValueError("amount too large")
+        raise ValueError("must be an amount such as 1250 or 1250.50")
+    if isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, Decimal):
+        if not value.is_finite() or value.as_tuple().exponent < -2:
+            raise ValueError("must be an amount with at most 2 decimals")
+        amount = value
+    else:
+        if isinstance(value, float):
+            # JSON numbers arrive as floats; their shortest repr is what the sender wrote
+            # (1e3 arrives as 1000.0, which is fine; 1e16 stays "1e+16", which is not).
+            text = repr(value)
+            text = text[:-2] if text.endswith(".0") else text
+        elif isinstance(value, str):
+            text = value
+        else:
+            raise ValueError("must be an amount such as 1250 or 1250.50")
+        if not _MONEY.fullmatch(text):
+            if _DIGITS.fullmatch(text):
+                raise ValueError(f"must be below {MONEY_LIMIT:,.0f}")
+            raise ValueError(
+                "must be an amount such as 1250 or 1250.50: digits, optionally a point "
+                "and at most 2 decimals (no sign, spaces, separators or symbols)"
+            )
+        amount = Decimal(text)
+    if amount < 0:
+        raise ValueError("must be zero or more")
+    if amount >= MONEY_LIMIT:
+        raise ValueError(f"must be below {MONEY_LIMIT:,.0f}")
     return amount.quantize(CENT)

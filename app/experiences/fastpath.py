@@ -24,7 +24,7 @@ from app.experiences.schemas import (
     _comment_list,
 )
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CODES = frozenset(COMMENT_CODES)
 # What one submitted item may hold: the experience fields and the client reference.
 _SUBMISSION_FIELDS = (*EXPERIENCE_FIELDS, "client_id", "client", "customer_ref")

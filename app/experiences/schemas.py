@@ -10,7 +10,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
 from app.clients.schemas import ClientIn
-from app.core.schemas import MoneyOut, RequestModel, ResponseModel, UtcDateTime
+from app.core.schemas import (
+    MONEY_SCHEMA,
+    IsoDate,
+    MoneyOut,
+    RequestModel,
+    ResponseModel,
+    UtcDateTime,
+)
 from app.core.types import parse_money
 
 COMMENT_CODES = (
@@ -63,7 +70,8 @@ def _comment_list(value: Any) -> Any:
     return value
 
 
-_PLAIN_AMOUNT = re.compile(r"\d{1,13}(\.\d{1,2})?")
+# ASCII digits only: \d would take any script's digits.
+_PLAIN_AMOUNT = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
 
 
 def _amount(value: object) -> Decimal:
@@ -82,22 +90,14 @@ Amount = Annotated[
     Decimal,
     BeforeValidator(_amount),
     Field(ge=0),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"},
-            ],
-            "description": "An amount >= 0: a number or a decimal string, at most 2 decimals.",
-        }
-    ),
+    WithJsonSchema(MONEY_SCHEMA),
 ]
 
 
 class ExperienceFields(RequestModel):
     """One member's A/R aging with one client as of a date (a trade line)."""
 
-    as_of: date = Field(description="The date of the aging; not in the future (UTC).")
+    as_of: IsoDate = Field(description="The date of the aging; not in the future (UTC).")
     currency: str = Field(description="The group's reporting currency (ISO 4217).")
     terms_days: int = Field(ge=0, le=365, description="Payment terms in days (net 30 = 30).")
     high_credit: Amount
@@ -108,8 +108,8 @@ class ExperienceFields(RequestModel):
     past_due_61_90: Amount
     past_due_over_90: Amount
     days_beyond_terms: int | None = Field(default=None, ge=-30, le=3650)
-    last_sale_date: date | None = None
-    account_opened: date | None = None
+    last_sale_date: IsoDate | None = None
+    account_opened: IsoDate | None = None
     comments: Annotated[list[CommentCode], BeforeValidator(_comment_list)] | None = Field(
         default=None,
         max_length=len(COMMENT_CODES),

@@ -8,7 +8,15 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from app.clients.schemas import ClientIn
-from app.core.schemas import MoneyIn, MoneyOut, RequestModel, ResponseModel, UtcDateTime
+from app.core.schemas import (
+    IsoDate,
+    MoneyIn,
+    MoneyOut,
+    RequestModel,
+    ResponseModel,
+    UtcDateTime,
+    omittable,
+)
 from app.core.types import today
 
 Category = Literal[
@@ -63,7 +71,7 @@ class FraudReportCreate(RequestModel):
     currency: Currency | None = Field(
         default=None, description="Optional; when given it must be the group's currency."
     )
-    incident_date: date = Field(description="When the fraud happened; not in the future.")
+    incident_date: IsoDate = Field(description="When the fraud happened; not in the future.")
 
     _incident_date = field_validator("incident_date")(_not_future)
     _amount = field_validator("amount")(_not_negative)
@@ -72,20 +80,13 @@ class FraudReportCreate(RequestModel):
 class FraudReportPatch(RequestModel):
     """What the submitter may change while the report is pending or needs info."""
 
-    category: Category | None = None
-    description: Description | None = None
-    amount: MoneyIn | None = None
-    incident_date: date | None = None
+    category: Category = omittable()
+    description: Description = omittable()
+    amount: MoneyIn | None = Field(default=None, description="null clears it.")
+    incident_date: IsoDate = omittable()
 
     _incident_date = field_validator("incident_date")(_not_future)
     _amount = field_validator("amount")(_not_negative)
-
-    @field_validator("category", "description", "incident_date", mode="before")
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null")
-        return value
 
 
 class DecisionIn(RequestModel):

@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-from pydantic import EmailStr, Field, StringConstraints, field_validator
+from pydantic import EmailStr, Field, StringConstraints
 
-from app.core.schemas import RequestModel, ResponseModel
+from app.core.schemas import RequestModel, ResponseModel, omittable
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Password = Annotated[str, StringConstraints(min_length=12, max_length=256, strip_whitespace=False)]
@@ -36,21 +36,12 @@ class GroupSettings(RequestModel):
 
 
 class GroupSettingsPatch(RequestModel):
-    min_contributors: int | None = Field(default=None, ge=1, le=1000)
-    reciprocity_days: int | None = Field(default=None, ge=0, le=3650)
-    lookback_months: int | None = Field(default=None, ge=1, le=60)
-    dominance_share: float | None = Field(default=None, gt=0.5, le=1)
-    p_percent: float | None = Field(default=None, gt=0, le=100)
-    antitrust_notice: AntitrustNotice | None = None
-
-    @field_validator(
-        "min_contributors", "reciprocity_days", "lookback_months", "antitrust_notice", mode="before"
-    )
-    @classmethod
-    def _not_null(cls, value):
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    min_contributors: int = omittable(ge=1, le=1000)
+    reciprocity_days: int = omittable(ge=0, le=3650)
+    lookback_months: int = omittable(ge=1, le=60)
+    dominance_share: float | None = Field(default=None, gt=0.5, le=1, description="null: off.")
+    p_percent: float | None = Field(default=None, gt=0, le=100, description="null: off.")
+    antitrust_notice: AntitrustNotice = omittable()
 
 
 class AdminIn(RequestModel):

@@ -34,7 +34,7 @@ REQUIRED_COLUMNS = ("as_of", "terms_days", *MONEY_FIELDS)
 _INTEGER_COLUMNS = frozenset({"terms_days", "days_beyond_terms"})
 _CLIENT_FIELDS = ("legal_name", "country", "tax_id", "duns", "lei")
 _COMMENT_SEPARATOR = re.compile(r"[;|]")
-_INTEGER = re.compile(r"^[+-]?\d+$")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 _BOM = b"\xef\xbb\xbf"
 MAX_HEADER_BYTES = 64 * 1024
 
@@ -252,7 +252,7 @@ class RowMapper:
         for name, i in self.integers:
             value = row[i].strip()
             if value:
-                item[name] = int(value) if _INTEGER.match(value) else value
+                item[name] = int(value) if _INTEGER.fullmatch(value) else value
         if self.comments is not None:
             value = row[self.comments].strip()
             if value:

@@ -7,7 +7,15 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from app.clients.schemas import ClientIn
-from app.core.schemas import MoneyIn, MoneyOut, RequestModel, ResponseModel, UtcDateTime
+from app.core.schemas import (
+    IsoDate,
+    MoneyIn,
+    MoneyOut,
+    RequestModel,
+    ResponseModel,
+    UtcDateTime,
+    omittable,
+)
 from app.core.types import today
 
 
@@ -54,7 +62,7 @@ class LegalActionCreate(RequestModel):
     kind: LegalKind
     status: LegalStatus
     amount: MoneyIn | None = None
-    filed_on: date
+    filed_on: IsoDate
     jurisdiction: Jurisdiction | None = None
     case_number: CaseNumber | None = None
 
@@ -80,7 +88,7 @@ class LegalActionPatch(RequestModel):
     """Corrections by the reporting member: a new status, or a corrected amount,
     jurisdiction or case number (null clears the optional ones)."""
 
-    status: LegalStatus | None = None
+    status: LegalStatus = omittable()
     amount: MoneyIn | None = None
     jurisdiction: Jurisdiction | None = None
     case_number: CaseNumber | None = None
@@ -91,6 +99,4 @@ class LegalActionPatch(RequestModel):
     def _changes_something(self):
         if not self.model_fields_set:
             raise ValueError("send at least one of status, amount, jurisdiction, case_number")
-        if "status" in self.model_fields_set and self.status is None:
-            raise ValueError("status may not be null")
         return self

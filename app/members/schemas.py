@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from app.core.schemas import RequestModel, ResponseModel, UtcDateTime
+from app.core.schemas import RequestModel, ResponseModel, UtcDateTime, omittable
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -17,8 +17,8 @@ class MemberCreate(RequestModel):
 
 
 class MemberPatch(RequestModel):
-    status: Literal["active", "suspended"] | None = None
-    name: Name | None = None
+    status: Literal["active", "suspended"] = omittable()
+    name: Name = omittable()
     industry: Annotated[str, StringConstraints(max_length=120)] | None = None
     country: Country | None = None
 

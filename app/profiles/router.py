@@ -1,11 +1,11 @@
 """/v1/clients/{client_id}/profile: the pooled payment profile of a client."""
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from app.auth.principal import Principal
+from app.core.schemas import IsoDate
 from app.deps import require
 from app.profiles import service
 from app.profiles.schemas import ProfileOut
@@ -26,7 +26,8 @@ async def get_profile(
     principal: Annotated[Principal, Depends(require("profiles:read"))],
     client_id: Annotated[str, Path(max_length=64)],
     as_of: Annotated[
-        date | None, Query(description="The profile as of this date (default: today, UTC).")
+        IsoDate | None,
+        Query(description="The profile as of this date, YYYY-MM-DD (default: today, UTC)."),
     ] = None,
 ) -> Response:
     """Pooled, anonymized payment experience of the group with this client.

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import EmailStr, StringConstraints
 
 from app.auth.principal import Role
-from app.core.schemas import RequestModel, ResponseModel, UtcDateTime
+from app.core.schemas import Flag, RequestModel, ResponseModel, UtcDateTime, omittable
 
 # Taken exactly as typed (no stripping): the login form does not strip either.
 Password = Annotated[str, StringConstraints(min_length=12, max_length=256, strip_whitespace=False)]
@@ -19,8 +19,8 @@ class UserCreate(RequestModel):
 
 
 class UserPatch(RequestModel):
-    role: Role | None = None
-    disabled: bool | None = None
+    role: Role = omittable()
+    disabled: Flag = omittable()
 
 
 class UserOut(ResponseModel):
