@@ -23,6 +23,7 @@ from app.experiences.router import router as experiences_router
 from app.fraud.router import router as fraud_router
 from app.groups.router import router as groups_router
 from app.health import router as health_router
+from app.idempotency import document as idempotency_document
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.idempotency.service import purge_expired
 from app.imports.reader import readers as import_readers
@@ -142,7 +143,7 @@ def create_app() -> FastAPI:
     # Events emitted from now on queue their webhook deliveries in their own transaction.
     webhook_outbox.connect()
     errors.install(app)
-    openapi.install(app)
+    openapi.install(app, idempotency_document.declare_header)
     for router in ROUTERS:
         # Route by route rather than include_router(): FastAPI 0.165 nests an included
         # router behind one opaque entry, and `app.routes` should list every operation

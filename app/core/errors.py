@@ -214,14 +214,18 @@ _HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "tr
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """The methods the API documents for this path (its OpenAPI document is the truth)."""
-    from starlette.routing import compile_path
+    """The methods of the routes whose path matches this one, as the router matches them
+    (path convertors included), among those the API documents."""
+    from starlette.routing import Match
 
     methods: set[str] = set()
-    for template, operations in request.app.openapi().get("paths", {}).items():
-        regex, _, _ = compile_path(template)
-        if regex.match(request.url.path):
-            methods |= {m.upper() for m in operations if m in _HTTP_METHODS}
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if not route_methods or not getattr(route, "include_in_schema", True):
+            continue
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= {m for m in route_methods if m.lower() in _HTTP_METHODS and m != "HEAD"}
     return sorted(methods)
 
 

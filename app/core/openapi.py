@@ -10,18 +10,14 @@ including the ones other domains add later: `application/problem+json` with the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 from app.core.errors import PROBLEM_MEDIA_TYPE
-
-
-class ErrorItem(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str
+from app.core.schemas import FieldError as ErrorItem
 
 
 class Problem(BaseModel):
@@ -105,12 +101,17 @@ def add_problem_responses(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *amendments: Callable[[dict[str, Any]], Any]) -> None:
+    """Serve the generated document with the problem responses, then each amendment
+    (a function that completes the document in place, e.g. a header some middleware reads)."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = add_problem_responses(generate())
+            schema = add_problem_responses(generate())
+            for amend in amendments:
+                amend(schema)
+            app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -16,6 +16,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from app.core.types import MONEY_LIMIT, MONEY_PATTERN, parse_money
 
 
+class FieldError(BaseModel):
+    """One thing wrong with a request or an item: where (`loc`, field names and indexes
+    from the body down), what (`msg`, plain words) and its stable kind (`type`)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
 class RequestModel(BaseModel):
     """Request bodies reject unknown fields: a typo or a smuggled `group_id` is a 422."""
 

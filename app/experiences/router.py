@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from app.auth.principal import Principal
 from app.core.pagination import Page
@@ -17,6 +18,16 @@ from app.experiences.schemas import (
 from app.idempotency.middleware import idempotency_key_header
 
 router = APIRouter(prefix="/v1/experiences", tags=["experiences"])
+
+
+class _LineId(StringConvertor):
+    """A line's id in a path: any segment but `batch`, so that `DELETE /v1/experiences/batch`
+    is a 405 naming POST (the batch route), not a 404 for a line called "batch"."""
+
+    regex = r"(?!batch(?:/|$))[^/]+"
+
+
+register_url_convertor("line_id", _LineId())
 
 Submitter = Annotated[Principal, Depends(require_member("experiences:write"))]
 
@@ -65,7 +76,7 @@ def list_experiences(
     return Page(items=[ExperienceOut.model_validate(r) for r in rows], next_cursor=cursor)
 
 
-@router.delete("/{experience_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{experience_id:line_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_experience(experience_id: str, principal: Submitter, session: SessionDep) -> Response:
     """Withdraw one of your member's lines."""
     service.delete_own(session, principal, experience_id)

@@ -12,6 +12,7 @@ from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 from app.clients.schemas import ClientIn
 from app.core.schemas import (
     MONEY_SCHEMA,
+    FieldError,
     IsoDate,
     MoneyOut,
     RequestModel,
@@ -147,8 +148,10 @@ class ExperienceBatchIn(RequestModel):
 
 
 class ItemErrors(ResponseModel):
+    """A refused item: its index in `items` (from 0) and what is wrong with it."""
+
     index: int
-    errors: list[dict[str, Any]]
+    errors: list[FieldError]
 
 
 class BatchResult(ResponseModel):

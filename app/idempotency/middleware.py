@@ -24,7 +24,7 @@ from app.core.db import get_engine
 from app.core.errors import DomainError, problem
 from app.idempotency import service
 
-_SKIPPED_PATHS = ("/v1/auth/token",)
+SKIPPED_PATHS = ("/v1/auth/token",)
 
 
 def _caller(authorization: str | None, api_key: str | None) -> tuple[str, str | None] | None:
@@ -46,7 +46,7 @@ def _caller(authorization: str | None, api_key: str | None) -> tuple[str, str | 
 class IdempotencyMiddleware:
     def __init__(self, app, skipped_paths: tuple[str, ...] = ()):
         self.app = app
-        self.skipped = _SKIPPED_PATHS + tuple(skipped_paths)
+        self.skipped = SKIPPED_PATHS + tuple(skipped_paths)
 
     async def __call__(self, scope, receive, send):
         if (

@@ -1,8 +1,8 @@
 """Import job responses."""
 
-from typing import Any, Literal
+from typing import Literal
 
-from app.core.schemas import ResponseModel, UtcDateTime
+from app.core.schemas import FieldError, ResponseModel, UtcDateTime
 
 ImportStatus = Literal["queued", "running", "done", "failed"]
 
@@ -13,8 +13,10 @@ class ImportAccepted(ResponseModel):
 
 
 class ImportLineError(ResponseModel):
+    """A refused line: its number (the header is line 1) and what is wrong with it."""
+
     line: int
-    errors: list[dict[str, Any]]
+    errors: list[FieldError]
 
 
 class ImportJobOut(ResponseModel):

@@ -92,3 +92,68 @@ def test_money_is_documented_as_a_string_with_its_pattern(api):
     assert [s for s in amount["anyOf"] if s.get("type") == "string"] == [money]
     legal = str(components["LegalActionCreate"]["properties"]["amount"])
     assert str(money) in legal
+
+
+def test_idempotency_key_is_declared_wherever_the_server_applies_it(api):
+    document = api.get("/openapi.json").json()
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            headers = [p["name"] for p in operation.get("parameters", []) if p["in"] == "header"]
+            applies = method == "post" and path.startswith("/v1/") and path != "/v1/auth/token"
+            assert ("Idempotency-Key" in headers) == applies, (method, path)
+
+
+def test_a_declared_idempotency_key_replays_on_a_route_that_had_none_declared(api, world):
+    member = world.a.members[0]
+    headers = {**member.analyst.headers, "Idempotency-Key": "client-once"}
+    body = company()
+    first = api.post("/v1/clients", headers=headers, json=body)
+    again = api.post("/v1/clients", headers=headers, json=body)
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    other = api.post("/v1/clients", headers=headers, json=company())
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_key_reused"
+
+
+def test_the_password_flow_is_a_security_scheme_that_logs_in(api, world):
+    document = api.get("/openapi.json").json()
+    schemes = document["components"]["securitySchemes"]
+    flows = [s["flows"]["password"] for s in schemes.values() if s["type"] == "oauth2"]
+    assert flows == [{"scopes": {}, "tokenUrl": "/v1/auth/token"}]
+    assert {"OAuth2PasswordBearer": []} in document["paths"]["/v1/me"]["get"]["security"]
+    # What Swagger UI's Authorize box sends: the form with grant_type and an empty scope.
+    analyst = world.a.members[0].analyst
+    token = api.post(
+        flows[0]["tokenUrl"],
+        data={"grant_type": "password", "username": analyst.email,
+              "password": "correct-horse-battery", "scope": ""},
+    )
+    assert token.status_code == 200, token.text
+    me = api.get("/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+    assert me.json()["id"] == analyst.id
+
+
+def test_errors_alert_data_and_audit_detail_are_typed(api):
+    components = api.get("/openapi.json").json()["components"]["schemas"]
+    field_error = {"$ref": "#/components/schemas/FieldError"}
+    assert components["FieldError"]["required"] == ["loc", "msg", "type"]
+    assert components["ItemErrors"]["properties"]["errors"]["items"] == field_error
+    assert components["ImportLineError"]["properties"]["errors"]["items"] == field_error
+    data = components["AlertOut"]["properties"]["data"]["anyOf"]
+    refs = {d.get("$ref", "").rsplit("/", 1)[-1] for d in data}
+    assert {"FraudReportApprovedData", "LegalActionCreatedData", "ProfileDeterioratedData"} <= refs
+
+
+def test_delete_on_the_batch_route_is_405_naming_post(api, world):
+    headers = world.a.members[0].key.headers
+    for method in ("DELETE", "OPTIONS", "GET", "PUT"):
+        response = api.request(method, "/v1/experiences/batch", headers=headers)
+        assert response.status_code == 405, (method, response.text)
+        assert response.headers["Allow"] == "POST"
+    line_path = api.request("OPTIONS", "/v1/experiences/some-id", headers=headers)
+    assert line_path.headers["Allow"] == "DELETE"
+    missing = api.delete("/v1/experiences/some-id", headers=headers)
+    assert missing.status_code == 404
