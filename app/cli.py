@@ -87,11 +87,20 @@ def push(
         None, help="Default: derived from the file's content, so a re-run imports once."
     ),
     poll_seconds: float = typer.Option(1.0, min=0.05, help="How often to ask for progress."),
+    strict: bool = typer.Option(False, help="Exit 1 when any row is refused."),
+    date_format: str | None = typer.Option(
+        None, help="How the file writes dates: MM/DD/YYYY, DD/MM/YYYY, DD.MM.YYYY."
+    ),
+    mapping: str | None = typer.Option(
+        None, help='The file\'s column names to ours, as JSON: {"Invoice Date": "as_of"}.'
+    ),
+    dry_run: bool = typer.Option(False, help="Check the file and store nothing."),
 ) -> None:
     """Upload a CSV of payment experiences, follow the import, print the summary.
 
     Exit code 0 when the import is done (refused lines are listed), 1 when the file was
-    refused, the import failed, or the server could not be reached.
+    refused, the import failed, the server could not be reached, every row was refused,
+    or with --strict any row was.
     """
     from app.imports.push import push as push_file
 
@@ -102,6 +111,16 @@ def push(
         idempotency_key=idempotency_key,
         poll_seconds=poll_seconds,
         console=console,
+        strict=strict,
+        options={
+            k: v
+            for k, v in (
+                ("date_format", date_format),
+                ("mapping", mapping),
+                ("dry_run", "true" if dry_run else None),
+            )
+            if v is not None
+        },
     )
     raise typer.Exit(code)
 

@@ -27,6 +27,7 @@ from app.idempotency import document as idempotency_document
 from app.idempotency.middleware import IdempotencyMiddleware
 from app.idempotency.service import purge_expired
 from app.imports.reader import readers as import_readers
+from app.imports.router import mapping_router as import_mapping_router
 from app.imports.router import router as imports_router
 from app.imports.worker import run_imports
 from app.legal.router import router as legal_router
@@ -52,6 +53,7 @@ ROUTERS = [
     experiences_router,
     legal_router,
     imports_router,
+    import_mapping_router,
     profiles_router,
     fraud_router,
     watchlist_router,

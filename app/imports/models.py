@@ -33,6 +33,9 @@ class ImportJob(GroupScoped, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     failure: str | None = Field(default=None, max_length=500)
+    # How to read the file (app.imports.csvfile.ImportOptions): {"columns", "date_format"};
+    # null reads it as the API's own columns and ISO dates.
+    options: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # Where a resumed job picks up: the byte offset and line after the last committed chunk.
     resume_offset: int = 0
     resume_line: int = 1
@@ -42,3 +45,16 @@ class ImportJob(GroupScoped, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ImportMapping(GroupScoped, table=True):
+    """A member's saved way of reading its files: its column names mapped onto ours and
+    its date order, used by every upload that does not give its own."""
+
+    __tablename__ = "import_mapping"
+
+    member_id: str = Field(foreign_key="member.id", primary_key=True, max_length=36)
+    columns: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    date_format: str = Field(max_length=16)
+    updated_by: str | None = Field(default=None, max_length=36)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

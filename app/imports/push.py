@@ -81,9 +81,13 @@ def push(
     poll_seconds: float = 1.0,
     console: Console | None = None,
     transport: httpx.BaseTransport | None = None,
+    strict: bool = False,
+    options: dict[str, str] | None = None,
 ) -> int:
-    """Upload `path`, follow the job, print the summary; returns the exit code
-    (0 done, 1 refused, failed or unreachable)."""
+    """Upload `path`, follow the job, print the summary; returns the exit code: 0 done,
+    1 when the file was refused, the import failed, the server could not be reached, every
+    row was refused, or (`strict`) any row was. `options`: the upload's query
+    (`date_format`, `mapping`, `dry_run`)."""
     console = console or Console()
     key = idempotency_key or f"push-{file_sha256(path)}"
     size = path.stat().st_size
@@ -95,21 +99,38 @@ def push(
     )
     try:
         with client:
-            job = _upload(client, console, path, size, key)
+            job = _upload(client, console, path, size, key, options or {})
             if job is None:
                 return 1
-            job = _follow(client, console, job["id"], poll_seconds)
+            if job.get("dry_run"):
+                console.print("[yellow]dry run: nothing was stored[/yellow]")
+                job = {**job, "id": "(dry run)", "status": "done", "rows_done": job["rows_checked"]}
+            else:
+                job = _follow(client, console, job["id"], poll_seconds)
     except httpx.HTTPError as exc:
         console.print(f"[red]Could not reach {base_url}: {exc}[/red]")
         return 1
     if job is None:
         return 1
     _summary(console, job)
-    return 0 if job["status"] == "done" else 1
+    if job["status"] != "done":
+        return 1
+    if job["rejected"] and not (job["created"] or job["updated"]):
+        console.print(f"[red]Every row was refused ({job['rejected']:,}): nothing imported.[/red]")
+        return 1
+    if strict and job["rejected"]:
+        console.print(f"[red]--strict: {job['rejected']:,} rows were refused.[/red]")
+        return 1
+    return 0
 
 
 def _upload(
-    client: httpx.Client, console: Console, path: Path, size: int, key: str
+    client: httpx.Client,
+    console: Console,
+    path: Path,
+    size: int,
+    key: str,
+    options: dict[str, str],
 ) -> dict[str, Any] | None:
     columns = (
         TextColumn("uploading {task.description}"),
@@ -125,7 +146,10 @@ def _upload(
                 "/v1/imports",
                 files={"file": (path.name, watched, "text/csv")},
                 headers={"Idempotency-Key": key},
+                params=options,
             )
+    if response.status_code == 200 and options.get("dry_run") == "true":
+        return response.json()
     if response.status_code != 202:
         console.print(f"[red]The server refused the file.[/red]\n{_problem(response)}")
         return None

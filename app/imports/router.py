@@ -2,22 +2,31 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from app.auth.principal import Principal
-from app.core.errors import ValidationFailed, field_error
+from app.core.errors import NotFound, ValidationFailed, field_error
 from app.core.pagination import Page
+from app.core.schemas import QueryFlag
 from app.core.types import new_id
 from app.deps import PageDep, SessionDep, require, require_member
 from app.idempotency import service as idempotency
 from app.imports import service, upload
 from app.imports.csvfile import COLUMNS, REQUIRED_COLUMNS
-from app.imports.schemas import ImportAccepted, ImportJobOut
+from app.imports.schemas import (
+    DateFormat,
+    ImportAccepted,
+    ImportDryRunOut,
+    ImportJobOut,
+    ImportMappingIn,
+    ImportMappingOut,
+)
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
+mapping_router = APIRouter(prefix="/v1/import-mapping", tags=["imports"])
 
 _UPLOAD_BODY = {
     "required": True,
@@ -55,11 +64,40 @@ Reader = Annotated[Principal, Depends(require("imports:write"))]
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ImportAccepted,
     openapi_extra={"requestBody": _UPLOAD_BODY},
-    responses={415: {"description": "Not multipart/form-data"}},
+    responses={
+        200: {"model": ImportDryRunOut, "description": "dry_run=true: what would happen"},
+        415: {"description": "Not multipart/form-data"},
+    },
 )
-async def upload_import(request: Request, principal: Importer, session: SessionDep):
+async def upload_import(
+    request: Request,
+    principal: Importer,
+    session: SessionDep,
+    date_format: Annotated[
+        DateFormat | None,
+        Query(description="How the file writes dates (default: your saved mapping's, else ISO)."),
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        Query(
+            max_length=20_000,
+            description="A JSON object of the file's column names to the import's columns "
+            '(null: leave it out), e.g. {"Invoice Date": "as_of"}; default: your saved '
+            "mapping (PUT /v1/import-mapping).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        QueryFlag,
+        Query(description="true: check the file (first 10,000 rows) and store nothing."),
+    ] = False,
+):
     """Upload a CSV of payment experiences (any size: it is streamed to disk). The rows
-    are stored in the background; follow the job on `GET /v1/imports/{id}`."""
+    are stored in the background; follow the job on `GET /v1/imports/{id}`. With
+    `dry_run=true` the answer (200) says what the import would create, update and refuse,
+    and nothing is stored. See docs/IMPORTS.md."""
+    options = await run_in_threadpool(
+        service.upload_options, session, principal, mapping, date_format
+    )
     # Authentication read the database: end that transaction before the (maybe long)
     # upload, so that no lock or connection is held while the bytes arrive.
     await run_in_threadpool(session.rollback)
@@ -70,11 +108,16 @@ async def upload_import(request: Request, principal: Importer, session: SessionD
         )
     except upload.UnsupportedUpload as exc:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from None
-    await run_in_threadpool(service.check_file, received)
+    await run_in_threadpool(service.check_file, received, options)
+    if dry_run:
+        report = await run_in_threadpool(service.dry_run, principal, received, options)
+        return JSONResponse(ImportDryRunOut(**vars(report)).model_dump(mode="json"))
 
     key = request.headers.get(idempotency.HEADER)
     if key is None:
-        job = await run_in_threadpool(service.queue, session, principal, job_id, received)
+        job = await run_in_threadpool(
+            service.queue, session, principal, job_id, received, options
+        )
         return _accepted(request, job.id, job.status)
     # Idempotency-Key: the same key with the same file (by its SHA-256) replays the
     # first answer and queues nothing; with another file it is 409.
@@ -104,7 +147,9 @@ async def upload_import(request: Request, principal: Importer, session: SessionD
             headers={idempotency.REPLAYED_HEADER: "true"},
         )
     try:
-        job = await run_in_threadpool(service.queue, session, principal, job_id, received)
+        job = await run_in_threadpool(
+            service.queue, session, principal, job_id, received, options
+        )
     except Exception:
         received.path.unlink(missing_ok=True)
         await run_in_threadpool(idempotency.release, None, caller, key)
@@ -157,3 +202,27 @@ def get_import(import_id: str, principal: Reader, session: SessionDep) -> Import
     """A job's progress and its first 100 refused lines. Only the importing member
     sees its jobs."""
     return ImportJobOut.model_validate(service.get(session, principal, import_id))
+
+
+@mapping_router.get("", response_model=ImportMappingOut)
+def get_mapping(principal: Importer, session: SessionDep) -> ImportMappingOut:
+    """Your member's saved import mapping (404 when none is saved)."""
+    mapping = service.get_mapping(session, principal)
+    if mapping is None:
+        raise NotFound("Your member has no saved import mapping.")
+    return ImportMappingOut.model_validate(mapping)
+
+
+@mapping_router.put("", response_model=ImportMappingOut)
+def save_mapping(body: ImportMappingIn, principal: Importer, session: SessionDep):
+    """Save how your member's files are read; every later upload without its own
+    `mapping` / `date_format` uses it."""
+    mapping = service.save_mapping(session, principal, body.columns, body.date_format)
+    return ImportMappingOut.model_validate(mapping)
+
+
+@mapping_router.delete("", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def delete_mapping(principal: Importer, session: SessionDep) -> Response:
+    """Forget the saved mapping: uploads are read with the import's own columns again."""
+    service.delete_mapping(session, principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

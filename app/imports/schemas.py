@@ -2,7 +2,10 @@
 
 from typing import Literal
 
-from app.core.schemas import FieldError, ResponseModel, UtcDateTime
+from pydantic import Field
+
+from app.core.schemas import FieldError, RequestModel, ResponseModel, UtcDateTime
+from app.imports.csvfile import COLUMNS, DATE_FORMATS, DEFAULT_DATE_FORMAT
 
 ImportStatus = Literal["queued", "running", "done", "failed"]
 
@@ -36,3 +39,37 @@ class ImportJobOut(ResponseModel):
     created_at: UtcDateTime
     started_at: UtcDateTime | None = None
     finished_at: UtcDateTime | None = None
+
+
+DateFormat = Literal[tuple(DATE_FORMATS)]  # one list: what the CSV layer reads
+Column = Literal[COLUMNS]
+
+
+class ImportDryRunOut(ResponseModel):
+    """What importing the file would do; nothing was stored. `complete` is false when
+    only the first 10,000 rows were checked."""
+
+    dry_run: Literal[True] = True
+    rows_checked: int
+    created: int
+    updated: int
+    rejected: int
+    errors: list[ImportLineError]
+    complete: bool
+
+
+class ImportMappingIn(RequestModel):
+    """How your member's files are read: their column names (any case) mapped onto the
+    import's columns (null: leave that column out), and the order of their dates."""
+
+    columns: dict[str, Column | None] = Field(
+        max_length=200,
+        description='e.g. {"Invoice Date": "as_of", "Balance": "total_owed", "Notes": null}',
+    )
+    date_format: DateFormat = DEFAULT_DATE_FORMAT
+
+
+class ImportMappingOut(ResponseModel):
+    columns: dict[str, str | None]
+    date_format: str
+    updated_at: UtcDateTime

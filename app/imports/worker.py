@@ -62,7 +62,7 @@ from app.experiences import ingest
 from app.experiences.checks import collector_paused
 from app.groups.models import Group
 from app.imports import reader
-from app.imports.csvfile import Header, read_header
+from app.imports.csvfile import Header, ImportOptions, options_of, read_header
 from app.imports.models import ImportJob
 from app.imports.reader import (
     ChunkSource,
@@ -225,7 +225,7 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
         try:
             principal = _uploader(session, job)
             currency = session.get(Group, ref.group_id).currency
-            header = _header(ref.file_path)
+            header = _header(ref.file_path, options_of(job.options))
         except JobFailed as exc:
             session.rollback()
             _fail(session, ref, str(exc))
@@ -595,12 +595,12 @@ def _uploader(session: Session, job: ImportJob) -> Principal:
     raise JobFailed("The user or API key that uploaded the file no longer exists.")
 
 
-def _header(path: Path) -> Header:
+def _header(path: Path, options: ImportOptions) -> Header:
     if not path.is_file():
         # Typically several servers without a shared data directory (DATA_DIR).
         raise JobFailed("The uploaded file is not on this server's disk any more; upload it again.")
     try:
-        return read_header(path)
+        return read_header(path, options)
     except ValidationFailed as exc:
         raise JobFailed(exc.detail) from None
 

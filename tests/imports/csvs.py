@@ -67,11 +67,19 @@ def to_csv(rows: list[dict], header: list[str] = HEADER, delimiter: str = ",") -
     return out.getvalue().encode()
 
 
-def upload(api, actor, data: bytes, name: str = "aging.csv", headers: dict | None = None):
+def upload(
+    api,
+    actor,
+    data: bytes,
+    name: str = "aging.csv",
+    headers: dict | None = None,
+    params: dict | None = None,
+):
     return api.post(
         "/v1/imports",
         headers={**actor.headers, **(headers or {})},
         files={"file": (name, data, "text/csv")},
+        params=params,
     )
 
 

@@ -88,3 +88,29 @@ def test_push_fails_with_the_reason(served, world, tmp_path):
     unreachable = push(str(good), "--url", "http://127.0.0.1:9", "--api-key", key)
     assert unreachable.exit_code == 1
     assert "Could not reach" in unreachable.output
+
+
+def test_push_exits_1_when_every_row_is_refused_and_says_so(served, world, tmp_path):
+    key = world.a.members[2].key.headers["X-API-Key"]
+    path = tmp_path / "all-wrong.csv"
+    path.write_bytes(to_csv([row(n, "bad", total_owed="3") for n in range(3)]))
+    result = push(str(path), "--url", served, "--api-key", key)
+    assert result.exit_code == 1, result.output
+    assert "Every row was refused (3): nothing imported." in result.output
+
+
+def test_push_strict_exits_1_when_any_row_is_refused(served, world, tmp_path):
+    key = world.a.members[1].key.headers["X-API-Key"]
+    tag = uuid.uuid4().hex[:6]
+    path = tmp_path / "one-wrong.csv"
+    path.write_bytes(to_csv([row(1, tag), row(2, tag, total_owed="3")]))
+    dry = push(str(path), "--url", served, "--api-key", key, "--dry-run", "--strict")
+    assert dry.exit_code == 1, dry.output
+    assert "dry run: nothing was stored" in dry.output
+    assert "--strict: 1 rows were refused." in dry.output
+    lenient = push(str(path), "--url", served, "--api-key", key)
+    assert lenient.exit_code == 0, lenient.output
+    strict = push(str(path), "--url", served, "--api-key", key, "--strict",
+                  "--idempotency-key", "again-strict")
+    assert strict.exit_code == 1, strict.output
+    assert "--strict: 1 rows were refused." in strict.output

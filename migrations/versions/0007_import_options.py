@@ -1,0 +1,42 @@
+"""import_job.options and import_mapping: how to read an upload (column names, date order)
+
+Revision ID: 0007_import_options
+Revises: imports_0006
+
+An upload may name its columns differently from the API and write dates as MM/DD/YYYY
+or DD.MM.YYYY; the job keeps how to read its file (the worker reads it later, maybe in
+another process), and a member may save its mapping once for all its uploads.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007_import_options"
+down_revision: str | None = "imports_0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("import_job") as batch:
+        batch.add_column(sa.Column("options", sa.JSON(), nullable=True))
+    op.create_table(
+        "import_mapping",
+        sa.Column("group_id", sa.String(length=36), nullable=False),
+        sa.Column("member_id", sa.String(length=36), nullable=False),
+        sa.Column("columns", sa.JSON(), nullable=False),
+        sa.Column("date_format", sa.String(length=16), nullable=False),
+        sa.Column("updated_by", sa.String(length=36), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["group_id"], ["trade_group.id"]),
+        sa.ForeignKeyConstraint(["member_id"], ["member.id"]),
+        sa.PrimaryKeyConstraint("member_id"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("import_mapping")
+    with op.batch_alter_table("import_job") as batch:
+        batch.drop_column("options")
