@@ -7,6 +7,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from app.alerts.router import alerts_router, watchlist_router
 from app.audit.router import router as audit_router
@@ -151,6 +152,11 @@ def create_app() -> FastAPI:
         # router behind one opaque entry, and `app.routes` should list every operation
         # (tools and the route check read it). Our routers carry their prefix and tags.
         app.router.routes.extend(router.routes)
+    for route in app.router.routes:
+        # Operation ids are the route functions' names (`issue_token`, `get_profile`):
+        # what a generated client calls its functions.
+        if isinstance(route, APIRoute) and route.operation_id is None:
+            route.operation_id = route.name
     web_routes.install(app)
     # Added last = outermost: the request id covers everything, the body limit runs first,
     # then Idempotency-Key (which buffers the already limited body).

@@ -49,8 +49,8 @@ _DESCRIPTIONS = {
     500: "Internal server error (names the request id)",
 }
 
-_EVERY_V1 = (401, 403, 404, 422, 429, 500)
-_WITH_BODY = (400, 409, 413)
+_EVERY_V1 = (400, 401, 403, 404, 422, 429, 500)
+_WITH_BODY = (409, 413)
 _METHODS_WITH_BODY = {"post", "put", "patch", "delete"}
 
 
@@ -60,10 +60,12 @@ def _schema_ref(name: str) -> dict[str, str]:
 
 def _problem_response(status: int, description: str | None = None) -> dict[str, Any]:
     name = "ValidationProblem" if status == 422 else "Problem"
-    return {
-        "description": description or _DESCRIPTIONS.get(status, "Error"),
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": _schema_ref(name)}},
-    }
+    content: dict[str, Any] = {PROBLEM_MEDIA_TYPE: {"schema": _schema_ref(name)}}
+    if status == 400:
+        # A request that is not valid HTTP (a control character in a header value, say)
+        # is refused by the HTTP server itself, before the API sees it: plain text.
+        content["text/plain"] = {"schema": {"type": "string"}}
+    return {"description": description or _DESCRIPTIONS.get(status, "Error"), "content": content}
 
 
 def _statuses(path: str, method: str) -> tuple[int, ...]:

@@ -157,3 +157,10 @@ def test_delete_on_the_batch_route_is_405_naming_post(api, world):
     assert line_path.headers["Allow"] == "DELETE"
     missing = api.delete("/v1/experiences/some-id", headers=headers)
     assert missing.status_code == 404
+
+
+def test_operation_ids_are_unique_function_names(api):
+    document = api.get("/openapi.json").json()
+    ids = [op["operationId"] for ops in document["paths"].values() for op in ops.values()]
+    assert len(ids) == len(set(ids))
+    assert "issue_token" in ids and "get_profile" in ids
