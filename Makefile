@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint venv bench clean
+.PHONY: run test lint venv bench clean constraints
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,12 +14,15 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## Serve the API and the web console on http://127.0.0.1:8000 with an embedded SQLite database and a demo group.
+PORT ?= 8000
+
+## Serve the API and the web console on http://127.0.0.1:$(PORT) (`make run PORT=8080`) with an
+## embedded SQLite database and a demo group (each run revokes the demo key the last one printed).
 run: $(STAMP)
 	$(BIN)/creditpool migrate
-	$(BIN)/creditpool demo
-	@echo "== web console: http://127.0.0.1:8000/  (demo logins above; API docs: /docs)"
-	$(BIN)/creditpool serve --host 127.0.0.1 --port 8000
+	$(BIN)/creditpool demo --url http://127.0.0.1:$(PORT)
+	@echo "== web console: http://127.0.0.1:$(PORT)/  (demo logins above; API docs: /docs)"
+	$(BIN)/creditpool serve --host 127.0.0.1 --port $(PORT)
 
 # Only the folders that exist (bench/ arrives with the benchmarks).
 LINT_PATHS := $(wildcard app tests bench migrations)
@@ -41,3 +44,13 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+## The exact dependency versions the Docker image installs (constraints.txt), from a fresh
+## virtual environment with the package alone (no dev extra).
+constraints:
+	rm -rf var/constraints-venv
+	$(PYTHON) -m venv var/constraints-venv
+	var/constraints-venv/bin/pip install --quiet --upgrade pip
+	var/constraints-venv/bin/pip install --quiet .
+	var/constraints-venv/bin/pip freeze --exclude creditpool > constraints.txt
+	rm -rf var/constraints-venv

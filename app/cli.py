@@ -18,10 +18,17 @@ console = Console()
 @app.command()
 def migrate() -> None:
     """Upgrade the database (DATABASE_URL) to the newest migration."""
+    from app.core.db import get_engine, pending_migrations
     from app.core.db import migrate as run_migrations
 
+    before, head = pending_migrations(get_engine())
     run_migrations()
-    console.print("[green]database is up to date[/green]")
+    if before is None:
+        console.print(f"[green]database created (migration {head})[/green]")
+    elif before != head:
+        console.print(f"[green]database upgraded from migration {before} to {head}[/green]")
+    else:
+        console.print(f"[green]database already up to date (migration {head})[/green]")
 
 
 @app.command("create-admin")
@@ -46,7 +53,7 @@ def create_admin(
 @app.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
+    port: int = typer.Option(8000, envvar="PORT", help="Port to listen on (or PORT)."),
     workers: int = typer.Option(1, help="Processes (each runs its own background worker)."),
 ) -> None:
     """Migrate, then serve the API (background work runs inside the process)."""
@@ -61,17 +68,27 @@ def serve(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     run_migrations()
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only a display
+    console.print(
+        f"creditpool listening on [bold]http://{shown}:{port}[/bold] "
+        f"(API docs: http://{shown}:{port}/docs); Ctrl+C stops it"
+    )
     uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level="warning")
 
 
 @app.command()
-def demo() -> None:
-    """Fill a demo group (members, users, an API key, clients, history) and print logins."""
+def demo(
+    url: str = typer.Option(
+        "http://127.0.0.1:8000", help="Where it will be served (for the examples)."
+    ),
+) -> None:
+    """Fill a demo group (members, users, an API key, clients, history) and print logins.
+    The API key the previous run printed is revoked."""
     from app.core.db import migrate as run_migrations
     from app.demo import seed
 
     run_migrations()
-    seed(console)
+    seed(console, url.rstrip("/"))
 
 
 @app.command()

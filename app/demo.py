@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from app.auth import keys
+from app.auth.models import ApiKey
 from app.auth.principal import Principal, Role
 from app.auth.schemas import ApiKeyCreate
 from app.core.db import system_session
@@ -100,7 +101,10 @@ def member_principal(world: DemoWorld, index: int) -> Principal:
     return Principal.of_user(world.member_admins[index])
 
 
-def seed(console: Console) -> None:
+DEMO_KEY_NAME = "demo ERP"
+
+
+def seed(console: Console, base_url: str = "http://127.0.0.1:8000") -> None:
     from app.demo_history import month_ends, seed_history
     from app.demo_meetings import seed_gatherings
 
@@ -117,14 +121,26 @@ def seed(console: Console) -> None:
             history.clients,
             month_ends(1, today())[0],
         )
+        owner = member_principal(world, 0)
+        # Each run prints a fresh key: the one the previous run printed stops working,
+        # so that `make run` does not leave a trail of live keys behind it.
+        for old in session.execute(
+            select(ApiKey).where(
+                ApiKey.member_id == owner.member_id,
+                ApiKey.name == DEMO_KEY_NAME,
+                ApiKey.revoked_at.is_(None),
+            )
+        ).scalars():
+            keys.revoke(session, owner, old.id)
         _, key = keys.create(
             session,
-            member_principal(world, 0),
+            owner,
             ApiKeyCreate(
-                name="demo ERP",
+                name=DEMO_KEY_NAME,
                 scopes=[
                     "experiences:write",
                     "legal_actions:write",
+                    "fraud_reports:write",
                     "clients:read",
                     "profiles:read",
                     "alerts:read",
@@ -145,14 +161,14 @@ def seed(console: Console) -> None:
     console.print("Try it:")
     console.print(
         "  TOKEN=$(curl -s -d 'username=northwind.analyst@creditpool.demo&password="
-        f"{DEMO_PASSWORD}' http://127.0.0.1:8000/v1/auth/token | python3 -c "
+        f"{DEMO_PASSWORD}' {base_url}/v1/auth/token | python3 -c "
         "'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
         soft_wrap=True,
     )
     console.print(
-        '  curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/v1/me', soft_wrap=True
+        f'  curl -s -H "Authorization: Bearer $TOKEN" {base_url}/v1/me', soft_wrap=True
     )
-    console.print(f'  curl -s -H "X-API-Key: {key}" http://127.0.0.1:8000/v1/me', soft_wrap=True)
+    console.print(f'  curl -s -H "X-API-Key: {key}" {base_url}/v1/me', soft_wrap=True)
     console.print(
         f"{history.lines} month-end trade lines on {len(history.clients)} clients over "
         f"{history.months} months, and {history.legal_actions} legal action(s). Profiles:"
@@ -162,7 +178,7 @@ def seed(console: Console) -> None:
     featured = history.clients[history.featured]
     console.print(
         f'  curl -s -H "Authorization: Bearer $TOKEN" '
-        f"http://127.0.0.1:8000/v1/clients/{featured}/profile",
+        f"{base_url}/v1/clients/{featured}/profile",
         soft_wrap=True,
     )
     console.print(
@@ -171,9 +187,9 @@ def seed(console: Console) -> None:
         + ", ".join(f"/v1/benchmarks/{p}" for p in gatherings.periods),
         soft_wrap=True,
     )
-    console.print("API docs: http://127.0.0.1:8000/docs")
+    console.print(f"API docs: {base_url}/docs")
     console.print(
-        "Web console: [bold]http://127.0.0.1:8000/[/bold] (sign in with a login above, e.g. "
+        f"Web console: [bold]{base_url}/[/bold] (sign in with a login above, e.g. "
         f"northwind.analyst@creditpool.demo or {GROUP_ADMIN}, password {DEMO_PASSWORD})",
         soft_wrap=True,
     )

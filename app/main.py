@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app.alerts.router import alerts_router, watchlist_router
+from app.api_docs import router as api_docs_router
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.benchmarks.router import router as benchmarks_router
@@ -45,6 +46,7 @@ from app.webhooks.router import router as webhooks_router
 
 ROUTERS = [
     health_router,
+    api_docs_router,
     auth_router,
     users_router,
     groups_router,
@@ -135,12 +137,15 @@ def _freeze_startup_heap() -> None:
 
 def create_app() -> FastAPI:
     settings = get_settings()
-    app_logging.configure(settings.log_level, settings.log_json)
+    app_logging.configure(settings.log_level, settings.logs_as_json)
     app = FastAPI(
         title="creditpool",
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served from vendored files by app.api_docs, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.worker = Worker(WORKER_TASKS, settings.worker_poll_seconds)
     # Events emitted from now on queue their webhook deliveries in their own transaction.

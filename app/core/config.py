@@ -53,7 +53,12 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = 10.0
 
     log_level: str = "INFO"
-    log_json: bool = True
+    # JSON lines (for a log collector) or readable text; unset: JSON outside development.
+    log_json: bool | None = None
+
+    @property
+    def logs_as_json(self) -> bool:
+        return self.log_json if self.log_json is not None else self.environment != "development"
 
     @property
     def signing_key(self) -> str:

@@ -56,7 +56,9 @@ def configure(level: str = "INFO", as_json: bool = True) -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler._creditpool = True  # type: ignore[attr-defined]
         handler.setFormatter(
-            JsonFormatter() if as_json else logging.Formatter("%(levelname)s %(name)s %(message)s")
+            JsonFormatter()
+            if as_json
+            else logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
         )
         root.addHandler(handler)
         root.propagate = False

@@ -6,6 +6,8 @@ actions say only whether the caller reported them, fraud alerts carry no submitt
 
 from datetime import date
 
+from pydantic import Field
+
 from app.clients.schemas import ClientOut
 from app.core.schemas import MoneyOut, ResponseModel
 from app.fraud.schemas import FraudAlertOut
@@ -42,6 +44,11 @@ class TrendMonth(ResponseModel):
     total_owed: MoneyOut | None
     weighted_dbt: Figure | None
     payment_index: int | None
+    in_progress: bool = Field(
+        default=False,
+        description="true for the current month (UTC), not over yet: members report a "
+        "month after its end, so it shows only the few lines already in.",
+    )
 
 
 class TradeLine(ResponseModel):

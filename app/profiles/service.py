@@ -27,7 +27,7 @@ from app.auth.principal import Principal
 from app.clients.schemas import ClientOut
 from app.core.db import get_engine, get_read_pool
 from app.core.errors import NotFound, ReciprocityRequired, ValidationFailed, field_error
-from app.core.types import utcnow
+from app.core.types import today, utcnow
 from app.fraud.schemas import FraudAlertOut
 from app.groups.schemas import GroupSettings
 from app.legal import service as legal_service
@@ -431,6 +431,7 @@ def _is_own(principal: Principal, line) -> bool:
 
 def _trend(months: list[date], sums: dict, settings: GroupSettings) -> list[TrendMonth]:
     trend = []
+    current = today().replace(day=1)
     for i, first in enumerate(months):
         month = sums.get(i)
         contributors = month.contributors if month else 0
@@ -451,6 +452,7 @@ def _trend(months: list[date], sums: dict, settings: GroupSettings) -> list[Tren
                     total_owed=None,
                     weighted_dbt=None,
                     payment_index=None,
+                    in_progress=first >= current,
                 )
             )
             continue
@@ -462,6 +464,7 @@ def _trend(months: list[date], sums: dict, settings: GroupSettings) -> list[Tren
                 total_owed=Decimal(month.total_owed_cents) / 100,
                 weighted_dbt=two_places(weighted) if weighted is not None else None,
                 payment_index=formulas.payment_index(weighted),
+                in_progress=first >= current,
             )
         )
     return trend

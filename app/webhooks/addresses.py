@@ -110,6 +110,8 @@ def check(url: str) -> Destination:
         for address in addresses:
             if not is_public(address):
                 raise UnsafeDestination(
-                    f"the host {host!r} resolves to {address}, which is not a public address"
+                    f"the host {host!r} resolves to {address}, which is not a public address "
+                    "(a server operator may allow private addresses, e.g. for a test "
+                    "receiver, with WEBHOOK_ALLOW_PRIVATE_URLS=true)"
                 )
     return Destination(url=url, scheme=scheme, host=host, port=port, address=str(addresses[0]))

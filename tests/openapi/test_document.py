@@ -164,3 +164,19 @@ def test_operation_ids_are_unique_function_names(api):
     ids = [op["operationId"] for ops in document["paths"].values() for op in ops.values()]
     assert len(ids) == len(set(ids))
     assert "issue_token" in ids and "get_profile" in ids
+
+
+def test_swagger_ui_and_redoc_are_served_from_vendored_files(api):
+    for page, asset in (("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")):
+        html = api.get(page)
+        assert html.status_code == 200
+        assert "cdn" not in html.text.lower() and "googleapis" not in html.text
+        src = next(
+            part.split('"')[0] for part in html.text.split('src="')[1:] if asset in part
+        )
+        assert src.startswith("/static/vendor/")
+        script = api.get(src)
+        assert script.status_code == 200 and len(script.content) > 500_000
+    css = api.get("/static/vendor/swagger-ui-5.36.0/swagger-ui.css")
+    assert css.status_code == 200
+    assert api.get("/docs/oauth2-redirect").status_code == 200

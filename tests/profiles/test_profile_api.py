@@ -149,6 +149,7 @@ def test_trend_has_one_entry_per_month_each_suppressed_on_its_own(api, world):
             "total_owed": "600.00",
             "weighted_dbt": 0.0,
             "payment_index": 80,
+            "in_progress": False,
         },
         {
             "month": "2025-05",
@@ -156,6 +157,7 @@ def test_trend_has_one_entry_per_month_each_suppressed_on_its_own(api, world):
             "total_owed": None,
             "weighted_dbt": None,
             "payment_index": None,
+            "in_progress": False,
         },
         {
             # (45·100 + 45·100 + 0·100) / 300 = 30
@@ -164,6 +166,7 @@ def test_trend_has_one_entry_per_month_each_suppressed_on_its_own(api, world):
             "total_owed": "300.00",
             "weighted_dbt": 30.0,
             "payment_index": 50,
+            "in_progress": False,
         },
     ]
 
