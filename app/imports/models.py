@@ -52,8 +52,9 @@ class ImportMapping(GroupScoped, table=True):
     its date order, used by every upload that does not give its own."""
 
     __tablename__ = "import_mapping"
+    __table_args__ = (group_key("import_mapping", "member"),)
 
-    member_id: str = Field(foreign_key="member.id", primary_key=True, max_length=36)
+    member_id: str = Field(primary_key=True, max_length=36)
     columns: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     date_format: str = Field(max_length=16)
     updated_by: str | None = Field(default=None, max_length=36)

@@ -1,7 +1,7 @@
 """import_job.options and import_mapping: how to read an upload (column names, date order)
 
-Revision ID: 0007_import_options
-Revises: imports_0006
+Revision ID: 0009_import_options
+Revises: 0008_group_foreign_keys
 
 An upload may name its columns differently from the API and write dates as MM/DD/YYYY
 or DD.MM.YYYY; the job keeps how to read its file (the worker reads it later, maybe in
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_import_options"
-down_revision: str | None = "imports_0006"
+revision: str = "0009_import_options"
+down_revision: str | None = "0008_group_foreign_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -31,7 +31,12 @@ def upgrade() -> None:
         sa.Column("updated_by", sa.String(length=36), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["group_id"], ["trade_group.id"]),
-        sa.ForeignKeyConstraint(["member_id"], ["member.id"]),
+        # The member in the row's own group (app.tenancy.models.group_key).
+        sa.ForeignKeyConstraint(
+            ["member_id", "group_id"],
+            ["member.id", "member.group_id"],
+            name="fk_import_mapping_member_group",
+        ),
         sa.PrimaryKeyConstraint("member_id"),
     )
 
