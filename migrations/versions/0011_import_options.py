@@ -1,7 +1,7 @@
 """import_job.options and import_mapping: how to read an upload (column names, date order)
 
-Revision ID: 0009_import_options
-Revises: 0008_group_foreign_keys
+Revision ID: 0011_import_options
+Revises: 0010_meetings_polls_benchmarks
 
 An upload may name its columns differently from the API and write dates as MM/DD/YYYY
 or DD.MM.YYYY; the job keeps how to read its file (the worker reads it later, maybe in
@@ -13,8 +13,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_import_options"
-down_revision: str | None = "0008_group_foreign_keys"
+from migrations.rls import protect, unprotect
+
+revision: str = "0011_import_options"
+down_revision: str | None = "0010_meetings_polls_benchmarks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -39,9 +41,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("member_id"),
     )
+    protect("import_mapping")  # row-level security on PostgreSQL, as every group table
 
 
 def downgrade() -> None:
+    unprotect("import_mapping")
     op.drop_table("import_mapping")
     with op.batch_alter_table("import_job") as batch:
         batch.drop_column("options")
