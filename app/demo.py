@@ -23,7 +23,7 @@ from app.core.types import today
 from app.groups.models import Group
 from app.groups.schemas import GroupSettings
 from app.members.models import Member
-from app.tenancy.session import bind_session
+from app.tenancy.session import group_session
 from app.users.models import User
 from app.users.service import email_registered
 
@@ -93,7 +93,6 @@ def seed_people(session: Session) -> DemoWorld:
         _user(
             session, f"{handle}.analyst@creditpool.demo", Role.credit_analyst, group.id, member.id
         )
-    session.commit()
     return DemoWorld(group, members, admins)
 
 
@@ -108,11 +107,12 @@ def seed(console: Console, base_url: str = "http://127.0.0.1:8000") -> None:
     from app.demo_history import month_ends, seed_history
     from app.demo_meetings import seed_gatherings
 
+    # One unit of work per step, each committed when its block ends: the people, then
+    # each member's history (see seed_history), then the key.
     with system_session() as session:
         world = seed_people(session)
-        session.info.pop("unscoped", None)
-        bind_session(session, world.group.id)
-        history = seed_history(session, [member_principal(world, i) for i in range(3)])
+    history = seed_history([member_principal(world, i) for i in range(3)])
+    with group_session(world.group.id) as session:
         admin = session.execute(select(User).where(User.email == GROUP_ADMIN)).scalar_one()
         gatherings = seed_gatherings(
             session,

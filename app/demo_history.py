@@ -30,6 +30,7 @@ from app.experiences.ingest import ingest
 from app.legal import service as legal
 from app.legal.models import LegalAction
 from app.legal.schemas import LegalActionCreate
+from app.tenancy.session import group_session
 
 MONTHS = 24
 CENT = Decimal("0.01")
@@ -152,8 +153,10 @@ def _client(name: str, tax_id: str, city: str, region: str, postal: str) -> dict
     }
 
 
-def seed_history(session: Session, members: list[Principal]) -> History:
-    """Upsert the history for the three demo members (one commit per member)."""
+def seed_history(members: list[Principal]) -> History:
+    """Upsert the history for the three demo members: one unit of work per member, so
+    that each member's two years of lines commit (and raise their alerts) as a month's
+    upload would."""
     history = History()
     ends = month_ends(MONTHS, today())
     for m, principal in enumerate(members):
@@ -166,18 +169,19 @@ def seed_history(session: Session, members: list[Principal]) -> History:
                 item["client"] = _client(name, tax_id, city, region, postal)
                 item["customer_ref"] = f"{principal.member_id[:4].upper()}-{1001 + c}"
                 items.append(item)
-        result = ingest(session, principal, items)
+        with group_session(principal.group_id) as session:
+            result = ingest(session, principal, items)
         if result.rejected:
             raise RuntimeError(f"demo history refused: {result.errors[:3]}")
         history.lines += result.created + result.updated
-        session.commit()
-    for name, tax_id, city, region, postal, *_ in CLIENTS:
-        client = resolve_reference(
-            session, members[0], client=ClientIn(**_client(name, tax_id, city, region, postal))
-        )
-        history.clients[name] = client.id
-    session.commit()
-    history.legal_actions = _seed_judgment(session, members[1], history)
+    with group_session(members[0].group_id) as session:
+        for name, tax_id, city, region, postal, *_ in CLIENTS:
+            client = resolve_reference(
+                session, members[0], client=ClientIn(**_client(name, tax_id, city, region, postal))
+            )
+            history.clients[name] = client.id
+    with group_session(members[1].group_id) as session:
+        history.legal_actions = _seed_judgment(session, members[1], history)
     return history
 
 

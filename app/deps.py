@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from app.auth import service as auth_service
 from app.auth.principal import Principal
-from app.core.db import get_engine, writer_bind
+from app.core.db import database
 from app.core.errors import Forbidden, Unauthorized
 from app.core.pagination import PageParams, page_params
 from app.tenancy.session import bind_session, mark_request, unscoped
@@ -38,10 +38,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session. Making it costs no I/O (a connection is taken on first
     use), so it is made on the event loop: every dependency run in a worker thread is a
     thread hop, and under load those hops cost more than a cheap endpoint's own work."""
-    engine = get_engine()
-    bind = engine if request.method in _READ_METHODS else writer_bind(engine)
+    db = database()
+    engine = db.engine
+    session = db.request_session(write=request.method not in _READ_METHODS)
     touches: list = []
-    session = Session(bind, expire_on_commit=False)
     session.info[auth_service.DEFER_TOUCH] = touches
     # Sees no group's rows (PostgreSQL) until get_principal binds it to the caller's group.
     mark_request(session)
@@ -64,7 +64,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             session.close()  # SQLite: a local call of microseconds
         if touches:
             # After the request's own transaction has ended (see auth_service.touch_api_key).
-            await run_in_threadpool(_touch_keys, engine, touches)
+            await run_in_threadpool(_touch_keys, touches)
 
 
 async def _end(session: Session, engine, how) -> None:
@@ -74,10 +74,10 @@ async def _end(session: Session, engine, how) -> None:
         await run_in_threadpool(how, session)  # a round trip to the server
 
 
-def _touch_keys(engine, touches: list) -> None:
+def _touch_keys(touches: list) -> None:
     for api_key_id, at in touches:
         try:
-            auth_service.touch_api_key(engine, api_key_id, at)
+            auth_service.touch_api_key(api_key_id, at)
         except Exception:  # a missed last_used_at must not fail a served request
             log.warning("could not record an API key's use", exc_info=True)
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from app.core.db import database_answers
+from app.core.db import database
 
 router = APIRouter(tags=["operations"])
 
@@ -35,6 +35,6 @@ async def healthz() -> HealthOut:
 )
 def readyz() -> JSONResponse:
     """Ready when the database answers; 503 otherwise (take the process out of rotation)."""
-    if database_answers():
+    if database().answers():
         return JSONResponse({"status": "ok", "database": "ok"})
     return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)

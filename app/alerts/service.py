@@ -36,7 +36,6 @@ def watch(session: Session, principal: Principal, client_id: str) -> None:
         )
         .on_conflict_do_nothing()
     )
-    session.commit()
 
 
 def unwatch(session: Session, principal: Principal, client_id: str) -> None:
@@ -48,7 +47,6 @@ def unwatch(session: Session, principal: Principal, client_id: str) -> None:
             WatchlistEntry.client_id == client_id,
         )
     )
-    session.commit()
 
 
 def list_watchlist(session: Session, principal: Principal, params: PageParams):
@@ -95,7 +93,6 @@ def ack(session: Session, principal: Principal, alert_id: str) -> None:
     if found is None:
         raise NotFound("No such alert.")
     session.execute(update(Alert).where(Alert.id == alert_id).values(read=True))
-    session.commit()
 
 
 def is_watched(session: Session, principal: Principal, client_id: str) -> bool:

@@ -42,7 +42,6 @@ def create(session: Session, principal: Principal, body: ApiKeyCreate) -> tuple[
             "member_id": api_key.member_id,
         },
     )
-    session.commit()
     return api_key, key
 
 
@@ -73,4 +72,3 @@ def revoke(session: Session, principal: Principal, key_id: str) -> None:
             audit.resource("api_key", api_key.id),
             {"prefix": api_key.prefix, "member_id": api_key.member_id},
         )
-        session.commit()

@@ -10,7 +10,7 @@ from app.auth import service as auth_service
 from app.auth.principal import Principal
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, TokenOut
 from app.core.pagination import Page
-from app.deps import PageDep, SessionDep, UnscopedSessionDep, require, require_member
+from app.deps import PageDep, SessionDep, require, require_member
 
 router = APIRouter(tags=["auth"])
 
@@ -20,11 +20,9 @@ router = APIRouter(tags=["auth"])
     response_model=TokenOut,
     responses={401: {"description": "Wrong credentials"}, 429: {"description": "Throttled"}},
 )
-def issue_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: UnscopedSessionDep
-) -> TokenOut:
+def issue_token(form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
     """OAuth2 password flow: `username` (the email) and `password` as form fields."""
-    token, lifetime = auth_service.login(session, form.username, form.password)
+    token, lifetime = auth_service.login(form.username, form.password)
     return TokenOut(access_token=token, expires_in=lifetime)
 
 

@@ -14,7 +14,7 @@ from app.auth.cache import CREDENTIALS, Entry
 from app.auth.models import ApiKey, LoginThrottle
 from app.auth.principal import Principal
 from app.core.config import get_settings
-from app.core.db import writer_bind
+from app.core.db import database
 from app.core.errors import TooManyRequests, Unauthorized
 from app.core.security import (
     InvalidToken,
@@ -33,13 +33,24 @@ LAST_USED_RESOLUTION = timedelta(seconds=60)
 DEFER_TOUCH = "deferred_api_key_touches"
 
 
-def login(session: Session, email: str, password: str) -> tuple[str, int]:
+def login(email: str, password: str) -> tuple[str, int]:
     """Check the password (throttled per account) and issue an access token.
 
-    The session must be unscoped: the account's group is not known yet.
+    Runs in its own unit of work, not the request's: a failed attempt answers 401, and
+    the request's transaction rolls back with its error, yet the failure's audit row and
+    throttle count must stay. Unscoped: the account's group is not known yet.
     """
+    with database().system_session() as session:
+        user = _attempt(session, email.strip().lower(), password)
+    if user is None:
+        raise Unauthorized("Incorrect email or password, or the account is not active.")
+    return create_access_token(user.id)
+
+
+def _attempt(session: Session, email: str, password: str) -> User | None:
+    """The user when the password is right and the account usable, else None (the
+    failure counted and audited in `session`)."""
     settings = get_settings()
-    email = email.strip().lower()
     now = utcnow()
     # Locked (PostgreSQL) so that parallel attempts on one account are all counted.
     throttle = session.get(LoginThrottle, email, with_for_update=True)
@@ -61,25 +72,25 @@ def login(session: Session, email: str, password: str) -> tuple[str, int]:
         group_id = user.group_id if user else None
         for attempt in range(2):
             try:
-                if attempt:
-                    # A parallel failure created the row first: count on top of it.
-                    throttle = session.get(
-                        LoginThrottle, email, with_for_update=True, populate_existing=True
+                with session.begin_nested():
+                    if attempt:
+                        # A parallel failure created the row first: count on top of it.
+                        throttle = session.get(
+                            LoginThrottle, email, with_for_update=True, populate_existing=True
+                        )
+                    _count_failure(session, throttle, email, settings)
+                    audit.record(
+                        session,
+                        f"user:{email}",
+                        "auth.login_failed",
+                        resource,
+                        {"reason": "disabled" if ok else "bad_credentials"},
+                        group_id=group_id,
                     )
-                _count_failure(session, throttle, email, settings)
-                audit.record(
-                    session,
-                    f"user:{email}",
-                    "auth.login_failed",
-                    resource,
-                    {"reason": "disabled" if ok else "bad_credentials"},
-                    group_id=group_id,
-                )
-                session.commit()
                 break
             except IntegrityError:
-                session.rollback()
-        raise Unauthorized("Incorrect email or password, or the account is not active.")
+                continue
+        return None
     if throttle:
         session.delete(throttle)
     audit.record(
@@ -89,8 +100,7 @@ def login(session: Session, email: str, password: str) -> tuple[str, int]:
         audit.resource("user", user.id),
         group_id=user.group_id,
     )
-    session.commit()
-    return create_access_token(user.id)
+    return user
 
 
 def _count_failure(session: Session, throttle: LoginThrottle | None, email: str, settings) -> None:
@@ -185,24 +195,20 @@ def principal_from_api_key(session: Session, key: str) -> Principal:
         if session.info.get(DEFER_TOUCH) is not None:
             session.info[DEFER_TOUCH].append((api_key.id, now))
         else:
-            _touch(session, api_key.id, now)
+            touch_api_key(api_key.id, now)
     principal = Principal.of_api_key(api_key)
     entry = Entry(principal, api_key.expires_at, last_used)
     CREDENTIALS.put("api_key", key_hash, entry, generation)
     return principal
 
 
-def _touch(session: Session, api_key_id: str, now) -> None:
-    # Its own short transaction, so that a read request does not turn into a writer.
-    touch_api_key(session.get_bind(), api_key_id, now)
-
-
-def touch_api_key(engine, api_key_id: str, now) -> None:
-    """Record a key's use, in its own transaction.
+def touch_api_key(api_key_id: str, now) -> None:
+    """Record a key's use, in its own unit of work (so that a read request does not turn
+    into a writer).
 
     A request session defers this until it has closed (see `app.deps.get_session`): on
     SQLite a writing request holds the write lock from its first statement, and a second
     connection asking for it from inside that request would wait on itself.
     """
-    with writer_bind(engine).begin() as conn:
-        conn.execute(update(ApiKey).where(ApiKey.id == api_key_id).values(last_used_at=now))
+    with database().system_session() as session:
+        session.execute(update(ApiKey).where(ApiKey.id == api_key_id).values(last_used_at=now))

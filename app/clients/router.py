@@ -32,7 +32,6 @@ def resolve_client(
     """Find the group's client these identifiers name (200, `match` says by which key),
     or create it (201, `match` = `created`)."""
     client, match = service.resolve(session, principal, body)
-    session.commit()
     if match != "created":
         response.status_code = status.HTTP_200_OK
     return ClientResolvedOut(**ClientOut.of(client).model_dump(), match=match)

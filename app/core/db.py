@@ -58,7 +58,7 @@ def build_engine(url: str | None = None) -> Engine:
             cur.close()
 
         # pysqlite's own transaction handling defers BEGIN badly; take it over so that
-        # writes start with BEGIN IMMEDIATE when asked (see writer_bind()).
+        # writes start with BEGIN IMMEDIATE when asked (see Database._writer).
         @event.listens_for(engine, "connect")
         def _no_autobegin(dbapi_conn, _record):  # pragma: no cover - trivial
             dbapi_conn.isolation_level = None
@@ -85,9 +85,72 @@ def build_engine(url: str | None = None) -> Engine:
     )
 
 
+class Database:
+    """The one place a session comes from: the request's and the system's.
+
+    - `request_session(write)`: a session for one HTTP request. Its owner is
+      `app.deps.get_session`, which commits it on success and rolls it back on error;
+      services only flush.
+    - `system_session(write)`: a unit of work outside a request (the CLI, workers) or
+      beside it, when a write must survive the request failing (a failed login's audit
+      row and throttle counter, an idempotency record). It commits when the block ends
+      and rolls back if the block raises.
+
+    Writers get BEGIN IMMEDIATE on SQLite (see `build_engine`)."""
+
+    def __init__(self, url: str | None = None):
+        self.engine = build_engine(url)
+        self._writer = (
+            self.engine.execution_options(sqlite_begin="IMMEDIATE")
+            if self.engine.dialect.name == "sqlite"
+            else self.engine
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def request_session(self, *, write: bool) -> Session:
+        """A session for one request; `app.deps.get_session` owns its transaction."""
+        return Session(self._writer if write else self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def system_session(self, *, write: bool = True) -> Iterator[Session]:
+        """A unit of work outside any request, not scoped to a tenant (bind it when the
+        work is for one group). Commits when the block ends, rolls back if it raises."""
+        with Session(self._writer if write else self.engine, expire_on_commit=False) as session:
+            session.info["unscoped"] = True
+            try:
+                yield session
+                if session.in_transaction():
+                    session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def answers(self) -> bool:
+        """Whether the database answers a trivial query (readiness)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
 @lru_cache
+def database() -> Database:
+    """The process's database (DATABASE_URL)."""
+    return Database()
+
+
 def get_engine() -> Engine:
-    return build_engine()
+    """The engine behind `database()`: for the schema checks (alembic) and the profile
+    read path; code that reads or writes rows asks `database()` for a session."""
+    return database().engine
 
 
 # psycopg_pool.AsyncConnectionPool per event loop: asyncio connections belong to the loop
@@ -144,48 +207,18 @@ async def close_read_pool() -> None:
 
 
 def reset_engine() -> None:
-    """Drop the cached engines (tests and the CLI point the app at another database)."""
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
-    get_engine.cache_clear()
+    """Drop the cached database (tests and the CLI point the app at another one)."""
+    if database.cache_info().currsize:
+        database().dispose()
+    database.cache_clear()
     # Their connections belong to event loops that may be gone: let them go (new pools
     # are opened for the new database on the next read).
     _read_pools.clear()
 
 
-def writer_bind(engine: Engine) -> Engine:
-    """The engine for a unit of work that writes: BEGIN IMMEDIATE on SQLite."""
-    if engine.dialect.name == "sqlite":
-        return engine.execution_options(sqlite_begin="IMMEDIATE")
-    return engine
-
-
-@contextmanager
-def system_session(write: bool = True) -> Iterator[Session]:
-    """A session outside any request: workers and the CLI. Not scoped to a tenant.
-
-    Like the request's session it owns its transaction: what the block did is committed
-    when the block ends, and rolled back if it raises."""
-    engine = get_engine()
-    bind = writer_bind(engine) if write else engine
-    with Session(bind, expire_on_commit=False) as session:
-        session.info["unscoped"] = True
-        try:
-            yield session
-            if session.in_transaction():
-                session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-
-
-def database_answers() -> bool:
-    try:
-        with get_engine().connect() as conn:
-            conn.execute(text("SELECT 1"))
-        return True
-    except Exception:
-        return False
+def system_session(write: bool = True):
+    """`database().system_session()`: a unit of work for the CLI and workers."""
+    return database().system_session(write=write)
 
 
 def alembic_config(url: str | None = None):

@@ -32,7 +32,7 @@ MAX_BATCH_ITEMS = 5000
 
 
 def submit(session: Session, principal: Principal, body: ExperienceSubmission) -> Experience:
-    """Store one line (replacing the member's line of the same client and `as_of`); commits."""
+    """Store one line (replacing the member's line of the same client and `as_of`)."""
     errors = check_rules(body, group_currency(session, principal.group_id), today())
     errors += check_reference(body)
     if errors:
@@ -55,13 +55,12 @@ def submit(session: Session, principal: Principal, body: ExperienceSubmission) -
         audit.resource("client", client.id),
         {"received": 1, "created": created, "updated": 1 - created, "rejected": 0},
     )
-    session.commit()
     stmt = _own(principal).where(Experience.client_id == client.id, Experience.as_of == body.as_of)
     return session.execute(stmt).scalar_one()
 
 
 def submit_batch(session: Session, principal: Principal, items: list[Any]) -> IngestResult:
-    """Store the valid items, report the invalid ones by index; one audit event; commits."""
+    """Store the valid items, report the invalid ones by index; one audit event."""
     if len(items) > MAX_BATCH_ITEMS:
         raise PayloadTooLarge(
             f"A batch holds at most {MAX_BATCH_ITEMS} items ({len(items)} sent); "
@@ -80,7 +79,6 @@ def submit_batch(session: Session, principal: Principal, items: list[Any]) -> In
             "rejected": result.rejected,
         },
     )
-    session.commit()
     return result
 
 
@@ -114,7 +112,6 @@ def delete_own(session: Session, principal: Principal, experience_id: str) -> No
         audit.resource("experience", row.id),
         {"client_id": row.client_id, "as_of": row.as_of.isoformat()},
     )
-    session.commit()
 
 
 def _own(principal: Principal):

@@ -138,7 +138,6 @@ def create(session: Session, principal: Principal, body: FraudReportCreate) -> F
         audit.resource("fraud_report", report.id),
         {"client_id": client.id, "member_id": report.member_id, "category": report.category},
     )
-    session.commit()
     return report
 
 
@@ -175,7 +174,6 @@ def update(
         audit.resource("fraud_report", report.id),
         {"fields": changed, "from": previous, "to": report.status},
     )
-    session.commit()
     return report
 
 
@@ -193,7 +191,6 @@ def withdraw(session: Session, principal: Principal, report_id: str) -> FraudRep
         audit.resource("fraud_report", report.id),
         {"from": previous, "to": report.status},
     )
-    session.commit()
     return report
 
 
@@ -240,5 +237,4 @@ def decide(session: Session, principal: Principal, report_id: str, body: Decisio
             },
             caused_by_member_id=report.member_id,
         )
-    session.commit()
     return report

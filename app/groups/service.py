@@ -32,7 +32,6 @@ def create(session: Session, principal: Principal, body: GroupCreate) -> Group:
     settings = (body.settings or GroupSettings()).model_dump()
     group = Group(name=body.name, slug=body.slug, currency=body.currency, settings=settings)
     session.add(group)
-    session.flush()
     admin = User(
         group_id=group.id,
         email=email,
@@ -40,7 +39,10 @@ def create(session: Session, principal: Principal, body: GroupCreate) -> Group:
         role=Role.group_admin.value,
     )
     session.add(admin)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # a parallel create took the slug or the email
+        raise Conflict("That group slug or admin email is taken.") from None
     audit.record(
         session,
         principal,
@@ -57,11 +59,6 @@ def create(session: Session, principal: Principal, body: GroupCreate) -> Group:
         {"email": email, "role": admin.role},
         group_id=group.id,
     )
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise Conflict("That group slug or admin email is taken.") from None
     return group
 
 
@@ -102,5 +99,4 @@ def update(session: Session, principal: Principal, group_id: str, body: GroupPat
             changes,
             group_id=group.id,
         )
-        session.commit()
     return group

@@ -16,11 +16,10 @@ from typing import Annotated
 
 from anyio import to_thread
 from fastapi import Header
-from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.auth import service as auth_service
-from app.core.db import get_engine
+from app.core.db import database
 from app.core.errors import DomainError, problem
 from app.idempotency import service
 
@@ -29,8 +28,7 @@ SKIPPED_PATHS = ("/v1/auth/token",)
 
 def _caller(authorization: str | None, api_key: str | None) -> tuple[str, str | None] | None:
     """(caller, group id) from the credential, or None when it does not authenticate."""
-    with Session(get_engine()) as session:
-        session.info["unscoped"] = True
+    with database().system_session(write=False) as session:
         try:
             if api_key:
                 principal = auth_service.principal_from_api_key(session, api_key)

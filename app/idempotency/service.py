@@ -25,11 +25,10 @@ from datetime import timedelta
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from app.auth.principal import Principal
 from app.core.bulk import dialect_insert
-from app.core.db import get_engine, writer_bind
+from app.core.db import database
 from app.core.errors import Conflict, IdempotencyKeyReused
 from app.core.security import seal, unseal
 from app.core.types import utcnow
@@ -91,11 +90,10 @@ def begin(
     Raises `IdempotencyKeyReused` (another request under this key) or a 409 `Conflict`
     when the first request is still running after `wait_seconds`.
     """
-    engine = engine or get_engine()
     deadline = time.monotonic() + wait_seconds
     while True:
         now = utcnow()
-        with Session(writer_bind(engine)) as session:
+        with database().system_session() as session:
             session.execute(
                 delete(IdempotencyRecord).where(
                     IdempotencyRecord.caller == caller,
@@ -118,10 +116,9 @@ def begin(
                 .on_conflict_do_nothing()
                 .returning(_record.c.key)
             ).first()
-            session.commit()
         if claimed is not None:
             return Proceed()
-        with Session(engine) as session:
+        with database().system_session(write=False) as session:
             record = session.get(IdempotencyRecord, (caller, key))
         if record is None:
             continue  # the first request failed and let the key go: take it
@@ -158,7 +155,7 @@ def complete(
     if not storable(status_code):
         release(engine, caller, key)
         return
-    with Session(writer_bind(engine or get_engine())) as session:
+    with database().system_session() as session:
         session.execute(
             update(IdempotencyRecord)
             .where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
@@ -170,12 +167,11 @@ def complete(
                 response_body=seal(body),
             )
         )
-        session.commit()
 
 
 def release(engine: Engine | None, caller: str, key: str) -> None:
     """Forget an in-progress key so that the caller can retry with it."""
-    with Session(writer_bind(engine or get_engine())) as session:
+    with database().system_session() as session:
         session.execute(
             delete(IdempotencyRecord).where(
                 IdempotencyRecord.caller == caller,
@@ -183,7 +179,6 @@ def release(engine: Engine | None, caller: str, key: str) -> None:
                 IdempotencyRecord.state == "in_progress",
             )
         )
-        session.commit()
 
 
 _last_purge = 0.0
@@ -200,14 +195,12 @@ def purge_expired() -> int:
 
 
 def purge_expired_now(engine: Engine | None = None) -> int:
-    engine = engine or get_engine()
     cutoff = utcnow() - TTL
     stale = IdempotencyRecord.created_at < cutoff
     # Look before taking the write lock: most rounds find nothing.
-    with Session(engine) as session:
+    with database().system_session(write=False) as session:
         if not session.execute(select(exists().where(stale))).scalar():
             return 0
-    with Session(writer_bind(engine)) as session:
+    with database().system_session() as session:
         deleted = session.execute(delete(IdempotencyRecord).where(stale)).rowcount
-        session.commit()
     return deleted or 0

@@ -94,7 +94,7 @@ def queue(
     received: ReceivedFile,
     options: ImportOptions | None = None,
 ) -> ImportJob:
-    """Queue a checked upload as a job of the caller's member; commits."""
+    """Queue a checked upload as a job of the caller's member."""
     job = ImportJob(
         id=job_id,
         group_id=principal.group_id,
@@ -120,7 +120,6 @@ def queue(
             "rows_total": job.rows_total,
         },
     )
-    session.commit()
     return job
 
 

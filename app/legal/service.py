@@ -56,7 +56,7 @@ def _resolve_client_id(session: Session, principal: Principal, body: LegalAction
 
 
 def create(session: Session, principal: Principal, body: LegalActionCreate) -> LegalAction:
-    """Record a legal action for the caller's member; commits."""
+    """Record a legal action for the caller's member."""
     client_id = _resolve_client_id(session, principal, body)
     now = utcnow()
     action = LegalAction(
@@ -82,7 +82,6 @@ def create(session: Session, principal: Principal, body: LegalActionCreate) -> L
         {"client_id": client_id, "kind": action.kind, "status": action.status},
     )
     hooks.legal_action_created.send(session, principal, action)
-    session.commit()
     return action
 
 
@@ -99,7 +98,7 @@ def get(session: Session, action_id: str) -> LegalAction:
 def update(
     session: Session, principal: Principal, action_id: str, body: LegalActionPatch
 ) -> LegalAction:
-    """Correct a legal action; only its reporting member may. Commits."""
+    """Correct a legal action; only its reporting member may."""
     action = get(session, action_id)
     if principal.member_id is None or action.member_id != principal.member_id:
         raise Forbidden("Only the member that reported this legal action may change it.")
@@ -123,7 +122,6 @@ def update(
             audit.resource("legal_action", action.id),
             changes,
         )
-        session.commit()
     return action
 
 

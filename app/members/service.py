@@ -24,7 +24,6 @@ def create(session: Session, principal: Principal, body: MemberCreate) -> Member
         audit.resource("member", member.id),
         {"name": member.name},
     )
-    session.commit()
     return member
 
 
@@ -63,5 +62,4 @@ def update(session: Session, principal: Principal, member_id: str, body: MemberP
             action = "member.suspended" if member.status == "suspended" else "member.reactivated"
         session.add(member)
         audit.record(session, principal, action, audit.resource("member", member.id), changes)
-        session.commit()
     return member

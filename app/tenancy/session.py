@@ -26,10 +26,14 @@ SQLite has no row-level security: there the ORM gate is the only wall.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
 
+from app.core.db import database
 from app.tenancy.models import GroupScoped
 
 # No real group has this id: a session bound to "no group" (a platform admin) reads none.
@@ -121,6 +125,16 @@ def _forget_connection(session: Session, tx: SessionTransaction) -> None:
         connection = session.info.pop(_CONNECTION, None)
         if connection is not None and not connection.closed:
             connection.info.pop(_ROLE, None)  # SET LOCAL ended with the transaction
+
+
+@contextmanager
+def group_session(group_id: str, *, write: bool = True) -> Iterator[Session]:
+    """A unit of work outside a request (the demo, a job for one group), scoped to one
+    group as a request's session is; commits when the block ends."""
+    with database().system_session(write=write) as session:
+        session.info.pop("unscoped", None)
+        bind_session(session, group_id)
+        yield session
 
 
 @event.listens_for(Session, "do_orm_execute")

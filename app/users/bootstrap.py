@@ -31,5 +31,4 @@ def create_platform_admin(session: Session, email: str, password: str) -> User:
         audit.resource("user", user.id),
         {"email": email, "role": user.role},
     )
-    session.commit()
     return user

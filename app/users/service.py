@@ -75,8 +75,7 @@ def create(session: Session, principal: Principal, body: UserCreate) -> User:
     session.add(user)
     try:
         session.flush()
-    except IntegrityError:
-        session.rollback()
+    except IntegrityError:  # a parallel create took the address (the owner rolls back)
         raise Conflict("That email address is registered already.") from None
     audit.record(
         session,
@@ -85,7 +84,6 @@ def create(session: Session, principal: Principal, body: UserCreate) -> User:
         audit.resource("user", user.id),
         {"email": email, "role": user.role, "member_id": member_id},
     )
-    session.commit()
     return user
 
 
@@ -136,5 +134,4 @@ def update(session: Session, principal: Principal, user_id: str, body: UserPatch
         user.updated_at = utcnow()
         session.add(user)
         audit.record(session, principal, "user.updated", audit.resource("user", user.id), changes)
-        session.commit()
     return user

@@ -152,7 +152,6 @@ def claim(limit: int = CLAIM_BATCH) -> list[Claimed]:
                 )
             )
         if not chosen:
-            session.commit()
             return []
         # From now, not from the round's start: taking the write lock may have waited.
         lease_until = utcnow() + timedelta(seconds=lease_seconds(len(chosen)))
@@ -174,7 +173,6 @@ def claim(limit: int = CLAIM_BATCH) -> list[Claimed]:
             .join(_webhook, _webhook.c.id == _delivery.c.webhook_id)
             .where(_delivery.c.id.in_(chosen))
         ).all()
-        session.commit()
     return [
         Claimed(
             id=row.id,
@@ -264,7 +262,6 @@ def record(delivery: Claimed, outcome: Outcome, now: datetime | None = None) -> 
             )
             .values(**values)
         )
-        session.commit()
     return result.rowcount == 1
 
 

@@ -59,7 +59,6 @@ def create(session: Session, principal: Principal, body: WebhookCreate) -> Webho
         audit.resource("webhook", webhook.id),
         {"url": webhook.url, "events": webhook.events, "member_id": webhook.member_id},
     )
-    session.commit()
     return webhook
 
 
@@ -100,7 +99,6 @@ def delete(session: Session, principal: Principal, webhook_id: str) -> None:
         audit.resource("webhook", webhook.id),
         {"url": webhook.url, "member_id": webhook.member_id},
     )
-    session.commit()
 
 
 def list_deliveries(
@@ -155,5 +153,4 @@ def redeliver(
         audit.resource("webhook", webhook.id),
         {"delivery_id": delivery.id, "event_id": delivery.event_id, "was": previous},
     )
-    session.commit()
     return delivery

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
 from app.auth.principal import Principal, permissions_for_scopes
 from app.clients import service as clients
-from app.core.db import get_engine, writer_bind
 from app.core.hooks import experiences_landed
 from app.experiences.ingest import ingest
-from app.tenancy.session import bind_session
+from app.tenancy.session import group_session
 from tests.experiences.lines import company, line
 
 
@@ -38,10 +35,8 @@ def test_ingest_stores_valid_items_reports_invalid_ones_and_signals(world):
     heard = []
     receiver = experiences_landed.connect(lambda s, p, ids: heard.append(ids))
     try:
-        with Session(writer_bind(get_engine()), expire_on_commit=False) as session:
-            bind_session(session, principal.group_id)
+        with group_session(principal.group_id) as session:
             result = ingest(session, principal, items)
-            session.commit()
     finally:
         experiences_landed._receivers.remove(receiver)
     assert (result.received, result.created, result.updated, result.rejected) == (5, 3, 0, 2)
@@ -53,11 +48,9 @@ def test_ingest_stores_valid_items_reports_invalid_ones_and_signals(world):
 
 def test_resolve_reference_by_each_form(world):
     principal = _principal(world)
-    with Session(writer_bind(get_engine()), expire_on_commit=False) as session:
-        bind_session(session, principal.group_id)
+    with group_session(principal.group_id) as session:
         made = clients.resolve_reference(
             session, principal, client=company("Blue Ocean GmbH", "DE"), customer_ref="K-7"
         )
         assert clients.resolve_reference(session, principal, client_id=made.id).id == made.id
         assert clients.resolve_reference(session, principal, customer_ref="K-7").id == made.id
-        session.commit()

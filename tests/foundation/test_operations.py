@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 
 import app.core.db as db
 from app.core.config import Settings
@@ -78,8 +78,9 @@ def test_health_and_readiness(api, monkeypatch):
     assert api.get("/healthz").json() == {"status": "ok"}
     ready = api.get("/readyz")
     assert ready.status_code == 200 and ready.json()["database"] == "ok"
-    unreachable = create_engine("sqlite:////nonexistent-dir/for/sure/x.db")
-    monkeypatch.setattr(db, "get_engine", lambda: unreachable)
+    # Nothing listens on port 1: the connection is refused at once.
+    unreachable = db.Database("postgresql://nobody@127.0.0.1:1/none")
+    monkeypatch.setattr("app.health.database", lambda: unreachable)
     down = api.get("/readyz")
     assert down.status_code == 503
     assert down.json() == {"status": "unavailable", "database": "unreachable"}
