@@ -137,11 +137,18 @@ def _resolve_principal(session: Session, api_key: str | None, token: str | None)
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
+# request.state flag: the route's permission check passed (app.idempotency.route replays
+# an answer only after it).
+PERMITTED = "permitted"
+
+
 def require(*permissions: str):
     """A dependency that lets the caller through only with every permission named."""
 
-    async def check(principal: PrincipalDep) -> Principal:
-        return permit(principal, permissions)
+    async def check(request: Request, principal: PrincipalDep) -> Principal:
+        permit(principal, permissions)
+        setattr(request.state, PERMITTED, True)
+        return principal
 
     check.__name__ = "require_" + "_".join(p.replace(":", "_") for p in permissions)
     return check

@@ -26,7 +26,6 @@ from app.fraud.router import router as fraud_router
 from app.groups.router import router as groups_router
 from app.health import router as health_router
 from app.idempotency import document as idempotency_document
-from app.idempotency.middleware import IdempotencyMiddleware
 from app.idempotency.service import purge_expired
 from app.imports.reader import readers as import_readers
 from app.imports.router import mapping_router as import_mapping_router
@@ -163,9 +162,8 @@ def create_app() -> FastAPI:
         if isinstance(route, APIRoute) and route.operation_id is None:
             route.operation_id = route.name
     web_routes.install(app)
-    # Added last = outermost: the request id covers everything, the body limit runs first,
-    # then Idempotency-Key (which buffers the already limited body).
-    app.add_middleware(IdempotencyMiddleware, skipped_paths=UNLIMITED_BODY_PATHS)
+    # Added last = outermost: the request id covers everything, the body limit runs first.
+    # (Idempotency-Key is a route dependency: app.idempotency.route.)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, unlimited=UNLIMITED_BODY_PATHS
     )

@@ -14,9 +14,10 @@ from app.auth.principal import Principal
 from app.core.pagination import Page
 from app.core.schemas import QueryFlag
 from app.deps import PageDep, SessionDep, require_member
+from app.idempotency.route import Idempotent, IdempotentRoute
 
-watchlist_router = APIRouter(prefix="/v1/watchlist", tags=["alerts"])
-alerts_router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+watchlist_router = APIRouter(route_class=IdempotentRoute, prefix="/v1/watchlist", tags=["alerts"])
+alerts_router = APIRouter(route_class=IdempotentRoute, prefix="/v1/alerts", tags=["alerts"])
 
 
 @watchlist_router.put("/{client_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -76,6 +77,7 @@ def ack_alert(
     alert_id: str,
     principal: Annotated[Principal, Depends(require_member("alerts:write"))],
     session: SessionDep,
+    idempotency: Idempotent,
 ) -> Response:
     """Mark an alert read, for every user of the member. Idempotent."""
     service.ack(session, principal, alert_id)

@@ -11,8 +11,9 @@ from app.auth.principal import Principal
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, TokenOut
 from app.core.pagination import Page
 from app.deps import PageDep, SessionDep, require, require_member
+from app.idempotency.route import IdempotentRoute, IdempotentShownOnce
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(route_class=IdempotentRoute, tags=["auth"])
 
 
 @router.post(
@@ -31,6 +32,7 @@ def create_api_key(
     body: ApiKeyCreate,
     principal: Annotated[Principal, Depends(require_member("api_keys:write"))],
     session: SessionDep,
+    idempotency: IdempotentShownOnce,
 ) -> ApiKeyCreated:
     """Issue a key for the caller's member. The `key` is in this response only."""
     api_key, key = keys.create(session, principal, body)

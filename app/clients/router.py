@@ -9,16 +9,15 @@ from app.clients import service
 from app.clients.schemas import ClientIn, ClientOut, ClientResolvedOut
 from app.core.pagination import Page
 from app.deps import PageDep, SessionDep, require
-from app.idempotency.middleware import idempotency_key_header
+from app.idempotency.route import Idempotent, IdempotentRoute
 
-router = APIRouter(prefix="/v1/clients", tags=["clients"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/v1/clients", tags=["clients"])
 
 Reader = Annotated[Principal, Depends(require("clients:read"))]
 
 
 @router.post(
     "",
-    dependencies=[Depends(idempotency_key_header)],
     response_model=ClientResolvedOut,
     status_code=status.HTTP_201_CREATED,
     responses={200: {"model": ClientResolvedOut, "description": "Resolved to an existing client."}},
@@ -27,6 +26,7 @@ def resolve_client(
     body: ClientIn,
     principal: Annotated[Principal, Depends(require("clients:write"))],
     session: SessionDep,
+    idempotency: Idempotent,
     response: Response,
 ) -> ClientResolvedOut:
     """Find the group's client these identifiers name (200, `match` says by which key),

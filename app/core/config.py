@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     # Background work (imports, alerts, webhook deliveries) inside the served process.
     run_workers: bool = True
     worker_poll_seconds: float = 1.0
+    # How long a request holds its Idempotency-Key before a retry may take the key over
+    # (its process presumed dead); a longer request is then rolled back, not doubled.
+    idempotency_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # How long a twin of a running request waits for its answer before 409 + Retry-After.
+    idempotency_wait_seconds: float = Field(default=15.0, ge=0, le=120)
     # CSV imports read and check the next chunk in a helper process while storing one:
     # None (the default) when the machine has a core to spare (app.imports.reader).
     import_reader_process: bool | None = None

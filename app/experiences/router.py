@@ -15,9 +15,9 @@ from app.experiences.schemas import (
     ExperienceOut,
     ExperienceSubmission,
 )
-from app.idempotency.middleware import idempotency_key_header
+from app.idempotency.route import Idempotent, IdempotentRoute
 
-router = APIRouter(prefix="/v1/experiences", tags=["experiences"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/v1/experiences", tags=["experiences"])
 
 
 class _LineId(StringConvertor):
@@ -36,10 +36,9 @@ Submitter = Annotated[Principal, Depends(require_member("experiences:write"))]
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=ExperienceOut,
-    dependencies=[Depends(idempotency_key_header)],
 )
 def submit_experience(
-    body: ExperienceSubmission, principal: Submitter, session: SessionDep
+    body: ExperienceSubmission, principal: Submitter, session: SessionDep, idempotency: Idempotent
 ) -> ExperienceOut:
     """Store one trade line. The same (client, `as_of`) again replaces your line (201 too:
     the body is the stored row; the batch endpoint reports created vs updated)."""
@@ -49,10 +48,11 @@ def submit_experience(
 @router.post(
     "/batch",
     response_model=BatchResult,
-    dependencies=[Depends(idempotency_key_header)],
     responses={413: {"description": "More than 5,000 items."}},
 )
-def submit_batch(body: ExperienceBatchIn, principal: Submitter, session: SessionDep) -> BatchResult:
+def submit_batch(
+    body: ExperienceBatchIn, principal: Submitter, session: SessionDep, idempotency: Idempotent
+) -> BatchResult:
     """Store up to 5,000 lines: the valid ones are stored, the invalid ones reported by index."""
     result = service.submit_batch(session, principal, body.items)
     return BatchResult(

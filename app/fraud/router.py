@@ -23,8 +23,9 @@ from app.fraud.schemas import (
     FraudReportPatch,
     Status,
 )
+from app.idempotency.route import Idempotent, IdempotentRoute
 
-router = APIRouter(prefix="/v1/fraud-reports", tags=["fraud reports"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/v1/fraud-reports", tags=["fraud reports"])
 
 Reader = Annotated[Principal, Depends(require("fraud_reports:read"))]
 Submitter = Annotated[Principal, Depends(require_member("fraud_reports:write"))]
@@ -69,7 +70,9 @@ def _one(session, principal: Principal, report: FraudReport) -> FraudReportOut:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, **_ONE)
-def submit_report(body: FraudReportCreate, principal: Submitter, session: SessionDep):
+def submit_report(
+    body: FraudReportCreate, principal: Submitter, session: SessionDep, idempotency: Idempotent
+):
     """Report a fraud on a client. It is `pending` until a group admin decides; only
     then does the rest of the group see it, never who submitted it."""
     return _one(session, principal, service.create(session, principal, body))
@@ -115,13 +118,21 @@ def update_report(
 
 
 @router.post("/{report_id}/withdraw", **_ONE)
-def withdraw_report(report_id: str, principal: Submitter, session: SessionDep):
+def withdraw_report(
+    report_id: str, principal: Submitter, session: SessionDep, idempotency: Idempotent
+):
     """The submitter withdraws its report while it is `pending` or `needs_info`."""
     return _one(session, principal, service.withdraw(session, principal, report_id))
 
 
 @router.post("/{report_id}/decision", **_ONE)
-def decide_report(report_id: str, body: DecisionIn, principal: Moderator, session: SessionDep):
+def decide_report(
+    report_id: str,
+    body: DecisionIn,
+    principal: Moderator,
+    session: SessionDep,
+    idempotency: Idempotent,
+):
     """Moderation (group admins): approve, reject or request_info on a pending report;
     retract an approved one. Any other move is 409 `invalid_transition`."""
     return _one(session, principal, service.decide(session, principal, report_id, body))

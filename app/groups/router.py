@@ -8,8 +8,9 @@ from app.auth.principal import Principal
 from app.deps import PrincipalDep, SessionDep, UnscopedSessionDep, require
 from app.groups import service
 from app.groups.schemas import GroupCreate, GroupOut, GroupPatch
+from app.idempotency.route import Idempotent, IdempotentRoute
 
-router = APIRouter(prefix="/v1/groups", tags=["groups"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/v1/groups", tags=["groups"])
 
 
 def _out(group) -> GroupOut:
@@ -27,6 +28,7 @@ def create_group(
     body: GroupCreate,
     principal: Annotated[Principal, Depends(require("groups:create"))],
     session: UnscopedSessionDep,
+    idempotency: Idempotent,
 ) -> GroupOut:
     """Create a trade credit group and its first group admin (platform admins only)."""
     return _out(service.create(session, principal, body))

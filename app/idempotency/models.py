@@ -20,6 +20,10 @@ class IdempotencyRecord(SQLModel, table=True):
     path: str = Field(max_length=500)
     request_hash: str = Field(max_length=64)
     state: str = Field(default="in_progress", max_length=16)
+    # The request running it (a random token per try) and until when: a retry may take
+    # over a lapsed lease (app.idempotency.service).
+    owner: str | None = Field(default=None, max_length=36)
+    lease_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     status_code: int | None = None
     content_type: str | None = Field(default=None, max_length=100)
     response_body: bytes | None = Field(default=None, sa_type=LargeBinary)

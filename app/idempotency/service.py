@@ -1,33 +1,46 @@
-"""`Idempotency-Key`: the first response to a create is remembered for 24 hours.
+"""`Idempotency-Key`: the first answer to a POST is remembered for 24 hours.
 
-Protocol, per (caller, key), the caller being a user or an API key:
-- `begin()` inserts the record as `in_progress` under its primary key, in its own
-  committed transaction, before the request runs. Whoever inserts it runs the request;
-  a concurrent twin finds the record and waits for it to be `done`, then replays it
-  (or, past `WAIT_SECONDS`, gets 409 `idempotency_request_in_progress`).
-- `complete()` stores the response. `release()` forgets the key instead (5xx, 401,
-  403, 429: the request did not happen or may succeed later, so the caller may retry).
+Protocol, per (caller, key), the caller being a user or an API key (see `route.py` for
+how a route uses it):
+- `claim()` inserts the record as `in_progress` with a lease (an `owner` token and
+  `lease_expires_at`), in its own committed unit of work, before the request's work
+  runs. Whoever holds the lease runs the request. A twin finds the record: `done` is
+  replayed, a live lease is `Busy` (the caller waits and asks again), a lapsed lease
+  (its process died or lost the database) is taken over.
+- `complete_in()` marks the record `done` with the answer **in the request's own
+  transaction**, and only while this request still holds the lease: the effect and the
+  answer commit together or not at all. A process killed before that commit leaves an
+  `in_progress` record whose lease lapses, and a retry then runs the request afresh
+  (nothing of the first try was committed); a request that outlived its lease and was
+  taken over rolls back with 409 instead of committing twice.
+- An answer that failed (an error raised, so the request's transaction rolled back) is
+  stored with `store()` (4xx: replayed like any answer) or forgotten with `release()`
+  (5xx, 401, 403, 429: the request did not happen or may succeed later), each in its
+  own unit of work.
 - The same key with another request (method, path or body differ) is 409
   `idempotency_key_reused`. Records older than `TTL` are ignored, replaced on reuse and
   purged by the worker task `purge_expired`.
-
-The JSON routes get this from `IdempotencyMiddleware`; a route the middleware does not
-buffer (multipart CSV uploads) calls `begin`/`complete`/`release` itself with a hash of
-the uploaded file.
+- An answer that shows a secret once (a new API key, a webhook signing secret) is never
+  stored: only its resource id is, and a replay is 409 `idempotency_secret_not_replayed`
+  naming that id (the secret cannot be shown again; revoke it and create another).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, exists, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.core.bulk import dialect_insert
+from app.core.config import get_settings
 from app.core.db import database
 from app.core.errors import Conflict, IdempotencyKeyReused
 from app.core.security import seal, unseal
@@ -35,8 +48,6 @@ from app.core.types import utcnow
 from app.idempotency.models import IdempotencyRecord
 
 TTL = timedelta(hours=24)
-WAIT_SECONDS = 15.0
-_POLL_SECONDS = 0.05
 _record = IdempotencyRecord.__table__
 
 HEADER = "Idempotency-Key"
@@ -48,8 +59,14 @@ NOT_STORED = frozenset({401, 403, 429})
 
 
 @dataclass(frozen=True)
-class Proceed:
-    """The caller owns the key now: run the request, then `complete()` or `release()`."""
+class Claim:
+    """This request holds the key's lease: run it, then `complete_in` (or `store` /
+    `release` when it failed)."""
+
+    caller: str
+    key: str
+    owner: str
+    shows_secret: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,11 @@ class Replay:
     status_code: int
     content_type: str | None
     body: bytes
+
+
+@dataclass(frozen=True)
+class Busy:
+    """Another request holds a live lease on the key: ask again shortly."""
 
 
 def caller_of(principal: Principal) -> str:
@@ -74,54 +96,51 @@ def storable(status_code: int) -> bool:
     return status_code < 500 and status_code not in NOT_STORED
 
 
-def begin(
-    engine: Engine | None,
+def lease() -> timedelta:
+    return timedelta(seconds=get_settings().idempotency_lease_seconds)
+
+
+def claim(
     caller: str,
     key: str,
     method: str,
     path: str,
     request_digest: str,
-    group_id: str | None = None,
+    group_id: str | None,
     *,
-    wait_seconds: float = WAIT_SECONDS,
-) -> Proceed | Replay:
-    """Claim the key for this request, or return the response to replay.
-
-    Raises `IdempotencyKeyReused` (another request under this key) or a 409 `Conflict`
-    when the first request is still running after `wait_seconds`.
-    """
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        now = utcnow()
-        with database().system_session() as session:
-            session.execute(
-                delete(IdempotencyRecord).where(
-                    IdempotencyRecord.caller == caller,
-                    IdempotencyRecord.key == key,
-                    IdempotencyRecord.created_at < now - TTL,
-                )
+    shows_secret: bool = False,
+) -> Claim | Replay | Busy:
+    """Take the key's lease for this request, or say what to do instead (one short unit
+    of work; call it from a worker thread). Raises `IdempotencyKeyReused`, or a 409
+    `Conflict` for a stored answer that held a secret."""
+    owner = str(uuid.uuid4())
+    mine = Claim(caller, key, owner, shows_secret)
+    now = utcnow()
+    this = and_(_record.c.caller == caller, _record.c.key == key)
+    with database().system_session() as session:
+        session.execute(delete(_record).where(this, _record.c.created_at < now - TTL))
+        inserted = session.execute(
+            dialect_insert(session)(_record)
+            .values(
+                caller=caller,
+                key=key,
+                group_id=group_id,
+                method=method.upper(),
+                path=path,
+                request_hash=request_digest,
+                state="in_progress",
+                owner=owner,
+                lease_expires_at=now + lease(),
+                created_at=now,
             )
-            claimed = session.execute(
-                dialect_insert(session)(_record)
-                .values(
-                    caller=caller,
-                    key=key,
-                    group_id=group_id,
-                    method=method.upper(),
-                    path=path,
-                    request_hash=request_digest,
-                    state="in_progress",
-                    created_at=now,
-                )
-                .on_conflict_do_nothing()
-                .returning(_record.c.key)
-            ).first()
-        if claimed is not None:
-            return Proceed()
-        with database().system_session(write=False) as session:
-            record = session.get(IdempotencyRecord, (caller, key))
-        if record is None:
-            continue  # the first request failed and let the key go: take it
+            .on_conflict_do_nothing()
+            .returning(_record.c.key)
+        ).first()
+        if inserted is not None:
+            return mine
+        record = session.execute(select(_record).where(this)).first()
+        if record is None:  # released between the insert and the read: ask again
+            return Busy()
         if record.request_hash != request_digest:
             raise IdempotencyKeyReused(
                 "This Idempotency-Key was already used for a different request; "
@@ -129,56 +148,98 @@ def begin(
             )
         if record.state == "done":
             body = unseal(record.response_body or b"")
-            if body is None:
-                # Sealed under a SECRET_KEY since rotated: unreadable, so as good as expired.
-                release(engine, caller, key)
-                continue
-            return Replay(record.status_code or 200, record.content_type, body)
-        if time.monotonic() >= deadline:
-            raise Conflict(
-                "A request with this Idempotency-Key is still being processed; retry shortly.",
-                code="idempotency_request_in_progress",
-                headers={"Retry-After": "1"},
+            if body is not None:
+                return _replay(record, body)
+            # Sealed under a SECRET_KEY since rotated: unreadable, so as good as expired.
+            session.execute(delete(_record).where(this))
+            taken = None
+        elif record.lease_expires_at is not None and record.lease_expires_at > now:
+            return Busy()
+        # The lease lapsed: the request that held it died (or lost the database) before
+        # its commit, so nothing of it was stored. Take it over, unless a twin just did.
+        taken = session.execute(
+            update(_record)
+            .where(
+                this,
+                _record.c.state == "in_progress",
+                or_(_record.c.owner == record.owner, _record.c.owner.is_(None)),
             )
-        time.sleep(_POLL_SECONDS)
+            .values(owner=owner, lease_expires_at=now + lease())
+        ).rowcount
+    if taken is None:  # the unreadable answer is gone: claim afresh
+        return claim(caller, key, method, path, request_digest, group_id, shows_secret=shows_secret)
+    return mine if taken == 1 else Busy()
 
 
-def complete(
-    engine: Engine | None,
-    caller: str,
-    key: str,
-    status_code: int,
-    content_type: str | None,
-    body: bytes,
+def _replay(record, body: bytes) -> Replay:
+    if record.content_type == SECRET_WITHHELD:
+        created = json.loads(body).get("id")
+        raise Conflict(
+            f"This request already succeeded and created {created}, whose secret is shown "
+            "only once and is not replayed. Revoke it if the secret was lost, and create "
+            "another with a new Idempotency-Key.",
+            code="idempotency_secret_not_replayed",
+        )
+    return Replay(record.status_code or 200, record.content_type, body)
+
+
+# Stored instead of the content type when the answer held a secret (see `complete_in`).
+SECRET_WITHHELD = "secret-withheld"
+
+
+def complete_in(
+    session: Session, mine: Claim, status_code: int, content_type: str | None, body: bytes
 ) -> None:
-    """Remember the response (or forget the key when the status must not be replayed)."""
+    """Remember the answer in the request's own transaction (see the module docstring).
+    Raises a 409 `Conflict` when the lease was taken over: the caller must roll back."""
     if not storable(status_code):
-        release(engine, caller, key)
-        return
-    with database().system_session() as session:
-        session.execute(
-            update(IdempotencyRecord)
-            .where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
+        done = session.execute(delete(_record).where(*_held(mine))).rowcount
+    else:
+        if mine.shows_secret and status_code < 300:
+            # Only the created resource's id: the secret itself is never kept.
+            created = json.loads(body or b"{}").get("id")
+            body, content_type = json.dumps({"id": created}).encode(), SECRET_WITHHELD
+        done = session.execute(
+            update(_record)
+            .where(*_held(mine))
             .values(
                 state="done",
                 status_code=status_code,
                 content_type=content_type,
-                # Sealed: a replayed answer may hold a secret shown once (an API key).
                 response_body=seal(body),
+                lease_expires_at=None,
             )
+        ).rowcount
+    if done != 1:
+        raise Conflict(
+            "This request ran past its Idempotency-Key lease and a retry took it over; "
+            "its result comes from that retry.",
+            code="idempotency_request_in_progress",
+            headers={"Retry-After": "1"},
         )
 
 
-def release(engine: Engine | None, caller: str, key: str) -> None:
-    """Forget an in-progress key so that the caller can retry with it."""
+def store(mine: Claim, status_code: int, content_type: str | None, body: bytes) -> None:
+    """Remember a failed request's answer (its transaction rolled back), or forget the
+    key when that answer must not be replayed. Its own unit of work."""
+    # A Conflict: taken over meanwhile, and the new owner answers.
+    with contextlib.suppress(Conflict), database().system_session() as session:
+        complete_in(session, mine, status_code, content_type, body)
+
+
+def release(mine: Claim) -> None:
+    """Forget the key (its request failed in a way that may pass on a retry)."""
     with database().system_session() as session:
-        session.execute(
-            delete(IdempotencyRecord).where(
-                IdempotencyRecord.caller == caller,
-                IdempotencyRecord.key == key,
-                IdempotencyRecord.state == "in_progress",
-            )
-        )
+        session.execute(delete(_record).where(*_held(mine)))
+
+
+def _held(mine: Claim):
+    return (
+        _record.c.caller == mine.caller,
+        _record.c.key == mine.key,
+        _record.c.state == "in_progress",
+        _record.c.owner == mine.owner,
+    )
 
 
 _last_purge = 0.0
@@ -194,13 +255,12 @@ def purge_expired() -> int:
     return purge_expired_now()
 
 
-def purge_expired_now(engine: Engine | None = None) -> int:
-    cutoff = utcnow() - TTL
-    stale = IdempotencyRecord.created_at < cutoff
+def purge_expired_now() -> int:
+    stale = _record.c.created_at < utcnow() - TTL
     # Look before taking the write lock: most rounds find nothing.
     with database().system_session(write=False) as session:
         if not session.execute(select(exists().where(stale))).scalar():
             return 0
     with database().system_session() as session:
-        deleted = session.execute(delete(IdempotencyRecord).where(stale)).rowcount
+        deleted = session.execute(delete(_record).where(stale)).rowcount
     return deleted or 0

@@ -8,12 +8,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from app.auth.principal import Principal
-from app.core.errors import NotFound, ValidationFailed, field_error
+from app.core.errors import NotFound
 from app.core.pagination import Page
 from app.core.schemas import QueryFlag
 from app.core.types import new_id
 from app.deps import PageDep, SessionDep, require, require_member
-from app.idempotency import service as idempotency
+from app.idempotency.route import IdempotentRoute, IdempotentUpload
 from app.imports import service, upload
 from app.imports.csvfile import COLUMNS, REQUIRED_COLUMNS
 from app.imports.schemas import (
@@ -25,7 +25,7 @@ from app.imports.schemas import (
     ImportMappingOut,
 )
 
-router = APIRouter(prefix="/v1/imports", tags=["imports"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/v1/imports", tags=["imports"])
 mapping_router = APIRouter(prefix="/v1/import-mapping", tags=["imports"])
 
 _UPLOAD_BODY = {
@@ -73,6 +73,7 @@ async def upload_import(
     request: Request,
     principal: Importer,
     session: SessionDep,
+    idempotency: IdempotentUpload,
     date_format: Annotated[
         DateFormat | None,
         Query(description="How the file writes dates (default: your saved mapping's, else ISO)."),
@@ -112,59 +113,17 @@ async def upload_import(
     if dry_run:
         report = await run_in_threadpool(service.dry_run, principal, received, options)
         return JSONResponse(ImportDryRunOut(**vars(report)).model_dump(mode="json"))
-
-    key = request.headers.get(idempotency.HEADER)
-    if key is None:
+    try:
+        # Idempotency-Key: the same key with the same file (by its SHA-256) replays the
+        # first answer and queues nothing; with another file it is 409.
+        await idempotency.claim_upload(received.sha256.encode())
         job = await run_in_threadpool(
             service.queue, session, principal, job_id, received, options
         )
-        return _accepted(request, job.id, job.status)
-    # Idempotency-Key: the same key with the same file (by its SHA-256) replays the
-    # first answer and queues nothing; with another file it is 409.
-    caller = idempotency.caller_of(principal)
-    key = _checked_key(key, received)
-    digest = idempotency.request_hash("POST", request.url.path, received.sha256.encode())
-    try:
-        outcome = await run_in_threadpool(
-            idempotency.begin,
-            None,
-            caller,
-            key,
-            "POST",
-            request.url.path,
-            digest,
-            principal.group_id,
-        )
-    except Exception:
+    except BaseException:
         received.path.unlink(missing_ok=True)
         raise
-    if isinstance(outcome, idempotency.Replay):
-        received.path.unlink(missing_ok=True)
-        return Response(
-            outcome.body,
-            status_code=outcome.status_code,
-            media_type=outcome.content_type,
-            headers={idempotency.REPLAYED_HEADER: "true"},
-        )
-    try:
-        job = await run_in_threadpool(
-            service.queue, session, principal, job_id, received, options
-        )
-    except Exception:
-        received.path.unlink(missing_ok=True)
-        await run_in_threadpool(idempotency.release, None, caller, key)
-        raise
-    response = _accepted(request, job.id, job.status)
-    await run_in_threadpool(
-        idempotency.complete,
-        None,
-        caller,
-        key,
-        response.status_code,
-        "application/json",
-        bytes(response.body),
-    )
-    return response
+    return _accepted(request, job.id, job.status)
 
 
 def _accepted(request: Request, job_id: str, job_status: str) -> JSONResponse:
@@ -175,19 +134,6 @@ def _accepted(request: Request, job_id: str, job_status: str) -> JSONResponse:
         status_code=status.HTTP_202_ACCEPTED,
         headers={"Location": f"/v1/imports/{job_id}"},
     )
-
-
-def _checked_key(key: str, received: upload.ReceivedFile) -> str:
-    key = key.strip()
-    if not key or len(key) > idempotency.MAX_KEY_LENGTH or not key.isprintable():
-        received.path.unlink(missing_ok=True)
-        msg = "invalid idempotency key"
-        raise ValidationFailed(
-            f"The {idempotency.HEADER} header must be 1 to {idempotency.MAX_KEY_LENGTH} "
-            "printable characters (a UUID is a good choice).",
-            errors=[field_error(["header", idempotency.HEADER], msg, "value_error")],
-        )
-    return key
 
 
 @router.get("", response_model=Page[ImportJobOut])

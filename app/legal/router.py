@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from app.auth.principal import Principal
 from app.core.pagination import Page
 from app.deps import PageDep, SessionDep, require, require_member
+from app.idempotency.route import Idempotent, IdempotentRoute
 from app.legal import service
 from app.legal.schemas import (
     LegalActionCreate,
@@ -16,7 +17,7 @@ from app.legal.schemas import (
     LegalStatus,
 )
 
-router = APIRouter(prefix="/v1/legal-actions", tags=["legal actions"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/v1/legal-actions", tags=["legal actions"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=LegalActionOut)
@@ -24,6 +25,7 @@ def create_legal_action(
     body: LegalActionCreate,
     principal: Annotated[Principal, Depends(require_member("legal_actions:write"))],
     session: SessionDep,
+    idempotency: Idempotent,
     response: Response,
 ) -> LegalActionOut:
     """Report a legal action against a client. The whole group sees it at once; no one

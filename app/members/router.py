@@ -7,10 +7,11 @@ from fastapi import APIRouter, Depends, Query, status
 from app.auth.principal import Principal
 from app.core.pagination import Page
 from app.deps import PageDep, PrincipalDep, SessionDep, require
+from app.idempotency.route import Idempotent, IdempotentRoute
 from app.members import service
 from app.members.schemas import MemberCreate, MemberOut, MemberPatch
 
-router = APIRouter(prefix="/v1/members", tags=["members"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/v1/members", tags=["members"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MemberOut)
@@ -18,6 +19,7 @@ def create_member(
     body: MemberCreate,
     principal: Annotated[Principal, Depends(require("members:write"))],
     session: SessionDep,
+    idempotency: Idempotent,
 ) -> MemberOut:
     """Add a member company to the group (group admins)."""
     return MemberOut.model_validate(service.create(session, principal, body))

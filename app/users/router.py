@@ -7,10 +7,11 @@ from fastapi import APIRouter, Depends, status
 from app.auth.principal import Principal
 from app.core.pagination import Page
 from app.deps import PageDep, PrincipalDep, SessionDep, require
+from app.idempotency.route import Idempotent, IdempotentRoute
 from app.users import service
 from app.users.schemas import ApiKeyMeOut, MeOut, UserCreate, UserMeOut, UserOut, UserPatch
 
-router = APIRouter(tags=["users"])
+router = APIRouter(route_class=IdempotentRoute, tags=["users"])
 
 
 @router.get("/v1/me", response_model=MeOut)
@@ -38,6 +39,7 @@ def create_user(
     body: UserCreate,
     principal: Annotated[Principal, Depends(require("users:write"))],
     session: SessionDep,
+    idempotency: Idempotent,
 ) -> UserOut:
     """Group admins create any role of their group but platform_admin; member admins
     create member_admin, credit_analyst and viewer users of their own member."""

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from app.auth.principal import Principal
 from app.core.pagination import Page
 from app.deps import PageDep, SessionDep, require_member
+from app.idempotency.route import Idempotent, IdempotentRoute, IdempotentShownOnce
 from app.webhooks import service
 from app.webhooks.models import WebhookDelivery
 from app.webhooks.schemas import (
@@ -17,7 +18,7 @@ from app.webhooks.schemas import (
     WebhookOut,
 )
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/v1/webhooks", tags=["webhooks"])
 
 Reader = Annotated[Principal, Depends(require_member("webhooks:read"))]
 Writer = Annotated[Principal, Depends(require_member("webhooks:write"))]
@@ -31,7 +32,9 @@ def _delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated)
-def create_webhook(body: WebhookCreate, principal: Writer, session: SessionDep) -> WebhookCreated:
+def create_webhook(
+    body: WebhookCreate, principal: Writer, session: SessionDep, idempotency: IdempotentShownOnce
+) -> WebhookCreated:
     """Register a URL to receive the member's events. The `secret` that signs every
     delivery is in this response only. See docs/WEBHOOKS.md for the format."""
     webhook = service.create(session, principal, body)
@@ -76,7 +79,11 @@ def list_deliveries(
     response_model=DeliveryOut,
 )
 def redeliver(
-    webhook_id: str, delivery_id: str, principal: Writer, session: SessionDep
+    webhook_id: str,
+    delivery_id: str,
+    principal: Writer,
+    session: SessionDep,
+    idempotency: Idempotent,
 ) -> DeliveryOut:
     """Send a delivered or failed delivery again (same event id and body, new tries)."""
     return _delivery_out(service.redeliver(session, principal, webhook_id, delivery_id))

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
-from sqlmodel import Session
 
-from app.core.db import get_engine
+from app.core.config import get_settings
+from app.core.db import system_session
+from app.core.errors import Conflict
+from app.core.security import unseal
 from app.core.types import utcnow
 from app.idempotency import service
 from app.idempotency.models import IdempotencyRecord
 from tests.experiences.lines import company, line
+from tests.world import add_user
 
 
 def _key() -> str:
@@ -139,7 +144,7 @@ def test_a_server_error_lets_the_key_go_so_the_client_can_retry(api, world, monk
 def _records(key: str) -> list:
     from sqlmodel import select
 
-    with Session(get_engine()) as session:
+    with system_session(write=False) as session:
         return list(session.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == key)))
 
 
@@ -158,25 +163,23 @@ def test_an_expired_key_may_be_used_again_and_is_purged(api, world, worker):
     key = _key()
     headers = analyst.headers | {"Idempotency-Key": key}
     assert api.post("/v1/experiences", headers=headers, json=line(company())).status_code == 201
-    with Session(get_engine()) as session:
+    with system_session() as session:
         session.execute(
             update(IdempotencyRecord)
             .where(IdempotencyRecord.key == key)
             .values(created_at=utcnow() - timedelta(hours=25))
         )
-        session.commit()
     fresh = api.post("/v1/experiences", headers=headers, json=line(company(), terms_days=60))
     assert fresh.status_code == 201 and "idempotent-replayed" not in fresh.headers
     # The worker's purge removes what is past 24 hours.
-    with Session(get_engine()) as session:
+    with system_session() as session:
         session.execute(
             update(IdempotencyRecord)
             .where(IdempotencyRecord.key == key)
             .values(created_at=utcnow() - timedelta(hours=25))
         )
-        session.commit()
     assert service.purge_expired_now() >= 1
-    with Session(get_engine()) as session:
+    with system_session(write=False) as session:
         assert session.get(IdempotencyRecord, (f"user:{analyst.id}", key)) is None
     worker.run_once()  # the registered task runs without error
 
@@ -200,21 +203,100 @@ def test_concurrent_requests_with_one_key_store_once(api, world):
     assert len(lines) == 50
 
 
-def test_a_key_creation_is_replayed_with_its_secret_which_is_stored_sealed(api, world):
+def test_a_secret_shown_once_is_never_stored_and_its_replay_is_a_409(api, world):
+    """14.6: a replay of a key's (or a webhook's) creation would show its secret again."""
     admin = world.a.members[0].admin
     key = _key()
     body = {"name": "erp-2", "scopes": ["clients:read"]}
     first = api.post("/v1/api-keys", headers=admin.headers | {"Idempotency-Key": key}, json=body)
     again = api.post("/v1/api-keys", headers=admin.headers | {"Idempotency-Key": key}, json=body)
-    assert (first.status_code, again.status_code) == (201, 201)
-    assert again.headers["idempotent-replayed"] == "true"
-    assert again.json() == first.json()
+    assert (first.status_code, again.status_code) == (201, 409)
+    assert again.json()["code"] == "idempotency_secret_not_replayed"
+    assert first.json()["id"] in again.json()["detail"]
+    assert first.json()["key"] not in again.text
     keys = api.get("/v1/api-keys", headers=admin.headers, params={"limit": 500}).json()["items"]
-    assert [k["id"] for k in keys].count(first.json()["id"]) == 1
     assert sum(k["name"] == "erp-2" for k in keys) == 1
     (record,) = _records(key)
-    # The answer holds the key itself: it is kept encrypted, never in clear.
-    assert first.json()["key"].encode() not in (record.response_body or b"")
-    assert b"erp-2" not in (record.response_body or b"")
-    # And the replayed key works.
-    assert api.get("/v1/me", headers={"X-API-Key": again.json()["key"]}).status_code == 200
+    stored = unseal(record.response_body)
+    assert first.json()["key"].encode() not in stored and b"erp-2" not in stored
+    assert api.get("/v1/me", headers={"X-API-Key": first.json()["key"]}).status_code == 200
+
+    hook = {"url": "http://127.0.0.1:9/hooks", "events": ["legal_action.created"]}
+    headers = admin.headers | {"Idempotency-Key": _key()}
+    made = api.post("/v1/webhooks", headers=headers, json=hook)
+    replayed = api.post("/v1/webhooks", headers=headers, json=hook)
+    assert (made.status_code, replayed.status_code) == (201, 409)
+    assert made.json()["secret"] not in replayed.text
+
+
+def test_a_caller_who_lost_the_permission_gets_403_not_a_replay(api, world):
+    """14.6: authorization runs before the replay."""
+    member = world.a.members[0]
+    user = add_user(
+        api,
+        world.a.admin.headers,
+        f"demoted-{uuid.uuid4().hex[:6]}@x.example.com",
+        "member_admin",
+        member.id,
+    )
+    key = _key()
+    body = {
+        "email": f"new-{uuid.uuid4().hex[:6]}@x.example.com",
+        "password": "long-password-1",
+        "role": "viewer",
+        "member_id": member.id,
+    }
+    headers = user.headers | {"Idempotency-Key": key}
+    assert api.post("/v1/users", headers=headers, json=body).status_code == 201
+    demoted = api.patch(
+        f"/v1/users/{user.id}", headers=world.a.admin.headers, json={"role": "viewer"}
+    )
+    assert demoted.status_code == 200
+    replay = api.post("/v1/users", headers=headers, json=body)
+    assert replay.status_code == 403 and "idempotent-replayed" not in replay.headers
+
+
+def test_a_lapsed_lease_is_taken_over_and_a_live_one_answers_409(api, world, monkeypatch):
+    """14.11: a request whose process died leaves its key `in_progress`; once its lease
+    has lapsed a retry runs the request (nothing of the first try was committed)."""
+    analyst = world.a.members[0].analyst
+    key = _key()
+    body = line(company("Leased Corp"))
+    path = "/v1/experiences"
+    digest = service.request_hash("POST", path, b"", b"\n", json.dumps(body).encode())
+    caller = f"user:{analyst.id}"
+    held = service.claim(caller, key, "POST", path, digest, world.a.id)
+    assert isinstance(held, service.Claim)  # a request that will never finish
+    monkeypatch.setattr(get_settings(), "idempotency_wait_seconds", 0.2)
+    headers = analyst.headers | {"Idempotency-Key": key, "content-type": "application/json"}
+    busy = api.post(path, headers=headers, content=json.dumps(body))
+    assert busy.status_code == 409 and busy.json()["code"] == "idempotency_request_in_progress"
+    assert busy.headers["retry-after"] == "1"
+    with system_session() as session:
+        session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.key == key)
+            .values(lease_expires_at=utcnow() - timedelta(seconds=1))
+        )
+    retried = api.post(path, headers=headers, content=json.dumps(body))
+    assert retried.status_code == 201, retried.text
+    again = api.post(path, headers=headers, content=json.dumps(body))
+    assert again.headers["idempotent-replayed"] == "true" and again.json() == retried.json()
+    # The first try, had it lived on, may no longer commit: its lease is gone.
+    with system_session() as session, pytest.raises(Conflict):
+        service.complete_in(session, held, 201, "application/json", b"{}")
+
+
+def test_every_post_but_the_token_declares_the_idempotency_dependency(app):
+    from fastapi.routing import APIRoute
+
+    from app.idempotency.route import IdempotentRoute
+
+    posts = [r for r in app.routes if isinstance(r, APIRoute) and "POST" in r.methods]
+    assert len(posts) >= 14
+    for route in posts:
+        if route.path == "/v1/auth/token":
+            continue
+        declared = [d.call for d in route.dependant.dependencies]
+        assert isinstance(route, IdempotentRoute), route.path
+        assert any(getattr(c, "__name__", "") == "idempotency" for c in declared), route.path
