@@ -15,6 +15,14 @@ app = typer.Typer(
 console = Console()
 
 
+@app.callback()
+def _wire() -> None:
+    """Before every command: the same listeners and receivers as the app (app.wiring)."""
+    from app.wiring import install
+
+    install()
+
+
 @app.command()
 def migrate() -> None:
     """Upgrade the database (DATABASE_URL) to the newest migration."""

@@ -13,12 +13,13 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
+from app.alerts.events import EVENT_TYPES
 from app.auth import keys
 from app.auth.models import ApiKey
 from app.auth.principal import Principal, Role
 from app.auth.schemas import ApiKeyCreate
 from app.core.db import system_session
-from app.core.security import hash_password
+from app.core.security import hash_password, new_webhook_secret
 from app.core.types import today
 from app.groups.models import Group
 from app.groups.schemas import GroupSettings
@@ -26,6 +27,7 @@ from app.members.models import Member
 from app.tenancy.session import group_session
 from app.users.models import User
 from app.users.service import email_registered
+from app.webhooks.models import Webhook
 
 DEMO_SLUG = "demo-building-supply"
 DEMO_PASSWORD = "demo-password-2026"
@@ -96,6 +98,32 @@ def seed_people(session: Session) -> DemoWorld:
     return DemoWorld(group, members, admins)
 
 
+# Where the demo's webhook points: a reserved name that never resolves (RFC 2606), so
+# its deliveries queue, are tried and end `failed`. Register your own receiver to see
+# them arrive.
+DEMO_WEBHOOK_URL = "https://hooks.example.com/creditpool"
+
+
+def seed_webhook(session: Session, world: DemoWorld) -> Webhook:
+    """The first member's ERP listens to every event, as a member's would."""
+    member = world.members[0]
+    existing = session.execute(
+        select(Webhook).where(Webhook.member_id == member.id, Webhook.url == DEMO_WEBHOOK_URL)
+    ).scalar_one_or_none()
+    if existing:
+        return existing
+    webhook = Webhook(
+        group_id=world.group.id,
+        member_id=member.id,
+        url=DEMO_WEBHOOK_URL,
+        events=list(EVENT_TYPES),
+        secret=new_webhook_secret(),
+    )
+    session.add(webhook)
+    session.flush()
+    return webhook
+
+
 def member_principal(world: DemoWorld, index: int) -> Principal:
     return Principal.of_user(world.member_admins[index])
 
@@ -111,6 +139,7 @@ def seed(console: Console, base_url: str = "http://127.0.0.1:8000") -> None:
     # each member's history (see seed_history), then the key.
     with system_session() as session:
         world = seed_people(session)
+        seed_webhook(session, world)
     history = seed_history([member_principal(world, i) for i in range(3)])
     with group_session(world.group.id) as session:
         admin = session.execute(select(User).where(User.email == GROUP_ADMIN)).scalar_one()

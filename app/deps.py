@@ -16,7 +16,7 @@ from app.auth.principal import Principal
 from app.core.db import database
 from app.core.errors import Forbidden, Unauthorized
 from app.core.pagination import PageParams, page_params
-from app.tenancy.session import bind_session, mark_request, unscoped
+from app.tenancy.session import bind_session, mark_request, require_gate, unscoped
 
 # Declared as the OAuth2 password flow, so that the document's readers (Swagger UI's
 # Authorize box, generated clients) know where a token comes from; the token is sent as
@@ -38,6 +38,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session. Making it costs no I/O (a connection is taken on first
     use), so it is made on the event loop: every dependency run in a worker thread is a
     thread hop, and under load those hops cost more than a cheap endpoint's own work."""
+    require_gate()
     db = database()
     engine = db.engine
     session = db.request_session(write=request.method not in _READ_METHODS)

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from app import wiring
 from app.alerts.router import alerts_router, watchlist_router
 from app.api_docs import router as api_docs_router
 from app.audit.router import router as audit_router
@@ -39,7 +40,6 @@ from app.profiles.reads import close_profile_reads, flush_profile_reads, recover
 from app.profiles.router import router as profiles_router
 from app.users.router import router as users_router
 from app.web import routes as web_routes
-from app.webhooks import outbox as webhook_outbox
 from app.webhooks.delivery import deliver_due as deliver_webhooks
 from app.webhooks.router import router as webhooks_router
 
@@ -147,8 +147,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     app.state.worker = Worker(WORKER_TASKS, settings.worker_poll_seconds)
-    # Events emitted from now on queue their webhook deliveries in their own transaction.
-    webhook_outbox.connect()
+    wiring.install()  # listeners and receivers: see app.wiring
     errors.install(app)
     openapi.install(app, idempotency_document.declare_header)
     for router in ROUTERS:

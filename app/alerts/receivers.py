@@ -1,7 +1,7 @@
 """What the alerts domain does when other domains report a fact (see app.core.hooks).
 
-Connected at import; `app.alerts.router` imports this module, so the receivers are in
-place whenever the application is.
+Connected by `install()`, which `app.wiring.install()` calls for the app, the CLI and
+the workers alike.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from app.alerts.deterioration import check_landing
 from app.alerts.events import emit
 from app.auth.principal import Principal
 from app.core import hooks
+from app.fraud.models import FraudReport
 from app.legal.models import LegalAction
 
 
@@ -43,5 +44,25 @@ def on_experiences_landed(session: Session, principal: Principal, client_ids) ->
     )
 
 
-hooks.legal_action_created.connect(on_legal_action_created)
-hooks.experiences_landed.connect(on_experiences_landed)
+def on_fraud_report_approved(session: Session, principal: Principal, report: FraudReport):
+    emit(
+        session,
+        group_id=report.group_id,
+        type="fraud_report.approved",
+        client_id=report.client_id,
+        data={
+            "fraud_report_id": report.id,
+            "category": report.category,
+            "incident_date": report.incident_date,
+            "amount": report.amount,
+            "approved_at": report.approved_at,
+        },
+        caused_by_member_id=report.member_id,
+    )
+
+
+def install() -> None:
+    """Connect the receivers (idempotent)."""
+    hooks.legal_action_created.connect(on_legal_action_created)
+    hooks.experiences_landed.connect(on_experiences_landed)
+    hooks.fraud_report_approved.connect(on_fraud_report_approved)

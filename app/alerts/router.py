@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 
-import app.alerts.receivers  # noqa: F401  (connects the alert receivers to the domain hooks)
 from app.alerts import service
 from app.alerts.events import EventType
 from app.alerts.schemas import AlertOut, WatchlistEntryOut

@@ -91,29 +91,37 @@ class CredentialCache:
 CREDENTIALS = CredentialCache()
 
 
-def _credential_classes() -> tuple[type, ...]:
-    from app.auth.models import ApiKey
-    from app.members.models import Member
-    from app.users.models import User
-
-    return (ApiKey, Member, User)
+# The tables whose changes may change who a credential is (keys, members, users):
+# named by app.wiring, so that auth need not import the users and members domains.
+_WATCHED: tuple[type, ...] = ()
 
 
-@event.listens_for(Session, "after_flush")
 def _note_credential_changes(session: Session, _context) -> None:
-    classes = _credential_classes()
+    classes = _WATCHED
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, classes):
             session.info[_CHANGED] = True
             return
 
 
-@event.listens_for(Session, "after_commit")
 def _forget_on_commit(session: Session) -> None:
     if session.info.pop(_CHANGED, False):
         CREDENTIALS.clear()
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _nothing_changed(session: Session, _previous_transaction) -> None:
     session.info.pop(_CHANGED, None)
+
+
+def install(*watched: type) -> None:
+    """Forget every cached credential when a transaction that changed one of `watched`
+    commits (idempotent; see app.wiring)."""
+    global _WATCHED
+    _WATCHED = tuple(dict.fromkeys((*_WATCHED, *watched)))
+    for name, listener in (
+        ("after_flush", _note_credential_changes),
+        ("after_commit", _forget_on_commit),
+        ("after_soft_rollback", _nothing_changed),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

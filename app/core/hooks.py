@@ -1,7 +1,8 @@
 """In-process signals between domains, called inside the caller's transaction.
 
-A domain that produces a fact (experiences landed, a legal action filed) sends it here;
-the domains that react (alerts, webhooks) subscribe at import time. The sender does not
+A domain that produces a fact (experiences landed, a legal action filed, a fraud report
+approved) sends it here; the domains that react (alerts, webhooks) are connected by
+`app.wiring.install()`, which the app, the CLI and the workers call. The sender does not
 import the receivers, and everything the receivers write commits (or rolls back) with
 the fact itself: that is what makes the webhook outbox durable.
 """
@@ -21,6 +22,10 @@ class Signal:
         if receiver not in self._receivers:
             self._receivers.append(receiver)
         return receiver
+
+    def disconnect(self, receiver: Callable[..., Any]) -> None:
+        if receiver in self._receivers:
+            self._receivers.remove(receiver)
 
     def send(self, *args: Any, **kwargs: Any) -> None:
         for receiver in list(self._receivers):
@@ -44,6 +49,10 @@ class LandedClients(set):
 
 # send(session, principal, legal_action) after a legal action was created, before the commit.
 legal_action_created = Signal("legal_action_created")
+
+# send(session, principal, fraud_report) after a group admin approved a fraud report,
+# before the commit.
+fraud_report_approved = Signal("fraud_report_approved")
 
 # send(session, event: app.core.hooks.Event) when a group event happened (alerts decided its
 # recipients), before the commit; webhooks subscribe to queue deliveries in the outbox.

@@ -13,10 +13,10 @@ from collections import defaultdict
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.alerts.events import emit
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.clients.service import resolve_reference
+from app.core import hooks
 from app.core.errors import Forbidden, NotFound, ValidationFailed, field_error
 from app.core.pagination import PageParams, paginate
 from app.core.types import utcnow
@@ -223,18 +223,5 @@ def decide(session: Session, principal: Principal, report_id: str, body: Decisio
     )
     if body.decision == "approve":
         session.flush()
-        emit(
-            session,
-            group_id=report.group_id,
-            type="fraud_report.approved",
-            client_id=report.client_id,
-            data={
-                "fraud_report_id": report.id,
-                "category": report.category,
-                "incident_date": report.incident_date,
-                "amount": report.amount,
-                "approved_at": report.approved_at,
-            },
-            caused_by_member_id=report.member_id,
-        )
+        hooks.fraud_report_approved.send(session, principal, report)
     return report

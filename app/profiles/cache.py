@@ -47,7 +47,6 @@ def _profile_inputs() -> tuple[type, ...]:
     return (Experience, LegalAction, FraudReport)
 
 
-@event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, _context) -> None:
     from app.groups.models import Group
 
@@ -59,7 +58,6 @@ def _note_changes(session: Session, _context) -> None:
             profiles_changed(session, obj.id)
 
 
-@event.listens_for(Session, "before_commit")
 def _bump_versions(session: Session) -> None:
     if not (session.info.get(_CHANGED_GROUPS) or session.new or session.dirty or session.deleted):
         return
@@ -77,7 +75,6 @@ def _bump_versions(session: Session) -> None:
     )
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _forget_changes(session: Session, _previous_transaction) -> None:
     if not session.in_transaction():
         session.info.pop(_CHANGED_GROUPS, None)
@@ -130,3 +127,15 @@ def profile_cache() -> ProfileCache:
 
         _CACHE = ProfileCache(get_settings().profile_cache_entries)
     return _CACHE
+
+
+def install() -> None:
+    """Bump a group's data version in the transaction that changes its profile inputs
+    (idempotent; see app.wiring)."""
+    for name, listener in (
+        ("after_flush", _note_changes),
+        ("before_commit", _bump_versions),
+        ("after_soft_rollback", _forget_changes),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)

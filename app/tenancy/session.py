@@ -113,13 +113,11 @@ def _enter_scope(session: Session, connection: Connection, *, fresh: bool = Fals
     connection.info[_ROLE] = role
 
 
-@event.listens_for(Session, "after_begin")
 def _scope_transaction(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
     session.info[_CONNECTION] = connection
     _enter_scope(session, connection, fresh=True)
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _forget_connection(session: Session, tx: SessionTransaction) -> None:
     if tx.parent is None:
         connection = session.info.pop(_CONNECTION, None)
@@ -131,13 +129,13 @@ def _forget_connection(session: Session, tx: SessionTransaction) -> None:
 def group_session(group_id: str, *, write: bool = True) -> Iterator[Session]:
     """A unit of work outside a request (the demo, a job for one group), scoped to one
     group as a request's session is; commits when the block ends."""
+    require_gate()
     with database().system_session(write=write) as session:
         session.info.pop("unscoped", None)
         bind_session(session, group_id)
         yield session
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _scope_to_tenant(state: ORMExecuteState) -> None:
     session = state.session
     if session.info.get("unscoped"):
@@ -157,3 +155,24 @@ def _scope_to_tenant(state: ORMExecuteState) -> None:
             for cls in scoped
         )
     )
+
+
+_LISTENERS = (
+    ("do_orm_execute", _scope_to_tenant),
+    ("after_begin", _scope_transaction),
+    ("after_transaction_end", _forget_connection),
+)
+
+
+def install() -> None:
+    """Put the tenant gate on every ORM statement of every session, and the database's
+    wall on every transaction (idempotent; see app.wiring)."""
+    for name, listener in _LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+
+
+def require_gate() -> None:
+    """Fail closed: a tenant's session is never handed out before the gate is on."""
+    if not all(event.contains(Session, name, listener) for name, listener in _LISTENERS):
+        raise RuntimeError("the tenancy gate is not installed: call app.wiring.install()")

@@ -90,6 +90,6 @@ def queue_deliveries(session: Session, event: hooks.Event) -> int:
     return len(webhook_ids)
 
 
-def connect() -> None:
-    """Subscribe the outbox to the event signal (idempotent; done when the app is built)."""
+def install() -> None:
+    """Subscribe the outbox to the event signal (idempotent; see app.wiring)."""
     hooks.event_emitted.connect(queue_deliveries)

@@ -22,7 +22,7 @@ def emitted():
 
     hooks.event_emitted.connect(receive)
     yield events
-    hooks.event_emitted._receivers.remove(receive)
+    hooks.event_emitted.disconnect(receive)
 
 
 def test_an_approval_sends_one_event_naming_its_recipients(api, world, emitted):

@@ -38,7 +38,7 @@ def test_ingest_stores_valid_items_reports_invalid_ones_and_signals(world):
         with group_session(principal.group_id) as session:
             result = ingest(session, principal, items)
     finally:
-        experiences_landed._receivers.remove(receiver)
+        experiences_landed.disconnect(receiver)
     assert (result.received, result.created, result.updated, result.rejected) == (5, 3, 0, 2)
     assert [e["index"] for e in result.errors] == [2, 4]
     assert result.errors[0]["errors"][0]["loc"] == ["total_owed"]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from datetime import date
 
 from rich.console import Console
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from app.core.db import system_session
 from app.demo import DEMO_SLUG, seed
@@ -72,3 +75,28 @@ def test_the_demo_has_a_closed_meeting_an_open_poll_and_two_quarters_of_benchmar
         assert figures["metrics"]["dso"]["n"] == 3
         assert figures["metrics"]["pct_past_due"]["n"] == 3
     assert "/v1/polls/" in out.getvalue()
+
+
+def test_the_demo_command_raises_the_alerts_and_queues_the_webhooks_a_month_would(tmp_path):
+    """`creditpool demo`, run as a command against its own database, goes through the
+    same wiring as the app (app.wiring): its history alerts the members concerned and
+    queues the deliveries of the demo member's webhook."""
+    database = tmp_path / "demo.db"
+    env = os.environ | {"DATABASE_URL": f"sqlite:///{database}", "DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "demo"], env=env, capture_output=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.connect() as conn:
+        alerts = dict(conn.execute(text("SELECT type, count(*) FROM alert GROUP BY type")).all())
+        deliveries = dict(
+            conn.execute(
+                text("SELECT event_type, count(*) FROM webhook_delivery GROUP BY event_type")
+            ).all()
+        )
+    engine.dispose()
+    # The judgment one member files reaches the two others that sell to the client, and
+    # the first member's webhook.
+    assert alerts.get("legal_action.created") == 2, alerts
+    assert deliveries.get("legal_action.created") == 1, deliveries

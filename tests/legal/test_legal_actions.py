@@ -234,7 +234,7 @@ def test_creation_and_changes_are_audited_and_signalled(api, world):
             json={"status": "satisfied"},
         )
     finally:
-        hooks.legal_action_created._receivers.remove(receiver)
+        hooks.legal_action_created.disconnect(receiver)
     assert received == [(member.id, action["id"], "judgment")]
 
     events = api.get("/v1/audit-events", headers=world.a.admin.headers).json()["items"]
