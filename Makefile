@@ -29,6 +29,7 @@ LINT_PATHS := $(wildcard app tests bench migrations)
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/lint-imports
 
 ## ruff, then the whole suite on SQLite, then again on PostgreSQL if TEST_DATABASE_URL is set.
 test: $(STAMP) lint

@@ -13,11 +13,11 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
+from app.accounts import keys
+from app.accounts.schemas import ApiKeyCreate
 from app.alerts.events import EVENT_TYPES
-from app.auth import keys
 from app.auth.models import ApiKey
 from app.auth.principal import Principal, Role
-from app.auth.schemas import ApiKeyCreate
 from app.core.db import system_session
 from app.core.security import hash_password, new_webhook_secret
 from app.core.types import today

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlmodel import Session
 
-from app.auth import service as auth_service
+from app.accounts import service as auth_service
 from app.auth.principal import Principal
 from app.core.db import database
 from app.core.errors import Forbidden, Unauthorized

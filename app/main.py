@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app import wiring
+from app.accounts.router import router as auth_router
 from app.alerts.router import alerts_router, watchlist_router
 from app.api_docs import router as api_docs_router
 from app.audit.router import router as audit_router
-from app.auth.router import router as auth_router
 from app.benchmarks.router import router as benchmarks_router
 from app.clients.router import router as clients_router
 from app.core import errors, openapi

@@ -1,10 +1,8 @@
-"""Every table, imported once so that SQLModel.metadata (and Alembic) sees them all, and
-the session listeners that keep each process's caches exact (app.auth.cache,
-app.profiles.cache) registered wherever the tables are."""
+"""Every table, imported once so that SQLModel.metadata (and Alembic) sees them all.
+(The session listeners are connected by app.wiring.install(), not by importing this.)"""
 
 from app.alerts.models import Alert, ProfileDeterioration, WatchlistEntry
 from app.audit.models import AuditEvent
-from app.auth import cache as _auth_cache  # noqa: F401 - session listeners
 from app.auth.models import ApiKey, LoginThrottle
 from app.benchmarks.models import BenchmarkEntry
 from app.clients.models import Client, CustomerRef
@@ -17,7 +15,6 @@ from app.legal.models import LegalAction
 from app.meetings.models import Meeting, MeetingAgendaItem, MeetingNomination
 from app.members.models import Member
 from app.polls.models import Poll, PollResponse
-from app.profiles import cache as _profile_cache  # noqa: F401 - session listeners
 from app.profiles.models import Inquiry
 from app.users.models import User
 from app.webhooks.models import Webhook, WebhookDelivery

@@ -108,10 +108,6 @@ class Principal:
     permissions: frozenset[str] = field(default_factory=frozenset)
 
     @property
-    def is_user(self) -> bool:
-        return self.kind == "user"
-
-    @property
     def is_group_admin(self) -> bool:
         return self.role == Role.group_admin
 

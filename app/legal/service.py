@@ -144,13 +144,3 @@ def list_actions(
     return paginate(
         session, stmt, [LegalAction.created_at, LegalAction.id], params, descending=True
     )
-
-
-def for_client(session: Session, principal: Principal, client_id: str) -> list[LegalActionOut]:
-    """Every legal action on one client, most recently filed first (for the profile)."""
-    rows = session.execute(
-        select(LegalAction)
-        .where(LegalAction.client_id == client_id)
-        .order_by(LegalAction.filed_on.desc(), LegalAction.created_at.desc())
-    ).scalars()
-    return [to_out(row, principal) for row in rows]

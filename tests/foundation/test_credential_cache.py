@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from app.auth import service as auth_service
+from app.accounts import service as auth_service
 from app.auth.cache import CREDENTIALS
 from app.auth.models import ApiKey
 from app.core.config import get_settings

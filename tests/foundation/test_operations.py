@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -183,3 +184,14 @@ def test_the_profile_index_carries_the_figures_and_down_again(scratch_database):
     command.downgrade(config, "imports_0004")
     assert not (client_index().get("include_columns") or [])
     assert client_index()["column_names"] == ["group_id", "client_id", "as_of", "member_id"]
+
+
+def test_migration_files_sort_in_chain_order():
+    """A reader lists migrations/versions/ and sees the chain from the first migration
+    to the newest (the revision ids are kept as they were, for existing databases)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(db.alembic_config())
+    chain = [Path(rev.path).name for rev in script.walk_revisions()][::-1]
+    assert chain == sorted(chain)
+    assert [name[:5] for name in chain] == [f"{n:04d}_" for n in range(1, len(chain) + 1)]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
+from app.accounts.schemas import ApiKeyCreate
 from app.audit import service as audit
 from app.auth.models import ApiKey
 from app.auth.principal import Principal
-from app.auth.schemas import ApiKeyCreate
 from app.core.errors import NotFound
 from app.core.pagination import PageParams, paginate
 from app.core.security import new_api_key

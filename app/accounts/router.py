@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from app.auth import keys
-from app.auth import service as auth_service
+from app.accounts import keys
+from app.accounts import service as auth_service
+from app.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, TokenOut
 from app.auth.principal import Principal
-from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, TokenOut
 from app.core.pagination import Page
 from app.deps import PageDep, SessionDep, require, require_member
 from app.idempotency.route import IdempotentRoute, IdempotentShownOnce

@@ -1,6 +1,6 @@
 """idempotency_record.owner and lease_expires_at: a running request's lease on its key
 
-Revision ID: 0007_idempotency_lease
+Revision ID: 0008_idempotency_lease
 Revises: imports_0006
 
 A request that died while holding an Idempotency-Key left the record `in_progress` for
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_idempotency_lease"
+revision: str = "0008_idempotency_lease"
 down_revision: str | None = "imports_0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
