@@ -105,6 +105,13 @@ def world(api, platform_admin) -> World:
     return build_world(api, platform_admin)
 
 
+@pytest.fixture(scope="module")
+def module_world(api, platform_admin) -> World:
+    """One world for all the tests of a module that only read it or are refused (they
+    store nothing in it): built once per module instead of once per test."""
+    return build_world(api, platform_admin)
+
+
 @pytest.fixture
 def worker(app):
     """Run the in-process background worker's tasks on demand: `worker.run_once()`."""

@@ -2,48 +2,28 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 
 from app.core.types import today
 from app.profiles.formulas import add_months
+from tests.helpers import line
 
 TODAY = today()
 LAST_MONTH = add_months(TODAY, -1)
 LONG_AGO = add_months(TODAY, -14)  # outside the default 12-month lookback
 
 
-def new_client(api, actor, name: str | None = None) -> str:
-    body = {"legal_name": name or f"Client {uuid.uuid4().hex[:8]} Inc.", "country": "US"}
-    response = api.post("/v1/clients", headers=actor.headers, json=body)
-    assert response.status_code in (200, 201), response.text
-    return response.json()["id"]
-
-
 def trade_line(client_id: str, as_of: date, *, dbt: int = 0, owed: str = "1000.00") -> dict:
     """A line all current, whose DBT is `dbt` (days_beyond_terms)."""
-    return {
-        "client_id": client_id,
-        "as_of": as_of.isoformat(),
-        "currency": "USD",
-        "terms_days": 30,
-        "high_credit": owed,
-        "total_owed": owed,
-        "current": owed,
-        "past_due_1_30": "0",
-        "past_due_31_60": "0",
-        "past_due_61_90": "0",
-        "past_due_over_90": "0",
-        "days_beyond_terms": dbt,
-    }
-
-
-def submit_lines(api, actor, *items: dict) -> dict:
-    response = api.post("/v1/experiences/batch", headers=actor.headers, json={"items": list(items)})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["rejected"] == 0, body
-    return body
+    return line(
+        client_id=client_id,
+        as_of=as_of.isoformat(),
+        high_credit=owed,
+        total_owed=owed,
+        current=owed,
+        past_due_1_30="0",
+        days_beyond_terms=dbt,
+    )
 
 
 def alerts(api, actor, **params) -> list[dict]:

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.alerts.stories import (
-    LAST_MONTH,
-    TODAY,
-    alerts,
-    new_client,
-    submit_lines,
-    trade_line,
-    watch,
-)
+from tests.alerts.stories import LAST_MONTH, TODAY, alerts, trade_line, watch
 from tests.fraud.support import decide, submit
+from tests.helpers import new_client, submit_batch
 
 
 @pytest.fixture
@@ -121,10 +114,10 @@ def test_deterioration_alerts_read_like_the_others(api, world):
     m = world.a.members
     client_id = new_client(api, m[0].analyst)
     for member in m:
-        submit_lines(api, member.key, trade_line(client_id, LAST_MONTH))
-    submit_lines(api, m[0].key, trade_line(client_id, TODAY))
-    submit_lines(api, m[1].key, trade_line(client_id, TODAY))
-    submit_lines(api, m[2].key, trade_line(client_id, TODAY, dbt=90))
+        submit_batch(api, member.key, trade_line(client_id, LAST_MONTH))
+    submit_batch(api, m[0].key, trade_line(client_id, TODAY))
+    submit_batch(api, m[1].key, trade_line(client_id, TODAY))
+    submit_batch(api, m[2].key, trade_line(client_id, TODAY, dbt=90))
     (alert,) = alerts(api, m[0].analyst, unread="true", type="profile.deteriorated")
     assert api.post(f"/v1/alerts/{alert['id']}/ack", headers=m[0].key.headers).status_code == 204
     assert alerts(api, m[0].analyst, unread="true") == []

@@ -15,11 +15,10 @@ from tests.alerts.stories import (
     TODAY,
     alerted_members,
     alerts,
-    new_client,
-    submit_lines,
     trade_line,
     watch,
 )
+from tests.helpers import new_client, submit_batch
 from tests.imports.csvs import row, run_import, to_csv
 from tests.world import add_group, add_member
 
@@ -33,7 +32,7 @@ def scene(api, world):
     m = world.a.members
     client_id = new_client(api, m[0].analyst)
     for member in m[:3]:
-        submit_lines(api, member.key, trade_line(client_id, LAST_MONTH, dbt=0))
+        submit_batch(api, member.key, trade_line(client_id, LAST_MONTH, dbt=0))
     watch(api, m[3].analyst, client_id)
     return world, client_id
 
@@ -47,12 +46,12 @@ def test_a_landing_that_drops_the_index_ten_points_alerts_the_others(api, scene)
     m = world.a.members
     # Month by month: the first two lines of this month leave it suppressed (fewer than
     # three contributors), so nothing is decided yet.
-    submit_lines(api, m[0].key, trade_line(client_id, TODAY, dbt=0))
-    submit_lines(api, m[1].key, trade_line(client_id, TODAY, dbt=0))
+    submit_batch(api, m[0].key, trade_line(client_id, TODAY, dbt=0))
+    submit_batch(api, m[1].key, trade_line(client_id, TODAY, dbt=0))
     assert alerted_members(api, everyone(world), TYPE, client_id) == set()
 
     # (0 + 0 + 60) / 3 = 20 days beyond terms: payment index 80 -> 63, tier low -> medium.
-    submit_lines(api, m[2].key, trade_line(client_id, TODAY, dbt=60))
+    submit_batch(api, m[2].key, trade_line(client_id, TODAY, dbt=60))
 
     assert alerted_members(api, everyone(world), TYPE, client_id) == {m[0].id, m[1].id, m[3].id}
     (alert,) = alerts(api, m[3].analyst)
@@ -69,16 +68,16 @@ def test_a_landing_that_drops_the_index_ten_points_alerts_the_others(api, scene)
 def test_sending_the_same_lines_again_does_not_alert_again(api, scene):
     world, client_id = scene
     m = world.a.members
-    submit_lines(api, m[0].key, trade_line(client_id, TODAY, dbt=0))
-    submit_lines(api, m[1].key, trade_line(client_id, TODAY, dbt=0))
+    submit_batch(api, m[0].key, trade_line(client_id, TODAY, dbt=0))
+    submit_batch(api, m[1].key, trade_line(client_id, TODAY, dbt=0))
     worse = trade_line(client_id, TODAY, dbt=60)
-    submit_lines(api, m[2].key, worse)
+    submit_batch(api, m[2].key, worse)
     assert len(alerts(api, m[0].analyst, type=TYPE)) == 1
 
-    assert submit_lines(api, m[2].key, worse)["updated"] == 1
+    assert submit_batch(api, m[2].key, worse)["updated"] == 1
     # Even worse news for the same month was alerted already: once per client and month.
-    submit_lines(api, m[2].key, trade_line(client_id, TODAY, dbt=120))
-    submit_lines(api, m[1].key, trade_line(client_id, TODAY, dbt=90))
+    submit_batch(api, m[2].key, trade_line(client_id, TODAY, dbt=120))
+    submit_batch(api, m[1].key, trade_line(client_id, TODAY, dbt=90))
     assert len(alerts(api, m[0].analyst, type=TYPE)) == 1
     assert len(alerts(api, m[3].analyst, type=TYPE)) == 1
 
@@ -87,11 +86,11 @@ def test_a_small_drop_within_the_same_tier_alerts_nobody(api, world):
     m = world.a.members
     client_id = new_client(api, m[0].analyst)
     for member in m:
-        submit_lines(api, member.key, trade_line(client_id, LAST_MONTH, dbt=20))  # index 63
-    submit_lines(api, m[0].key, trade_line(client_id, TODAY, dbt=20))
-    submit_lines(api, m[1].key, trade_line(client_id, TODAY, dbt=20))
+        submit_batch(api, member.key, trade_line(client_id, LAST_MONTH, dbt=20))  # index 63
+    submit_batch(api, m[0].key, trade_line(client_id, TODAY, dbt=20))
+    submit_batch(api, m[1].key, trade_line(client_id, TODAY, dbt=20))
     # (20 + 20 + 30) / 3 = 23.3 days: index 58, still medium: down 5 points only.
-    submit_lines(api, m[2].key, trade_line(client_id, TODAY, dbt=30))
+    submit_batch(api, m[2].key, trade_line(client_id, TODAY, dbt=30))
     assert alerted_members(api, everyone(world), TYPE, client_id) == set()
 
 
@@ -99,11 +98,11 @@ def test_a_worse_risk_tier_alone_is_enough(api, world):
     m = world.a.members
     client_id = new_client(api, m[0].analyst)
     for member in m:
-        submit_lines(api, member.key, trade_line(client_id, LAST_MONTH, dbt=-2))  # 81, low
-    submit_lines(api, m[0].key, trade_line(client_id, TODAY, dbt=-2))
-    submit_lines(api, m[1].key, trade_line(client_id, TODAY, dbt=-2))
+        submit_batch(api, member.key, trade_line(client_id, LAST_MONTH, dbt=-2))  # 81, low
+    submit_batch(api, m[0].key, trade_line(client_id, TODAY, dbt=-2))
+    submit_batch(api, m[1].key, trade_line(client_id, TODAY, dbt=-2))
     # (-2 - 2 + 9) / 3 = 1.7 days: index 79, medium; down only 2 points.
-    submit_lines(api, m[2].key, trade_line(client_id, TODAY, dbt=9))
+    submit_batch(api, m[2].key, trade_line(client_id, TODAY, dbt=9))
     assert alerted_members(api, everyone(world), TYPE, client_id) == {m[0].id, m[1].id}
     (alert,) = alerts(api, m[0].analyst, type=TYPE)
     assert alert["data"]["reasons"] == ["risk_tier"]
@@ -114,9 +113,9 @@ def test_a_suppressed_month_decides_nothing(api, world):
     m = world.a.members
     client_id = new_client(api, m[0].analyst)
     for member in m[:2]:
-        submit_lines(api, member.key, trade_line(client_id, LAST_MONTH, dbt=0))
-    submit_lines(api, m[0].key, trade_line(client_id, TODAY, dbt=0))
-    submit_lines(api, m[1].key, trade_line(client_id, TODAY, dbt=120))
+        submit_batch(api, member.key, trade_line(client_id, LAST_MONTH, dbt=0))
+    submit_batch(api, m[0].key, trade_line(client_id, TODAY, dbt=0))
+    submit_batch(api, m[1].key, trade_line(client_id, TODAY, dbt=120))
     assert alerted_members(api, everyone(world), TYPE, client_id) == set()
 
 
@@ -126,9 +125,9 @@ def test_a_month_after_a_suppressed_month_decides_nothing(api, world):
     m = world.a.members
     client_id = new_client(api, m[0].analyst)
     for member in m[:2]:
-        submit_lines(api, member.key, trade_line(client_id, LAST_MONTH, dbt=0))
+        submit_batch(api, member.key, trade_line(client_id, LAST_MONTH, dbt=0))
     for member in m[:3]:
-        submit_lines(api, member.key, trade_line(client_id, TODAY, dbt=120))
+        submit_batch(api, member.key, trade_line(client_id, TODAY, dbt=120))
     assert alerted_members(api, everyone(world), TYPE, client_id) == set()
 
 
@@ -136,11 +135,11 @@ def test_each_group_decides_with_its_own_settings(api, platform_admin):
     group = add_group(api, platform_admin, 2, min_contributors=1)
     m = group.members
     client_id = new_client(api, m[0].analyst)
-    submit_lines(api, m[0].key, trade_line(client_id, LAST_MONTH, dbt=0))
-    submit_lines(api, m[1].key, trade_line(client_id, LAST_MONTH, dbt=0))
+    submit_batch(api, m[0].key, trade_line(client_id, LAST_MONTH, dbt=0))
+    submit_batch(api, m[1].key, trade_line(client_id, LAST_MONTH, dbt=0))
     # Member 1's line of last month no longer counts for this month: month by month,
     # this month holds member 0's line alone (enough under min_contributors 1).
-    submit_lines(api, m[0].key, trade_line(client_id, TODAY, dbt=45))
+    submit_batch(api, m[0].key, trade_line(client_id, TODAY, dbt=45))
     assert alerted_members(api, m, TYPE, client_id) == {m[1].id}
 
 
@@ -148,10 +147,10 @@ def test_lines_outside_the_lookback_decide_nothing(api, platform_admin):
     group = add_group(api, platform_admin, 2, min_contributors=1)
     m = group.members
     client_id = new_client(api, m[0].analyst)
-    submit_lines(api, m[1].key, trade_line(client_id, TODAY, dbt=0))  # a holder to alert
-    submit_lines(api, m[0].key, trade_line(client_id, add_months(LONG_AGO, -1), dbt=0))
+    submit_batch(api, m[1].key, trade_line(client_id, TODAY, dbt=0))  # a holder to alert
+    submit_batch(api, m[0].key, trade_line(client_id, add_months(LONG_AGO, -1), dbt=0))
     # 80 -> 20 fourteen months ago: history, not news.
-    submit_lines(api, m[0].key, trade_line(client_id, LONG_AGO, dbt=120))
+    submit_batch(api, m[0].key, trade_line(client_id, LONG_AGO, dbt=120))
     assert alerted_members(api, m, TYPE, client_id) == set()
 
 
@@ -159,7 +158,7 @@ def test_a_backfilled_month_is_judged_on_the_members_newest_month_only(api, plat
     group = add_group(api, platform_admin, 2, min_contributors=1)
     m = group.members
     client_id = new_client(api, m[0].analyst)
-    submit_lines(
+    submit_batch(
         api,
         m[0].key,
         trade_line(client_id, LAST_MONTH, dbt=0),
@@ -167,7 +166,7 @@ def test_a_backfilled_month_is_judged_on_the_members_newest_month_only(api, plat
     )
     watch(api, m[1].analyst, client_id)
     # Member 0 corrects last month: its newest month (this one) is unchanged, no alert.
-    submit_lines(api, m[0].key, trade_line(client_id, LAST_MONTH, dbt=-30))
+    submit_batch(api, m[0].key, trade_line(client_id, LAST_MONTH, dbt=-30))
     assert alerted_members(api, m, TYPE, client_id) == set()
 
 
@@ -210,10 +209,10 @@ def test_what_counts_as_deteriorated(before, after, reasons):
 def test_a_csv_import_is_judged_like_any_landing(api, scene, worker):
     world, client_id = scene
     m = world.a.members
-    submit_lines(api, m[0].key, trade_line(client_id, TODAY, dbt=0))
-    submit_lines(api, m[1].key, trade_line(client_id, TODAY, dbt=0))
+    submit_batch(api, m[0].key, trade_line(client_id, TODAY, dbt=0))
+    submit_batch(api, m[1].key, trade_line(client_id, TODAY, dbt=0))
     # Member 2 names the client by the number it gave it in an earlier batch.
-    submit_lines(api, m[2].key, {**trade_line(client_id, LAST_MONTH, dbt=0), "customer_ref": "D-1"})
+    submit_batch(api, m[2].key, {**trade_line(client_id, LAST_MONTH, dbt=0), "customer_ref": "D-1"})
     data = to_csv(
         [
             row(

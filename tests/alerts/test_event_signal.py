@@ -6,8 +6,9 @@ import pytest
 
 from app.core import hooks
 from app.fraud.models import FraudReport
-from tests.alerts.stories import TODAY, new_client, submit_lines, trade_line, watch
+from tests.alerts.stories import TODAY, trade_line, watch
 from tests.fraud.support import decide, submit
+from tests.helpers import new_client, submit_batch
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def emitted():
 def test_an_approval_sends_one_event_naming_its_recipients(api, world, emitted):
     m = world.a.members
     client_id = new_client(api, m[0].analyst)
-    submit_lines(api, m[2].key, trade_line(client_id, TODAY))
+    submit_batch(api, m[2].key, trade_line(client_id, TODAY))
     watch(api, m[1].analyst, client_id)
     report = submit(api, m[0].analyst, client_id)
     decide(api, world.a, report["id"], "approve")

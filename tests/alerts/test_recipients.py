@@ -5,17 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.alerts.stories import (
-    LONG_AGO,
-    TODAY,
-    alerted_members,
-    alerts,
-    new_client,
-    submit_lines,
-    trade_line,
-    watch,
-)
+from tests.alerts.stories import LONG_AGO, TODAY, alerted_members, alerts, trade_line, watch
 from tests.fraud.support import decide, submit
+from tests.helpers import new_client, submit_batch
 from tests.world import add_member
 
 
@@ -31,15 +23,15 @@ def scene(api, world):
     add_member(api, a, "Member 5")
     m = a.members
     client_id = new_client(api, m[0].analyst, "Shared Debtor Corp")
-    submit_lines(api, m[0].key, trade_line(client_id, TODAY))
+    submit_batch(api, m[0].key, trade_line(client_id, TODAY))
     watch(api, m[0].analyst, client_id)
     watch(api, m[1].analyst, client_id)
-    submit_lines(api, m[2].key, trade_line(client_id, TODAY))
-    submit_lines(api, m[3].key, trade_line(client_id, LONG_AGO))
+    submit_batch(api, m[2].key, trade_line(client_id, TODAY))
+    submit_batch(api, m[3].key, trade_line(client_id, LONG_AGO))
     outsider = world.b.members[0]
     foreign = new_client(api, outsider.analyst, "Shared Debtor Corp")
     watch(api, outsider.analyst, foreign)
-    submit_lines(api, outsider.key, trade_line(foreign, TODAY))
+    submit_batch(api, outsider.key, trade_line(foreign, TODAY))
     return world, client_id, foreign
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.alerts.stories import new_client
+from tests.helpers import new_client
 
 
 def watchlist(api, actor, **params):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from tests.experiences.lines import company, line
+from tests.helpers import company, line
 
 
 def batch(api, actor, items, status=200, **kw):

@@ -7,7 +7,7 @@ from app.clients import service as clients
 from app.core.hooks import experiences_landed
 from app.experiences.ingest import ingest
 from app.tenancy.session import group_session
-from tests.experiences.lines import company, line
+from tests.helpers import company, line
 
 
 def _principal(world) -> Principal:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.experiences.lines import company, line
+from tests.helpers import company, line
 from tests.world import add_key
 
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from app.core.types import today
-from tests.alerts.stories import new_client
 from tests.fraud.support import REPORT, act, decide, report_in, submit
+from tests.helpers import new_client
 from tests.world import build_world
 
 TOMORROW = (today() + timedelta(days=1)).isoformat()

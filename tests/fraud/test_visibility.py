@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.alerts.stories import new_client
 from tests.fraud.support import act, decide, report_in, submit
+from tests.helpers import new_client
 from tests.world import build_world
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.alerts.stories import new_client
 from tests.fraud.support import PATHS, act, report_in, submit
+from tests.helpers import new_client
 from tests.world import build_world
 
 # The contract's state machine, written out independently of the code's table.

@@ -17,7 +17,7 @@ from app.core.security import unseal
 from app.core.types import utcnow
 from app.idempotency import service
 from app.idempotency.models import IdempotencyRecord
-from tests.experiences.lines import company, line
+from tests.helpers import company, line
 from tests.world import add_user
 
 

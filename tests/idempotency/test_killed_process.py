@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from app.core.db import system_session
 from app.idempotency.models import IdempotencyRecord
-from tests.experiences.lines import company, line
+from tests.helpers import company, line
 
 LEASE_SECONDS = "2"
 

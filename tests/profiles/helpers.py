@@ -10,15 +10,12 @@ from decimal import Decimal
 from app.core.db import system_session
 from app.fraud.models import FraudReport
 from app.legal.models import LegalAction
+from tests.helpers import new_client as new_client  # re-exported for these stories
+from tests.helpers import submit_batch
+
+submit = submit_batch  # the shared batch helper, under the name these stories use
 
 BUCKETS = ("current", "past_due_1_30", "past_due_31_60", "past_due_61_90", "past_due_over_90")
-
-
-def new_client(api, actor, name: str | None = None) -> str:
-    body = {"legal_name": name or f"Client {uuid.uuid4().hex[:10]} Inc", "country": "US"}
-    response = api.post("/v1/clients", headers=actor.headers, json=body)
-    assert response.status_code in (200, 201), response.text
-    return response.json()["id"]
 
 
 def line(
@@ -43,14 +40,6 @@ def line(
     }
     item.update(extra)
     return item
-
-
-def submit(api, actor, *items: dict) -> dict:
-    response = api.post("/v1/experiences/batch", headers=actor.headers, json={"items": list(items)})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["rejected"] == 0, body
-    return body
 
 
 def profile(api, actor, client_id: str, status: int = 200, **params) -> dict:
@@ -89,7 +78,7 @@ def file_legal_action(
             case_number=f"CV-{uuid.uuid4().hex[:6]}",
         )
         session.add(action)
-        session.commit()
+        session.flush()
         return action.id
 
 
@@ -115,5 +104,5 @@ def report_fraud(
             approved_at=approved_at if status in ("approved", "retracted") else None,
         )
         session.add(report)
-        session.commit()
+        session.flush()
         return report.id

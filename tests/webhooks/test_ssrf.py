@@ -39,8 +39,8 @@ PUBLIC_IP = "93.184.215.14"
         "http://255.255.255.255/hook",
     ],
 )
-def test_urls_resolving_inside_are_refused(api, world, private_urls_refused, url):
-    admin = world.a.members[0].admin
+def test_urls_resolving_inside_are_refused(api, module_world, private_urls_refused, url):
+    admin = module_world.a.members[0].admin
     response = api.post(
         "/v1/webhooks", headers=admin.headers, json={"url": url, "events": ["legal_action.created"]}
     )
@@ -55,10 +55,10 @@ def test_urls_resolving_inside_are_refused(api, world, private_urls_refused, url
     "url",
     ["ftp://example.com/hook", "file:///etc/passwd", "gopher://example.com/", "example.com/hook"],
 )
-def test_only_http_and_https_are_accepted(api, world, private_urls_refused, url):
+def test_only_http_and_https_are_accepted(api, module_world, private_urls_refused, url):
     response = api.post(
         "/v1/webhooks",
-        headers=world.a.members[0].admin.headers,
+        headers=module_world.a.members[0].admin.headers,
         json={"url": url, "events": ["legal_action.created"]},
     )
     assert response.status_code == 422, response.text

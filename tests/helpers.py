@@ -1,0 +1,53 @@
+"""What many stories do through the public API: name a client, write a trade line,
+submit lines in a batch. One copy, imported by every test folder."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+
+def company(name: str | None = None, country: str = "US", **extra) -> dict:
+    """A client named inline (`ClientIn`): a fresh legal name unless one is given."""
+    body = {"legal_name": name or f"Client {uuid.uuid4().hex[:8]} Inc.", "country": country}
+    body.update(extra)
+    return body
+
+
+def line(client: dict | None = None, *, client_id: str | None = None, **overrides) -> dict:
+    """A valid line: 1,000.00 owed, 600 current and 400 in 1-30 days, net 30, as of
+    yesterday. Name the client inline (`client`) or by id; `None` drops a field."""
+    body = {
+        "as_of": (date.today() - timedelta(days=1)).isoformat(),
+        "currency": "USD",
+        "terms_days": 30,
+        "high_credit": "2500.00",
+        "total_owed": "1000.00",
+        "current": "600.00",
+        "past_due_1_30": "400.00",
+        "past_due_31_60": "0",
+        "past_due_61_90": 0,
+        "past_due_over_90": 0,
+    }
+    if client_id is not None:
+        body["client_id"] = client_id
+    elif client is not None:
+        body["client"] = client
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def new_client(api, actor, name: str | None = None) -> str:
+    """A client of the actor's group (created, or resolved when it exists): its id."""
+    response = api.post("/v1/clients", headers=actor.headers, json=company(name))
+    assert response.status_code in (200, 201), response.text
+    return response.json()["id"]
+
+
+def submit_batch(api, actor, *items: dict) -> dict:
+    """`POST /v1/experiences/batch`; every item must be stored."""
+    response = api.post("/v1/experiences/batch", headers=actor.headers, json={"items": list(items)})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["rejected"] == 0, body
+    return body
