@@ -4,9 +4,11 @@ principal, and the route class that records the answer (rules in `service.py`).
 A POST route declares it after its permission check, so that a caller who may no
 longer do the thing gets 403, never a replay of what it did when it could:
 
-    @router.post("", route_class_override=...)  # no: every router uses IdempotentRoute
+    router = APIRouter(route_class=IdempotentRoute, ...)
+
+    @router.post("")
     def create(body, principal: Annotated[Principal, Depends(require(...))],
-               session: SessionDep, _: Idempotent) -> ...
+               session: SessionDep, idempotency: Idempotent) -> ...
 
 `Idempotent` reads the JSON body (already parsed and buffered by FastAPI), claims the
 key and, for a key already answered, replays that answer. `IdempotentUpload` is for a
@@ -186,10 +188,10 @@ class IdempotentRoute(APIRoute):
 
 
 async def _in_request(session: Session, call: Callable) -> None:
-    if session.get_bind().dialect.name == "sqlite":
-        call()  # a local call of microseconds
+    if session.get_bind().dialect.name == "sqlite" and session.in_transaction():
+        call()  # a local call of microseconds: the request already holds the write lock
     else:
-        await run_in_threadpool(call)
+        await run_in_threadpool(call)  # a round trip, or a wait for SQLite's write lock
 
 
 async def _failed(request: Request, held: KeyClaim, exc: Exception) -> None:
