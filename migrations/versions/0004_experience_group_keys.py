@@ -28,7 +28,7 @@ down_revision: str | None = "profiles_0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The names SQLite's reflection gives the unnamed keys of 0001_initial_schema.
+# The names SQLite's reflection gives the unnamed keys of 0000_initial_schema (revision 0001).
 _SQLITE_NAMES = {"fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}
 # PostgreSQL's own names for them.
 _SINGLE_KEYS = {
