@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Response, status
 from app.auth.principal import Principal
 from app.core.pagination import Page
 from app.deps import PageDep, SessionDep, require, require_member
-from app.idempotency.middleware import idempotency_key_header
+from app.idempotency.route import Idempotent, IdempotentRoute
 from app.meetings import service
 from app.meetings.schemas import (
     AgendaItem,
@@ -18,7 +18,7 @@ from app.meetings.schemas import (
     NominationOut,
 )
 
-router = APIRouter(prefix="/v1/meetings", tags=["meetings"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/v1/meetings", tags=["meetings"])
 
 Reader = Annotated[Principal, Depends(require("meetings:read"))]
 Organizer = Annotated[Principal, Depends(require("meetings:write"))]
@@ -32,12 +32,15 @@ class CsvResponse(Response):
 
 @router.post(
     "",
-    dependencies=[Depends(idempotency_key_header)],
     status_code=status.HTTP_201_CREATED,
     response_model=MeetingOut,
 )
 def create_meeting(
-    body: MeetingCreate, principal: Organizer, session: SessionDep, response: Response
+    body: MeetingCreate,
+    principal: Organizer,
+    session: SessionDep,
+    idempotency: Idempotent,
+    response: Response,
 ) -> MeetingOut:
     """Plan a meeting (group admins). The group's antitrust notice is copied into it."""
     meeting = service.create(session, principal, body)
@@ -66,7 +69,9 @@ def update_meeting(
 
 
 @router.post("/{meeting_id}/close", response_model=MeetingOut, responses=_CLOSED)
-def close_meeting(meeting_id: MeetingId, principal: Organizer, session: SessionDep) -> MeetingOut:
+def close_meeting(
+    meeting_id: MeetingId, principal: Organizer, session: SessionDep, idempotency: Idempotent
+) -> MeetingOut:
     """Close the meeting (group admins): its list is stored as it stands, frozen."""
     return service.to_out(service.close(session, principal, meeting_id))
 
@@ -83,7 +88,6 @@ def get_agenda(
 
 @router.post(
     "/{meeting_id}/agenda",
-    dependencies=[Depends(idempotency_key_header)],
     status_code=status.HTTP_201_CREATED,
     response_model=NominationOut,
     responses={200: {"model": NominationOut, "description": "Nominated already: one nomination."}}
@@ -94,6 +98,7 @@ def nominate(
     body: NominationCreate,
     principal: Annotated[Principal, Depends(require_member("meetings:nominate"))],
     session: SessionDep,
+    idempotency: Idempotent,
     response: Response,
 ) -> NominationOut:
     """Nominate a client for the list (member admins and credit analysts)."""

@@ -7,11 +7,11 @@ from fastapi import APIRouter, Depends, Path, Query, Response, status
 from app.auth.principal import Principal
 from app.core.pagination import Page
 from app.deps import PageDep, SessionDep, require, require_member
-from app.idempotency.middleware import idempotency_key_header
+from app.idempotency.route import Idempotent, IdempotentRoute
 from app.polls import service
 from app.polls.schemas import PollAnswer, PollCreate, PollOut, PollStatus
 
-router = APIRouter(prefix="/v1/polls", tags=["polls"])
+router = APIRouter(route_class=IdempotentRoute, prefix="/v1/polls", tags=["polls"])
 
 Reader = Annotated[Principal, Depends(require("polls:read"))]
 Asker = Annotated[Principal, Depends(require_member("polls:write"))]
@@ -20,11 +20,16 @@ PollId = Annotated[str, Path(max_length=64)]
 
 @router.post(
     "",
-    dependencies=[Depends(idempotency_key_header)],
     status_code=status.HTTP_201_CREATED,
     response_model=PollOut,
 )
-def ask(body: PollCreate, principal: Asker, session: SessionDep, response: Response) -> PollOut:
+def ask(
+    body: PollCreate,
+    principal: Asker,
+    session: SessionDep,
+    idempotency: Idempotent,
+    response: Response,
+) -> PollOut:
     """Ask the group how a client pays (member admins and credit analysts). Every other
     active member gets a `poll.opened` alert; no one learns who asked."""
     poll = service.ask(session, principal, body)
@@ -52,7 +57,6 @@ def get_poll(poll_id: PollId, principal: Reader, session: SessionDep) -> PollOut
 
 @router.post(
     "/{poll_id}/responses",
-    dependencies=[Depends(idempotency_key_header)],
     status_code=status.HTTP_201_CREATED,
     response_model=PollOut,
     responses={
@@ -61,7 +65,12 @@ def get_poll(poll_id: PollId, principal: Reader, session: SessionDep) -> PollOut
     },
 )
 def answer(
-    poll_id: PollId, body: PollAnswer, principal: Asker, session: SessionDep, response: Response
+    poll_id: PollId,
+    body: PollAnswer,
+    principal: Asker,
+    session: SessionDep,
+    idempotency: Idempotent,
+    response: Response,
 ) -> PollOut:
     """Answer a poll for your member (a second answer replaces the first)."""
     poll, created = service.answer(session, principal, poll_id, body)
