@@ -63,7 +63,9 @@ def test_the_demo_history_is_seeded_once_and_the_same_on_a_rerun(api, demo_deliv
     assert judgments["items"][0]["reported_by_you"] is False
 
 
-def test_the_demo_has_a_closed_meeting_an_open_poll_and_two_quarters_of_benchmarks(api):
+def test_the_demo_has_a_closed_meeting_an_open_poll_and_two_quarters_of_benchmarks(
+    api, demo_deliveries_cancelled
+):
     from app.demo_meetings import last_quarters
 
     out = io.StringIO()
