@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from app.core.types import today
-from tests.alerts.stories import new_client, submit_lines
 from tests.foundation.helpers import assert_problem
+from tests.helpers import new_client, submit_batch
 
 
 def _previous_quarter() -> tuple[str, date]:
@@ -57,15 +57,15 @@ def test_quartiles_from_submitted_and_computed_figures(api, world):
     # m0: X's early line (all over 90) is replaced by its later one (all current);
     # Y owes 1000 with 500 in 1-30 days (DBT 15 x 500 / 1000 = 7.5).
     # -> past due 500 of 2000 = 25 %, weighted DBT (0 x 1000 + 7.5 x 1000) / 2000 = 3.75.
-    submit_lines(api, m0.key, line(x, day + timedelta(days=5), 1000, b4=1000))
-    submit_lines(api, m0.key, line(x, day + timedelta(days=40), 1000))
-    submit_lines(api, m0.key, line(y, day + timedelta(days=10), 1000, b1=500))
+    submit_batch(api, m0.key, line(x, day + timedelta(days=5), 1000, b4=1000))
+    submit_batch(api, m0.key, line(x, day + timedelta(days=40), 1000))
+    submit_batch(api, m0.key, line(y, day + timedelta(days=10), 1000, b1=500))
     # m1: X owes 2000, 1000 in 31-60 days: 50 %, DBT 45 x 1000 / 2000 = 22.5.
-    submit_lines(api, m1.key, line(x, day + timedelta(days=20), 2000, b2=1000))
+    submit_batch(api, m1.key, line(x, day + timedelta(days=20), 2000, b2=1000))
     # m2: Y all current, 10 days beyond terms as reported: 0 %, DBT 10. Its line of the
     # quarter before (all past due) is not in the quarter.
-    submit_lines(api, m2.key, line(y, day + timedelta(days=30), 500, dbt=10))
-    submit_lines(api, m2.key, line(x, day - timedelta(days=1), 900, b4=900))
+    submit_batch(api, m2.key, line(y, day + timedelta(days=30), 500, dbt=10))
+    submit_batch(api, m2.key, line(x, day - timedelta(days=1), 900, b4=900))
 
     assert put(api, m0.admin, PERIOD, dso=30.5, bad_debt_pct="1.25").status_code == 200
     assert put(api, m1.admin, PERIOD, dso=45, bad_debt_pct=0.5).status_code == 200
@@ -102,7 +102,7 @@ def test_quartiles_from_submitted_and_computed_figures(api, world):
     # Another group's figures never enter: B's member sees only its own, suppressed.
     outsider = world.b.members[0]
     z = new_client(api, outsider.analyst)
-    submit_lines(api, outsider.key, line(z, day + timedelta(days=3), 1000, b1=1000))
+    submit_batch(api, outsider.key, line(z, day + timedelta(days=3), 1000, b1=1000))
     assert put(api, outsider.admin, PERIOD, dso=400).status_code == 200
     theirs = read(api, outsider.viewer)
     assert theirs["members_reporting"] == 1 and theirs["suppressed"] is True

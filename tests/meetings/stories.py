@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.alerts.stories import TODAY, new_client, submit_lines, trade_line
+from tests.alerts.stories import TODAY, trade_line
 from tests.foundation.helpers import assert_problem  # noqa: F401 - re-exported for stories
+from tests.helpers import new_client, submit_batch
 
 
 def meeting(api, group, title: str = "Monthly meeting", held_on: date = TODAY) -> dict:
@@ -42,7 +43,7 @@ def pooled_client(api, group, name: str, *, dbt: int, as_of: date = TODAY) -> st
     """A client every member of the group reports, each line `dbt` days beyond terms."""
     client_id = new_client(api, group.members[0].analyst, name)
     for member in group.members:
-        submit_lines(api, member.key, trade_line(client_id, as_of, dbt=dbt))
+        submit_batch(api, member.key, trade_line(client_id, as_of, dbt=dbt))
     return client_id
 
 

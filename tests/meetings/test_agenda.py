@@ -6,8 +6,9 @@ import csv
 import io
 from datetime import timedelta
 
-from tests.alerts.stories import LAST_MONTH, TODAY, new_client, submit_lines, trade_line
+from tests.alerts.stories import LAST_MONTH, TODAY, trade_line
 from tests.fraud.support import decide, submit
+from tests.helpers import new_client, submit_batch
 from tests.meetings.stories import (
     agenda,
     assert_problem,
@@ -27,9 +28,9 @@ def _facts(api, world):
     # Deteriorated: index 80 last month, 50 this month, with all three members reporting.
     worse = new_client(api, group.members[0].analyst, "Decline Corp.")
     for member in group.members:
-        submit_lines(api, member.key, trade_line(worse, LAST_MONTH, dbt=0))
+        submit_batch(api, member.key, trade_line(worse, LAST_MONTH, dbt=0))
     for member in group.members:
-        submit_lines(api, member.key, trade_line(worse, TODAY, dbt=30))
+        submit_batch(api, member.key, trade_line(worse, TODAY, dbt=30))
     sued = new_client(api, group.members[0].analyst, "Judged Ltd")
     file_legal_action(api, group.members[0].analyst, sued)
     fraud = new_client(api, group.members[1].analyst, "Fraudster LLC")
@@ -98,7 +99,7 @@ def test_the_agenda_lists_each_reason_in_order_and_freezes_at_close(api, world):
     late = new_client(api, members[0].analyst, "Late Filing Inc.")
     file_legal_action(api, members[0].analyst, late)
     for member in members:
-        submit_lines(api, member.key, trade_line(facts["slow"], TODAY, dbt=-10))
+        submit_batch(api, member.key, trade_line(facts["slow"], TODAY, dbt=-10))
     api.patch(
         f"/v1/groups/{world.a.id}",
         headers=world.a.admin.headers,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.alerts.stories import TODAY, new_client
+from tests.alerts.stories import TODAY
+from tests.helpers import new_client
 from tests.meetings.stories import agenda, assert_problem, meeting, nominate
 
 

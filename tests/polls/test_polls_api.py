@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.core.types import utcnow
-from tests.alerts.stories import alerts, new_client
+from tests.alerts.stories import alerts
 from tests.foundation.helpers import assert_problem
+from tests.helpers import new_client
 from tests.world import add_member
 
 
