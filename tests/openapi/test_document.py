@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.experiences.lines import company
+from tests.helpers import company
 
 # PATCH fields that may be left out but not sent as null: the document must not call them
 # nullable, and the server refuses null.

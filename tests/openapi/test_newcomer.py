@@ -14,7 +14,7 @@ from rich.console import Console
 
 from app.core.config import Settings
 from app.demo import seed
-from tests.experiences.lines import company, line
+from tests.helpers import company, line
 
 
 def _demo_key(out: io.StringIO) -> str:

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.experiences.lines import company, line
+from tests.helpers import company, line
 
 BAD_AMOUNTS = [
     "1_000",  # Decimal() reads digit separators

@@ -1,7 +1,7 @@
 """idempotency_record.owner and lease_expires_at: a running request's lease on its key
 
-Revision ID: 0011_idempotency_lease
-Revises: 0010_meetings_polls_benchmarks
+Revision ID: 0012_idempotency_lease
+Revises: 0011_import_options
 
 A request that died while holding an Idempotency-Key left the record `in_progress` for
 24 hours. The record now names the try that holds it and until when; a retry takes over
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_idempotency_lease"
-down_revision: str | None = "0010_meetings_polls_benchmarks"
+revision: str = "0012_idempotency_lease"
+down_revision: str | None = "0011_import_options"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
