@@ -20,7 +20,7 @@ from sqlmodel import select
 from app.audit import service as audit
 from app.auth.principal import Principal
 from app.core.config import get_settings
-from app.core.db import get_engine, writer_bind
+from app.core.db import database
 from app.core.errors import NotFound, ValidationFailed, field_error
 from app.core.pagination import PageParams, paginate
 from app.core.types import utcnow
@@ -158,22 +158,17 @@ class DryRun:
 def dry_run(principal: Principal, received: ReceivedFile, options: ImportOptions) -> DryRun:
     """Read and check the file's rows (the first DRY_RUN_MAX_ROWS) as an import would,
     clients resolved and lines upserted, in a transaction that is always rolled back;
-    the file is removed. Its own connection: nothing it does reaches the request's
-    transaction, and a service that commits only releases a savepoint."""
+    the file is removed. Its own session, never committed: nothing it does reaches the
+    request's transaction (services only flush)."""
     report = DryRun()
     try:
         header = read_header(received.path, options)
-        with writer_bind(get_engine()).connect() as connection:
-            outer = connection.begin()
-            session = Session(
-                bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-            )
+        with database().request_session(write=True) as session:
             bind_session(session, principal.group_id)
             try:
                 _check_rows(session, principal, received.path, header, report)
             finally:
-                session.close()
-                outer.rollback()
+                session.rollback()
     finally:
         received.path.unlink(missing_ok=True)
     return report
