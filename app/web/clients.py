@@ -123,8 +123,11 @@ def unwatch(
     client_id: str,
     principal: Annotated[Principal, may("watchlist:write", member=True)],
     session: SessionDep,
+    back: Annotated[str, Form(max_length=20)] = "",
 ):
     alerts_service.unwatch(session, principal, client_id)
+    if back == "/watchlist":
+        return redirect("/watchlist?done=unwatched")
     return redirect(f"/clients/{client_id}?done=unwatched")
 
 
@@ -141,7 +144,7 @@ LEGAL_KINDS = ["suit", "judgment", "lien", "bankruptcy", "collection_placement"]
 LEGAL_STATUSES = ["filed", "pending", "satisfied", "dismissed", "released", "discharged"]
 
 
-def _checked(model, **fields):
+def checked(model, **fields):
     """A request model built from form fields: the API's own validation, as a 422 page."""
     try:
         return model(**{k: v for k, v in fields.items() if v not in (None, "")})
@@ -160,7 +163,7 @@ def report_fraud(
     incident_date: Annotated[str, Form()],
     amount: Annotated[str, Form()] = "",
 ):
-    body = _checked(
+    body = checked(
         FraudReportCreate,
         client_id=client_id,
         category=category,
@@ -184,7 +187,7 @@ def report_legal_action(
     jurisdiction: Annotated[str, Form()] = "",
     case_number: Annotated[str, Form()] = "",
 ):
-    body = _checked(
+    body = checked(
         LegalActionCreate,
         client_id=client_id,
         kind=kind,
