@@ -39,6 +39,7 @@ def fits(page) -> None:
         widest = page.evaluate(
             """() => [...document.querySelectorAll('body *')]
                 .filter(e => e.getBoundingClientRect().right > innerWidth + 1)
-                .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 40))"""
+                .slice(0, 5)
+                .map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 40))"""
         )
         raise AssertionError(f"{page.url} is {overflow}px wider than the screen: {widest}")
