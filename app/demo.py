@@ -105,6 +105,7 @@ DEMO_KEY_NAME = "demo ERP"
 
 
 def seed(console: Console, base_url: str = "http://127.0.0.1:8000") -> None:
+    from app.demo_console import seed_console
     from app.demo_history import month_ends, seed_history
     from app.demo_meetings import seed_gatherings
 
@@ -114,6 +115,8 @@ def seed(console: Console, base_url: str = "http://127.0.0.1:8000") -> None:
         bind_session(session, world.group.id)
         history = seed_history(session, [member_principal(world, i) for i in range(3)])
         admin = session.execute(select(User).where(User.email == GROUP_ADMIN)).scalar_one()
+        seed_console(session, [member_principal(world, i) for i in range(3)],
+                     Principal.of_user(admin), history.clients)  # fmt: skip
         gatherings = seed_gatherings(
             session,
             Principal.of_user(admin),

@@ -22,7 +22,8 @@ Acker = Annotated[Principal, may("alerts:write", member=True)]
 PAGE = 50
 
 
-def _explain(alert) -> str:
+def explain(alert) -> str:
+    """An alert in a sentence."""
     data = alert.data or {}
     if alert.type == "fraud_report.approved":
         return f"Fraud report approved: {str(data.get('category', '')).replace('_', ' ')}."
@@ -47,7 +48,7 @@ def alerts_page(request: Request, principal: Reader, session: SessionDep):
     read, _ = service.list_alerts(session, principal, PageParams(limit=PAGE), unread=False)
     names = client_names(session, [a.client_id for a in [*unread, *read]])
     rows = [
-        {"alert": a, "client": names.get(a.client_id), "what": _explain(a)} for a in unread + read
+        {"alert": a, "client": names.get(a.client_id), "what": explain(a)} for a in unread + read
     ]
     context = {"rows": rows, "unread": len(unread), "more_unread": more_unread is not None}
     return render(request, "alerts.html", context)
