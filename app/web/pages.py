@@ -91,6 +91,11 @@ DONE = {
     "webhook_deleted": "Webhook deleted.",
     "signed_out": "You are signed out.",
     "withdrawn": "Report withdrawn.",
+    "nominated": "Nomination recorded. Other members see a count, never who.",
+    "closed": "Meeting closed: its list is frozen.",
+    "asked": "Poll opened: the other members are alerted.",
+    "answered": "Answer recorded.",
+    "benchmark_saved": "Your figures are saved.",
 }
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.web import admin, alerts, auth, clients, fraud, home, imports, integration
+from app.web import admin, alerts, auth, clients, fraud, groupwork, home, imports, integration
 
 ROUTERS = [
     auth.router,
@@ -18,6 +18,7 @@ ROUTERS = [
     fraud.router,
     admin.router,
     integration.router,
+    groupwork.router,
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
