@@ -39,7 +39,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     use), so it is made on the event loop: every dependency run in a worker thread is a
     thread hop, and under load those hops cost more than a cheap endpoint's own work."""
     engine = get_engine()
-    bind = engine if request.method in _READ_METHODS else writer_bind(engine)
+    reads_only = request.method in _READ_METHODS and not getattr(request.state, "writes", False)
+    bind = engine if reads_only else writer_bind(engine)
     touches: list = []
     session = Session(bind, expire_on_commit=False)
     session.info[auth_service.DEFER_TOUCH] = touches
@@ -83,6 +84,14 @@ def _touch_keys(engine, touches: list) -> None:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def records_reads(request: Request) -> None:
+    """Route dependency (listed first) of a GET that writes: a profile read records an
+    inquiry. Its session then takes SQLite's write lock up front like a POST's (a
+    deferred transaction that reads, then writes fails when another writer came in
+    between)."""
+    request.state.writes = True
 
 
 async def get_unscoped_session(session: SessionDep) -> Session:
