@@ -430,6 +430,11 @@ def _wrk_load(base: str, headers: dict, paths: list[str], seconds: float, concur
     }
 
 
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def over_http(a, kind: str, url: str, meta: dict) -> dict:
     env = {
         **os.environ,
@@ -458,13 +463,23 @@ def over_http(a, kind: str, url: str, meta: dict) -> dict:
         if a.client == "wrk" or (a.client == "auto" and shutil.which("wrk")):
             client = "wrk"
 
-            def load(headers, paths, seconds):
+            def generate(headers, paths, seconds):
                 return _wrk_load(base, headers, paths, seconds, a.concurrency)
         else:
             client = "python"
 
-            def load(headers, paths, seconds):
+            def generate(headers, paths, seconds):
                 return asyncio.run(_load(base, headers, paths, seconds, a.concurrency))
+
+        def load(headers, paths, seconds):
+            # The served process's CPU per request beside the wall-clock figures: on a
+            # shared machine throughput follows the neighbours' load, CPU per request
+            # much less.
+            before = _cpu_seconds(server.pid)
+            result = generate(headers, paths, seconds)
+            spent = _cpu_seconds(server.pid) - before
+            result["cpu_ms_per_request"] = spent * 1000 / max(result["requests"], 1)
+            return result
 
         load(headers, ["/healthz"], 2)  # warm up
         health = load({}, ["/healthz"], a.http_seconds)
@@ -528,7 +543,10 @@ def main() -> None:
             f"{p['req_s']:.0f} req/s p99 {p['p99_ms']:.1f} ms ({p['errors']} errors), "
             f"{result['ratio']:.0%} of /healthz; profile, cold: {c['req_s']:.0f} req/s "
             f"p99 {c['p99_ms']:.1f} ms ({c['errors']} errors), {result['ratio_cold']:.0%} "
-            f"of /healthz",
+            f"of /healthz; CPU per request: /v1/me {m['cpu_ms_per_request']:.2f} ms, "
+            f"profile warm {p['cpu_ms_per_request']:.2f} ms, cold {c['cpu_ms_per_request']:.2f} "
+            f"ms; warm / me: {result['ratio_to_me']:.0%} in req/s, "
+            f"{m['cpu_ms_per_request'] / p['cpu_ms_per_request']:.0%} in CPU",
             flush=True,
         )
     print(json.dumps(report, indent=2, default=float))
