@@ -20,6 +20,13 @@ from app.imports.models import ImportJob
 from tests.imports.csvs import drain, row, to_csv, upload
 
 
+@pytest.fixture(autouse=True)
+def _slices_end_by_their_chunks(monkeypatch):
+    """A slice here ends where the test's chunks do, not by the clock of a loaded
+    machine (5 s could pass between two chunks of 100 lines)."""
+    monkeypatch.setattr(import_worker, "SLICE_SECONDS", 600.0)
+
+
 class ProcessDied(BaseException):
     """Stands for the process being killed: nothing after it runs, nothing is committed."""
 
