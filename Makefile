@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint venv bench clean constraints
+.PHONY: run test lint venv bench clean constraints screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: $(STAMP) lint
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/profile.py
+
+## Screenshots of the web console's main pages into docs/console/ (needs chromium).
+screenshots: $(STAMP)
+	$(BIN)/python -m tests.web.screenshots
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -132,6 +132,7 @@ DEMO_KEY_NAME = "demo ERP"
 
 
 def seed(console: Console, base_url: str = "http://127.0.0.1:8000") -> None:
+    from app.demo_console import seed_console
     from app.demo_history import month_ends, seed_history
     from app.demo_meetings import seed_gatherings
 
@@ -143,6 +144,8 @@ def seed(console: Console, base_url: str = "http://127.0.0.1:8000") -> None:
     history = seed_history([member_principal(world, i) for i in range(3)])
     with group_session(world.group.id) as session:
         admin = session.execute(select(User).where(User.email == GROUP_ADMIN)).scalar_one()
+        seed_console(session, [member_principal(world, i) for i in range(3)],
+                     Principal.of_user(admin), history.clients)  # fmt: skip
         gatherings = seed_gatherings(
             session,
             Principal.of_user(admin),

@@ -41,7 +41,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     require_gate()
     db = database()
     engine = db.engine
-    session = db.request_session(write=request.method not in _READ_METHODS)
+    reads_only = request.method in _READ_METHODS and not getattr(request.state, "writes", False)
+    session = db.request_session(write=not reads_only)
     touches: list = []
     session.info[auth_service.DEFER_TOUCH] = touches
     # Sees no group's rows (PostgreSQL) until get_principal binds it to the caller's group.
@@ -84,6 +85,14 @@ def _touch_keys(touches: list) -> None:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def records_reads(request: Request) -> None:
+    """Route dependency (listed first) of a GET that writes: a profile read records an
+    inquiry. Its session then takes SQLite's write lock up front like a POST's (a
+    deferred transaction that reads, then writes fails when another writer came in
+    between)."""
+    request.state.writes = True
 
 
 async def get_unscoped_session(session: SessionDep) -> Session:

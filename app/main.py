@@ -19,7 +19,7 @@ from app.clients.router import router as clients_router
 from app.core import errors, openapi
 from app.core import logging as app_logging
 from app.core.config import get_settings
-from app.core.db import DatabaseBehind, close_read_pool, ensure_migrated, get_engine
+from app.core.db import DatabaseBehind, ensure_migrated, get_engine
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.worker import Worker
 from app.experiences.router import router as experiences_router
@@ -36,7 +36,6 @@ from app.legal.router import router as legal_router
 from app.meetings.router import router as meetings_router
 from app.members.router import router as members_router
 from app.polls.router import router as polls_router
-from app.profiles.reads import close_profile_reads, flush_profile_reads, recover_profile_reads
 from app.profiles.router import router as profiles_router
 from app.users.router import router as users_router
 from app.web import routes as web_routes
@@ -67,10 +66,10 @@ ROUTERS = [
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).
-WORKER_TASKS: list = [purge_expired, run_imports, flush_profile_reads, deliver_webhooks]
+WORKER_TASKS: list = [purge_expired, run_imports, deliver_webhooks]
 
 # Run once more after the worker stopped, so that nothing buffered is lost at shutdown.
-SHUTDOWN_TASKS: list = [close_profile_reads, import_readers.close]
+SHUTDOWN_TASKS: list = [import_readers.close]
 
 # Streamed to disk, any size: not subject to the request body limit.
 UNLIMITED_BODY_PATHS = ("/v1/imports", "/imports")
@@ -97,11 +96,6 @@ async def lifespan(app: FastAPI):
     except (RuntimeError, DatabaseBehind) as exc:
         log.critical("refusing to start: %s", exc)
         raise
-    try:
-        # Reads journaled by a process that died before it wrote them (app.profiles.reads).
-        recover_profile_reads()
-    except Exception:
-        log.exception("could not write the profile reads left by a stopped process")
     _freeze_startup_heap()
     worker: Worker = app.state.worker
     if settings.run_workers:
@@ -115,7 +109,6 @@ async def lifespan(app: FastAPI):
                 task()
             except Exception:  # e.g. the database is down: the other tasks still run
                 log.exception("shutdown task failed", extra={"task": task.__qualname__})
-        await close_read_pool()
         gc.unfreeze()
 
 

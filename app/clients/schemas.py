@@ -14,17 +14,23 @@ from app.core.schemas import RequestModel, ResponseModel, UtcDateTime
 
 _ALNUM = re.compile(r"[^\W_]")
 
+
+def has_alnum(value: str) -> bool:
+    """Whether a tax id holds a letter or a digit (the rule of `ClientIn.tax_id`)."""
+    return _ALNUM.search(value) is not None
+
 Match = Literal["tax_id", "duns", "lei", "name_address", "created"]
 
 
 @lru_cache(maxsize=512)
-def _is_country(code: str) -> bool:
+def is_country(code: str) -> bool:
+    """Whether `code` is an ISO 3166-1 alpha-2 country code (upper case)."""
     return len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None
 
 
 def _country(value: str) -> str:
     code = value.strip().upper()
-    if not _is_country(code):
+    if not is_country(code):
         raise ValueError("must be an ISO 3166-1 alpha-2 country code such as US or DE")
     return code
 
@@ -51,7 +57,7 @@ class ClientIn(RequestModel):
     @field_validator("tax_id")
     @classmethod
     def _tax_id(cls, value: str | None) -> str | None:
-        if value is not None and _ALNUM.search(value) is None:
+        if value is not None and not has_alnum(value):
             raise ValueError("must contain letters or digits")
         return value
 

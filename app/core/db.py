@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -153,67 +151,11 @@ def get_engine() -> Engine:
     return database().engine
 
 
-# psycopg_pool.AsyncConnectionPool per event loop: asyncio connections belong to the loop
-# that opened them (one per served process; tests may serve from several loops).
-_read_pools: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-async def get_read_pool():
-    """PostgreSQL only: a pool of psycopg's asyncio connections (autocommit) for the reads
-    served on the event loop without a worker thread (profiles). Opened on first use by
-    each event loop, for that loop; closed at shutdown.
-
-    Plain psycopg rather than SQLAlchemy's asyncio layer: that layer runs its sync core
-    through greenlets and cost more CPU per statement than the sync path it replaced."""
-    loop = asyncio.get_running_loop()
-    pool = _read_pools.get(loop)
-    if pool is not None:
-        return pool
-    from psycopg_pool import AsyncConnectionPool
-
-    url = make_url(_normalize_url(get_settings().database_url))
-    if url.get_backend_name() != "postgresql":
-        raise RuntimeError("the asyncio read pool is for PostgreSQL only")
-    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    pool = AsyncConnectionPool(
-        conninfo,
-        min_size=1,
-        max_size=10,
-        open=False,
-        kwargs={"autocommit": True, "connect_timeout": 10},
-        configure=_as_app_role,
-        name="creditpool-reads",
-    )
-    await pool.open()
-    kept = _read_pools.setdefault(loop, pool)
-    if kept is not pool:  # another read on this loop opened one meanwhile
-        await pool.close()
-    return kept
-
-
-async def _as_app_role(conn) -> None:
-    """The read pool serves group reads only: its connections work as the app role for
-    good, under row-level security (each read sets its group: profiles.queries._fetch)."""
-    from app.tenancy.session import APP_ROLE
-
-    await conn.execute(f"SET ROLE {APP_ROLE}")
-
-
-async def close_read_pool() -> None:
-    """Close this event loop's read pool (at shutdown)."""
-    pool = _read_pools.pop(asyncio.get_running_loop(), None)
-    if pool is not None:
-        await pool.close()
-
-
 def reset_engine() -> None:
     """Drop the cached database (tests and the CLI point the app at another one)."""
     if database.cache_info().currsize:
         database().dispose()
     database.cache_clear()
-    # Their connections belong to event loops that may be gone: let them go (new pools
-    # are opened for the new database on the next read).
-    _read_pools.clear()
 
 
 def system_session(write: bool = True):

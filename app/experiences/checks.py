@@ -7,10 +7,7 @@ run them without loading the ORM models or the web framework.
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -152,20 +149,3 @@ def check_items(
     if prepare_for is not None:
         prepared = prepare_lines([item for _, item in valid], prepare_for == "sqlite")
     return CheckedItems(len(items), valid, errors, prepared)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """A batch allocates objects that all survive until its rows are written (validated
-    lines, rows, parameters); each allocation burst triggers the cyclic garbage collector,
-    which rescans every live object of the process, several times per batch. The path
-    makes no reference cycles of its own (reference counting frees what it drops), so the
-    collector waits until the batch is written. Receivers of `experiences_landed` run
-    with it on again."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

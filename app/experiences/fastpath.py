@@ -17,12 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from app.clients.normalize import normalize_duns, normalize_lei
-from app.clients.schemas import _ALNUM, _is_country
-from app.experiences.schemas import (
-    COMMENT_CODES,
-    EXPERIENCE_FIELDS,
-    _comment_list,
-)
+from app.clients.schemas import has_alnum, is_country
+from app.experiences.schemas import COMMENT_CODES, EXPERIENCE_FIELDS, comment_list
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CODES = frozenset(COMMENT_CODES)
@@ -111,7 +107,7 @@ def _text(value: Any, low: int, high: int) -> str:
 def _comments(value: Any) -> list[str] | None:
     if value is None:
         return None
-    codes = _comment_list(value)
+    codes = comment_list(value)
     if type(codes) is not list or len(codes) > len(COMMENT_CODES):
         raise _NotPlain
     for code in codes:
@@ -143,10 +139,10 @@ def _client(value: Any) -> PlainClient | None:
     if type(value) is not dict or not value.keys() <= _CLIENT_FIELDS:
         raise _NotPlain
     country = _text(value.get("country", ""), 1, 2).upper()
-    if not _is_country(country):
+    if not is_country(country):
         raise _NotPlain
     tax_id = value.get("tax_id")
-    if tax_id is not None and _ALNUM.search(_text(tax_id, 1, 64)) is None:
+    if tax_id is not None and not has_alnum(_text(tax_id, 1, 64)):
         raise _NotPlain
     duns = value.get("duns")
     if duns is not None:

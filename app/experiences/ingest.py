@@ -28,7 +28,6 @@ from app.experiences.checks import (
     CheckedItems,
     PreparedLines,
     check_items,
-    collector_paused,
     prepare_lines,
 )
 from app.experiences.models import Experience
@@ -186,10 +185,8 @@ def ingest(
     clients an import resolved in its committed chunks (the worker keeps it per job).
     """
     _require_member(principal)
-    with collector_paused():
-        checked = check_items(items, group_currency(session, principal.group_id), today())
-        pending = start_storing(session, principal, checked, resolved)
-    return pending.finish()
+    checked = check_items(items, group_currency(session, principal.group_id), today())
+    return start_storing(session, principal, checked, resolved).finish()
 
 
 def start_storing(

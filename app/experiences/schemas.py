@@ -64,8 +64,9 @@ EXPERIENCE_FIELDS = (
 _SEPARATORS = re.compile(r"[;,|\s]+")
 
 
-def _comment_list(value: Any) -> Any:
-    # A CSV cell carries several codes in one string: "SLOW;COLLECTION".
+def comment_list(value: Any) -> Any:
+    """Comment codes as a list: a CSV cell carries several in one string
+    ("SLOW;COLLECTION"); anything else is left for the model to judge."""
     if isinstance(value, str):
         return [part for part in _SEPARATORS.split(value.strip()) if part]
     return value
@@ -111,7 +112,7 @@ class ExperienceFields(RequestModel):
     days_beyond_terms: int | None = Field(default=None, ge=-30, le=3650)
     last_sale_date: IsoDate | None = None
     account_opened: IsoDate | None = None
-    comments: Annotated[list[CommentCode], BeforeValidator(_comment_list)] | None = Field(
+    comments: Annotated[list[CommentCode], BeforeValidator(comment_list)] | None = Field(
         default=None,
         max_length=len(COMMENT_CODES),
         description="Codes: " + ", ".join(COMMENT_CODES) + ".",

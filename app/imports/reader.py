@@ -1,13 +1,16 @@
-"""Reading an import's chunks: parse, check and prepare, with no database, in a helper
-process when the machine has a core to spare.
+"""Reading an import's chunks: parse, check and prepare, with no database; one chunk
+ahead in a helper process where that pays.
 
 Reading a chunk (the CSV lines, each line's checks, its driver values) needs no
-database and is some 40% of an import's CPU. The worker stores one chunk while the next
-one is read: on PostgreSQL that was always so (the server works meanwhile), but in one
-Python process the two take turns, and on SQLite they always did. With a second core,
-`ChunkReaders` reads in a helper process of its own, one chunk ahead, while the worker
-stores. The helper is a plain child process of the same interpreter
-(`python -c "from app.imports.reader import main; main()"`), not `multiprocessing`:
+database and is some 40% of an import's CPU. In one Python process reading and storing
+take turns. `ChunkSupply` hands the worker its chunks: read in process when asked, or,
+with the helper (`ChunkReaders`), the next one read in a process of its own while the
+worker stores this one. That is the one read-ahead; it pays on SQLite with a core to
+spare (SQLite stores in the worker's own process), not on PostgreSQL, whose server
+needs that core (docs/PERFORMANCE.md), so `helper_pays` turns it on only there (the
+`IMPORT_READER_PROCESS` setting forces it either way). The helper is a plain child
+process of the same interpreter (`python -c "from app.imports.reader import main;
+main()"`), not `multiprocessing`:
 nothing is forked from the threaded server, and no resource-tracker process comes
 with it. Requests and answers are pickles framed by their length on its stdin and
 stdout; its stderr is the server's.
@@ -27,6 +30,8 @@ the next one starts a new helper.
 from __future__ import annotations
 
 import contextlib
+import gc
+import logging
 import os
 import pickle
 import signal
@@ -231,15 +236,19 @@ def serve(requests: BinaryIO, answers: BinaryIO) -> None:
     with ("ok", ReadChunk) or ("error", what went wrong), until `requests` ends."""
     while (payload := _read_frame(requests)) is not None:
         source, offset, line, as_of_limit = pickle.loads(payload)  # noqa: S301 - our parent
-        # The chunk's objects all die with it: the cyclic collector would only rescan them.
-        with checks.collector_paused():
-            try:
-                answer: tuple = ("ok", read(source, offset, line, as_of_limit))
-            except Exception as exc:  # the server reads the chunk again itself and reports
-                answer = ("error", f"{type(exc).__name__}: {exc}")
-            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-            del answer
+        try:
+            answer: tuple = ("ok", read(source, offset, line, as_of_limit))
+        except Exception as exc:  # the server reads the chunk again itself and reports
+            answer = ("error", f"{type(exc).__name__}: {exc}")
+        data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        del answer
         _write_frame(answers, data)
+
+
+def helper_pays(dialect: str) -> bool:
+    """Whether reading ahead in the helper pays by default: on SQLite with a core to
+    spare; not on PostgreSQL, whose server needs that core (docs/PERFORMANCE.md)."""
+    return dialect == "sqlite" and spare_cores() > 0
 
 
 def spare_cores() -> int:
@@ -277,17 +286,14 @@ class _Helper:
     """One helper process and its pipes. Answers come in the order of the requests;
     one that nobody waits for any more is read and dropped."""
 
-    def __init__(self) -> None:
+    def __init__(self, command: list[str]) -> None:
         root = str(Path(__file__).resolve().parents[2])  # where the `app` package is
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH")))),
         }
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-c", "from app.imports.reader import main; main()"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
         )
         self._asked = 0  # requests sent
         self._answered = 0  # answers read
@@ -350,6 +356,10 @@ class ChunkReaders:
         self._lock = threading.Lock()
         self._helper: _Helper | None = None
         self._rest_until = 0.0
+        # How the helper is started: this interpreter, this module's main().
+        self.command = [sys.executable, "-c", "from app.imports.reader import main; main()"]
+        self.asked = 0  # chunks asked of a helper, since this process started
+        self.starts = 0  # helpers started (or tried), likewise
 
     def submit(self, source: ChunkSource, offset: int, line: int, as_of_limit: date) -> PendingRead:
         """Ask for a chunk; raises ReaderUnavailable if there is no helper to ask."""
@@ -357,12 +367,15 @@ class ChunkReaders:
             if self._helper is None or self._helper.process.poll() is not None:
                 if time.monotonic() < self._rest_until:
                     raise ReaderResting("the reader process failed a moment ago")
+                self.starts += 1
                 try:
-                    self._helper = _Helper()
+                    self._helper = _Helper(self.command)
                 except OSError as exc:
                     self._rest_until = time.monotonic() + self.REST_SECONDS
                     raise ReaderUnavailable(f"cannot start the reader process: {exc}") from exc
-            return self._helper.ask(source, offset, line, as_of_limit)
+            pending = self._helper.ask(source, offset, line, as_of_limit)
+            self.asked += 1
+            return pending
 
     def discard(self) -> None:
         """Stop a helper that failed; none is started again for a while."""
@@ -387,6 +400,59 @@ class ChunkReaders:
 
 
 readers = ChunkReaders()
+log = logging.getLogger("creditpool.imports")
+
+
+class ChunkSupply:
+    """A job's chunks for one worker slice: `chunk_at(offset, line)` is the chunk there,
+    read in process, or with the helper (`helper=True`) asked of it, the next one
+    asked at once so that it is read while this one is stored. A chunk still being
+    read at the end of the slice is handed to the next slice (`ahead`), which takes it
+    if the job is still at that offset. If the helper fails, the chunk is read here."""
+
+    def __init__(self, source: ChunkSource, helper: bool, ahead: PendingRead | None = None):
+        self.source = source
+        self.helper = helper
+        self.ahead = ahead if helper else None
+
+    def chunk_at(self, offset: int, line: int, as_of_limit: date) -> ReadChunk:
+        chunk = self._collect(self.ahead, offset)
+        self.ahead = None
+        if chunk is None and self.helper:
+            chunk = self._collect(self._submit(offset, line, as_of_limit), offset)
+        if chunk is None:
+            chunk = read(self.source, offset, line, as_of_limit)
+        if self.helper and not chunk.at_end:
+            self.ahead = self._submit(chunk.next_offset, chunk.next_line, as_of_limit)
+        return chunk
+
+    def _submit(self, offset: int, line: int, as_of_limit: date) -> PendingRead | None:
+        """Ask the helper for a chunk; None if it could not be started."""
+        try:
+            return readers.submit(self.source, offset, line, as_of_limit)
+        except ReaderResting:
+            return None
+        except ReaderUnavailable as exc:
+            log.warning("no import reader process (%s): reading in process", exc)
+            readers.discard()
+            return None
+
+    @staticmethod
+    def _collect(ahead: PendingRead | None, offset: int) -> ReadChunk | None:
+        """The chunk read ahead, if it was read without error; None: read it here (an
+        error is then reported at its own line, with the chunk before stored)."""
+        if ahead is None:
+            return None
+        try:
+            chunk = ahead.result()
+        except ReaderUnavailable:
+            log.warning("the import reader process died; reading in process", exc_info=True)
+            readers.discard()
+            return None
+        except ReadFailed:
+            log.debug("reading ahead failed", exc_info=True)
+            return None
+        return chunk if chunk.offset == offset else None
 
 
 def main() -> None:
@@ -394,6 +460,12 @@ def main() -> None:
     # Ctrl-C in a terminal reaches the whole process group: the server stops, and with
     # it the end of the requests ends this process, without a traceback of its own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # This process only reads chunks, whose objects make no reference cycles and are
+    # freed by reference counting when answered: without the cyclic collector, which
+    # rescanned every chunk's objects several times, it reads ~1.5x faster (45,000 vs
+    # 30,000 rows per CPU-second, 100,000 rows). It is its own process: nothing else
+    # runs in it to pile up garbage.
+    gc.disable()
     # The frames own stdout: anything else printed goes to stderr.
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())

@@ -149,3 +149,26 @@ async def receive(
         lines=lines,
         filename=receiver.filename,
     )
+
+
+async def save(upload, path: Path, chunk_size: int = 1 << 20) -> ReceivedFile:
+    """Copy a file already received as a form field (the web console's upload, a Starlette
+    `UploadFile`) to `path`, hashed and its lines counted as `receive` does."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("wb") as target:
+            receiver = _Receiver(target)
+            receiver._writing = True  # the whole upload is the file part
+            while chunk := await upload.read(chunk_size):
+                receiver.on_part_data(chunk, 0, len(chunk))
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    lines = receiver.newlines + (1 if receiver.size and receiver.last_byte != b"\n" else 0)
+    return ReceivedFile(
+        path=path,
+        size=receiver.size,
+        sha256=receiver.hash.hexdigest(),
+        lines=lines,
+        filename=(upload.filename or None) and upload.filename[:200],
+    )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from app.auth.principal import Principal
 from app.core.schemas import IsoDate
-from app.deps import require
+from app.deps import SessionDep, records_reads, require
 from app.profiles import service
 from app.profiles.schemas import ProfileOut
 
@@ -16,13 +16,16 @@ router = APIRouter(tags=["profiles"])
 @router.get(
     "/v1/clients/{client_id}/profile",
     response_model=ProfileOut,
+    # A read records an inquiry and an audit event in its own transaction.
+    dependencies=[Depends(records_reads)],
     responses={
         403: {"description": "No profiles:read, or `reciprocity_required`"},
         404: {"description": "No such client in your group"},
         422: {"description": "as_of is not a date or is in the future"},
     },
 )
-async def get_profile(
+def get_profile(
+    session: SessionDep,
     principal: Annotated[Principal, Depends(require("profiles:read"))],
     client_id: Annotated[str, Path(max_length=64)],
     as_of: Annotated[
@@ -33,5 +36,7 @@ async def get_profile(
     """Pooled, anonymized payment experience of the group with this client.
 
     See docs/METHODOLOGY.md for the formulas and the anonymity rules."""
-    body = await service.serve_profile(principal, client_id, as_of)
+    # The body is JSON assembled from the cached pooled part (service.Pooled): FastAPI
+    # would otherwise validate and serialize it again.
+    body = service.read_profile(session, principal, client_id, as_of)
     return Response(body, media_type="application/json")

@@ -6,7 +6,7 @@
 3. The client must be the caller's group's (else 404).
 4. Lines: each member's latest line in the lookback; the figures pooled from them unless
    an anonymity rule suppresses them; the trend month by month under the same rules.
-5. The read is recorded (inquiry + audit) through the batched read log.
+5. The read is recorded (inquiry + audit event) in the request's own transaction.
 
 Settings are read from the group row on every call, so a change applies to the next read.
 The pooled part of a profile (everything but the reader's own line, reciprocity and
@@ -15,17 +15,16 @@ inquiries) is kept per process under the group's data version (app/profiles/cach
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 from pydantic import TypeAdapter
+from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.clients.schemas import ClientOut
-from app.core.db import get_engine, get_read_pool
 from app.core.errors import NotFound, ReciprocityRequired, ValidationFailed, field_error
 from app.core.types import today, utcnow
 from app.fraud.schemas import FraudAlertOut
@@ -33,7 +32,6 @@ from app.groups.schemas import GroupSettings
 from app.legal import service as legal_service
 from app.profiles import formulas, queries
 from app.profiles.cache import profile_cache
-from app.profiles.reads import READS, ProfileRead
 from app.profiles.schemas import (
     AgingPct,
     ProfileOut,
@@ -82,28 +80,12 @@ class _Ask:
     until: datetime
 
 
-async def serve_profile(principal: Principal, client_id: str, as_of: date | None = None) -> str:
-    """The profile as `read_profile` gives it, read the cheapest way for the database:
-    the one entry point of the API's route and the web console's page."""
-    if get_engine().dialect.name == "sqlite":
-        # SQLite is a library in this process: a read is work for this CPU, not a wait
-        # on a server. In a worker thread it would run no sooner, and each statement
-        # would hand the GIL back and forth with the event loop (about twice the CPU
-        # per read under load). Nothing here writes: the read is recorded in memory.
-        # The whole read is one read transaction on a pooled connection (no ORM
-        # session: every statement of a profile is textual and names the caller's group).
-        with queries.SqliteSnapshot(get_engine()) as snapshot:
-            return read_profile(snapshot, principal, client_id, as_of)
-    # PostgreSQL: the read's one statement on the event loop (psycopg's asyncio pool),
-    # the pooled part, when not cached yet, in a worker thread.
-    return await read_profile_async(principal, client_id, as_of)
-
-
 def read_profile(
-    session: queries.Source, principal: Principal, client_id: str, as_of: date | None = None
+    session: Session, principal: Principal, client_id: str, as_of: date | None = None
 ) -> str:
     """The client's profile as the caller may see it, as of `as_of` (default today): the
-    response body, `ProfileOut` as JSON."""
+    response body, `ProfileOut` as JSON. The read is recorded (an inquiry, an audit
+    event) in the session's transaction, which the caller commits."""
     ask = _ask(principal, as_of)
     found = queries.reader_and_client(
         session, ask.group_id, principal.member_id, client_id, ask.after, ask.until
@@ -114,27 +96,7 @@ def read_profile(
     if pooled is None:
         pooled = _pool(session, ask.group_id, found, ask.as_of, settings)
         cache.put(key, pooled)
-    return _answer(ask, found, pooled)
-
-
-async def read_profile_async(
-    principal: Principal, client_id: str, as_of: date | None = None
-) -> str:
-    """`read_profile` for PostgreSQL, served on the event loop: every statement goes
-    through psycopg's asyncio pool (no worker thread, no GIL hand-off), and a profile not
-    cached yet runs its four pooled statements at once."""
-    ask = _ask(principal, as_of)
-    pool = await get_read_pool()
-    found = await queries.reader_and_client_async(
-        pool, ask.group_id, principal.member_id, client_id, ask.after, ask.until
-    )
-    settings, key = _admit(ask, found)
-    cache = profile_cache()
-    pooled = cache.get(key)
-    if pooled is None:
-        pooled = await _pool_async(pool, ask.group_id, found, ask.as_of, settings)
-        cache.put(key, pooled)
-    return _answer(ask, found, pooled)
+    return _answer(session, ask, found, pooled)
 
 
 def _ask(principal: Principal, as_of: date | None) -> _Ask:
@@ -160,29 +122,21 @@ def _admit(ask: _Ask, found) -> tuple[GroupSettings, tuple]:
     return settings, key + _frozen(settings)
 
 
-def _answer(ask: _Ask, found, pooled: Pooled) -> str:
-    """Count the inquiries (this read included), record the read, and the body."""
+def _answer(session: Session, ask: _Ask, found, pooled: Pooled) -> str:
+    """Record the read, count the inquiries (this read included), and the body."""
     member_id = ask.principal.member_id
-    inquirers = set(found.inquirers.split(",")) if found.inquirers else set()
-    inquirers |= READS.members_reading(ask.group_id, found.id, ask.after, ask.until)
-    if member_id and ask.until >= ask.now:
-        inquirers.add(member_id)
-    READS.record(
-        ProfileRead(
-            group_id=ask.group_id,
-            client_id=found.id,
-            member_id=member_id,
-            actor=ask.principal.actor,
-            at=ask.now,
-            as_of=ask.as_of,
-        )
+    queries.record_read(
+        session, ask.group_id, found.id, member_id, ask.principal.actor, ask.now, ask.as_of
     )
-    return _view(pooled, member_id, len(inquirers))
+    # Distinct members in the window: the others, and the caller's member when it read
+    # in the window before or this read falls in it (today's profile).
+    inquiries = found.other_readers
+    if member_id and (found.own_reads or ask.until >= ask.now):
+        inquiries += 1
+    return _view(pooled, member_id, inquiries)
 
 
-def _pool(
-    session: queries.Source, group_id: str, client, as_of: date, settings: GroupSettings
-) -> Pooled:
+def _pool(session: Session, group_id: str, client, as_of: date, settings: GroupSettings) -> Pooled:
     """The profile's pooled part, from the database (index range reads, see queries)."""
     lookback, months, day_after = _windows(as_of, settings)
     return _pooled(
@@ -195,18 +149,6 @@ def _pool(
         queries.legal_actions(session, group_id, client.id, as_of),
         queries.approved_fraud(session, group_id, client.id, day_after),
     )
-
-
-async def _pool_async(pool, group_id: str, client, as_of: date, settings: GroupSettings) -> Pooled:
-    """`_pool` through the asyncio read pool (PostgreSQL): the four statements at once."""
-    lookback, months, day_after = _windows(as_of, settings)
-    lines, sums, legal, fraud = await asyncio.gather(
-        queries.latest_lines_async(pool, group_id, client.id, lookback, as_of),
-        queries.month_summaries_async(pool, group_id, client.id, months, as_of),
-        queries.legal_actions_async(pool, group_id, client.id, as_of),
-        queries.approved_fraud_async(pool, group_id, client.id, day_after),
-    )
-    return _pooled(client, as_of, settings, months, lines, sums, legal, fraud)
 
 
 def _windows(as_of: date, settings: GroupSettings) -> tuple[date, list[date], datetime]:
@@ -423,10 +365,6 @@ def _check_reciprocity(
         f"Profiles are for members that share: submit at least one payment experience "
         f"(within {settings.reciprocity_days} days) to read them."
     )
-
-
-def _is_own(principal: Principal, line) -> bool:
-    return principal.member_id is not None and line.member_id == principal.member_id
 
 
 def _trend(months: list[date], sums: dict, settings: GroupSettings) -> list[TrendMonth]:

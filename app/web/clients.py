@@ -7,7 +7,7 @@ import json
 from datetime import date
 from typing import Annotated
 
-from fastapi import Form, Query, Request
+from fastapi import Depends, Form, Query, Request
 from pydantic import ValidationError
 
 from app.alerts import service as alerts_service
@@ -15,7 +15,7 @@ from app.auth.principal import Principal
 from app.clients import service as clients_service
 from app.core.errors import ValidationFailed
 from app.core.pagination import PageParams
-from app.deps import SessionDep
+from app.deps import SessionDep, records_reads
 from app.fraud import service as fraud_service
 from app.fraud.schemas import FraudReportCreate
 from app.legal import service as legal_service
@@ -78,7 +78,9 @@ def search_page(
     return render(request, "clients.html", {"q": q, "results": results, "more": more}, block=block)
 
 
-@router.get("/clients/{client_id}")
+# Showing the profile records the read (an inquiry, an audit event) in this request's
+# transaction: its session takes the write lock up front like the API's profile route.
+@router.get("/clients/{client_id}", dependencies=[Depends(records_reads)])
 async def client_page(
     request: Request,
     client_id: str,
@@ -88,7 +90,7 @@ async def client_page(
     """The profile exactly as `GET /v1/clients/{id}/profile` gives it (the same service
     call: it records the inquiry and applies reciprocity and the anonymity rules)."""
     client = clients_service.get(session, client_id[:64])
-    profile = json.loads(await profile_service.serve_profile(principal, client.id))
+    profile = json.loads(profile_service.read_profile(session, principal, client.id))
     reason = profile.get("suppression_reason")
     context = {
         "client": client,
@@ -123,8 +125,11 @@ def unwatch(
     client_id: str,
     principal: Annotated[Principal, may("watchlist:write", member=True)],
     session: SessionDep,
+    back: Annotated[str, Form(max_length=20)] = "",
 ):
     alerts_service.unwatch(session, principal, client_id)
+    if back == "/watchlist":
+        return redirect("/watchlist?done=unwatched")
     return redirect(f"/clients/{client_id}?done=unwatched")
 
 
@@ -141,7 +146,7 @@ LEGAL_KINDS = ["suit", "judgment", "lien", "bankruptcy", "collection_placement"]
 LEGAL_STATUSES = ["filed", "pending", "satisfied", "dismissed", "released", "discharged"]
 
 
-def _checked(model, **fields):
+def checked(model, **fields):
     """A request model built from form fields: the API's own validation, as a 422 page."""
     try:
         return model(**{k: v for k, v in fields.items() if v not in (None, "")})
@@ -160,7 +165,7 @@ def report_fraud(
     incident_date: Annotated[str, Form()],
     amount: Annotated[str, Form()] = "",
 ):
-    body = _checked(
+    body = checked(
         FraudReportCreate,
         client_id=client_id,
         category=category,
@@ -184,7 +189,7 @@ def report_legal_action(
     jurisdiction: Annotated[str, Form()] = "",
     case_number: Annotated[str, Form()] = "",
 ):
-    body = _checked(
+    body = checked(
         LegalActionCreate,
         client_id=client_id,
         kind=kind,

@@ -91,6 +91,11 @@ DONE = {
     "webhook_deleted": "Webhook deleted.",
     "signed_out": "You are signed out.",
     "withdrawn": "Report withdrawn.",
+    "nominated": "Nomination recorded. Other members see a count, never who.",
+    "closed": "Meeting closed: its list is frozen.",
+    "asked": "Poll opened: the other members are alerted.",
+    "answered": "Answer recorded.",
+    "benchmark_saved": "Your figures are saved.",
 }
 
 
@@ -151,6 +156,21 @@ def _validation_text(errors: list[dict]) -> str:
     return "; ".join(parts) or "Some of what was sent was not accepted."
 
 
+# Every console answer: never cached (a profile must not come back from the browser's
+# cache after sign-out), never framed (no clickjacking of its buttons), scripts only from
+# /static/ (inline styles: the aging bars' widths).
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+}
+
+
 class PageRoute(APIRoute):
     """A console route: the domain errors of the services answered as readable pages."""
 
@@ -158,6 +178,11 @@ class PageRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def page(request: Request) -> Response:
+            response = await answer(request)
+            response.headers.update(PAGE_HEADERS)
+            return response
+
+        async def answer(request: Request) -> Response:
             try:
                 return await handler(request)
             except web_session.SignInRequired:

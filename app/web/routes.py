@@ -7,9 +7,19 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app.web import auth, clients, home
+from app.web import admin, alerts, auth, clients, fraud, groupwork, home, imports, integration
 
-ROUTERS = [auth.router, home.router, clients.router]
+ROUTERS = [
+    auth.router,
+    home.router,
+    clients.router,
+    alerts.router,
+    imports.router,
+    fraud.router,
+    admin.router,
+    integration.router,
+    groupwork.router,
+]
 
 STATIC_DIR = Path(__file__).parent / "static"
 

@@ -14,9 +14,17 @@ from app.core.types import utcnow
 from app.experiences import ingest
 from app.experiences.ingest import PendingIngest
 from app.experiences.models import Experience
+from app.imports import job as import_job
 from app.imports import worker as import_worker
 from app.imports.models import ImportJob
 from tests.imports.csvs import drain, row, to_csv, upload
+
+
+@pytest.fixture(autouse=True)
+def _slices_end_by_their_chunks(monkeypatch):
+    """A slice here ends where the test's chunks do, not by the clock of a loaded
+    machine (5 s could pass between two chunks of 100 lines)."""
+    monkeypatch.setattr(import_worker, "SLICE_SECONDS", 600.0)
 
 
 class ProcessDied(BaseException):
@@ -59,7 +67,7 @@ def _die_in_a_chunk(monkeypatch, job_id: str, chunk_number: int) -> None:
         return result
 
     monkeypatch.setattr(PendingIngest, "finish", dying_finish)
-    assert import_worker.claim_job() == job_id
+    assert import_job.claim_job() == job_id
     with pytest.raises(ProcessDied):
         import_worker.work_on(job_id, chunk_rows=100)
     monkeypatch.setattr(PendingIngest, "finish", real_finish)
@@ -75,7 +83,7 @@ def test_a_job_cut_off_mid_chunk_is_resumed_and_counted_once(api, world, worker,
     job_id = queued.json()["id"]
 
     # Two chunks of 100 rows are committed, then the worker lets go between slices.
-    assert import_worker.claim_job() == job_id
+    assert import_job.claim_job() == job_id
     assert import_worker.work_on(job_id, max_chunks=2, chunk_rows=100) == 2
     progress = api.get(f"/v1/imports/{job_id}", headers=member.analyst.headers).json()
     assert (progress["status"], progress["rows_done"], progress["created"]) == ("running", 200, 199)
@@ -88,7 +96,7 @@ def test_a_job_cut_off_mid_chunk_is_resumed_and_counted_once(api, world, worker,
     assert stalled.resume_line == 402  # header + 400 rows: the next row is on line 402
     assert _lines(member.id) == 399
     # Its lease is still live: no other worker takes it over yet.
-    assert import_worker.claim_job() is None
+    assert import_job.claim_job() is None
 
     # The dead process's lease runs out; the next round resumes from row 401.
     _expire_lease(job_id)
@@ -112,7 +120,7 @@ def test_a_worker_that_lost_its_job_cannot_commit_over_the_new_holder(
     tag = uuid.uuid4().hex[:6]
     queued = upload(api, member.analyst, to_csv([row(n, tag) for n in range(300)]))
     job_id = queued.json()["id"]
-    assert import_worker.claim_job() == job_id
+    assert import_job.claim_job() == job_id
     assert import_worker.work_on(job_id, max_chunks=1, chunk_rows=100) == 1
     taken_over = _job(job_id).resume_offset + 1
     real_start_storing = ingest.start_storing
@@ -126,7 +134,7 @@ def test_a_worker_that_lost_its_job_cannot_commit_over_the_new_holder(
             session.commit()
         return real_start_storing(*args, **kwargs)
 
-    assert import_worker.claim_job() == job_id
+    assert import_job.claim_job() == job_id
     monkeypatch.setattr(ingest, "start_storing", store_after_another_worker_moved_on)
     assert import_worker.work_on(job_id, max_chunks=1, chunk_rows=100) == 0
     # Its chunk was rolled back whole: neither rows nor counts moved.
@@ -190,13 +198,13 @@ def test_clients_created_by_a_chunk_that_died_are_not_remembered(api, world, wor
     rows += [row(n, tag) for n in range(100, 150)]  # chunk 3: the 50 made in chunk 2 again
     queued = upload(api, member.analyst, to_csv(rows))
     job_id = queued.json()["id"]
-    assert import_worker.claim_job() == job_id
+    assert import_job.claim_job() == job_id
     assert import_worker.work_on(job_id, max_chunks=1, chunk_rows=100) == 1
 
     _die_in_a_chunk(monkeypatch, job_id, chunk_number=1)
 
     _expire_lease(job_id)
-    assert import_worker.claim_job() == job_id
+    assert import_job.claim_job() == job_id
     import_worker.work_on(job_id, chunk_rows=100)  # the same process goes on with the job
     done = api.get(f"/v1/imports/{job_id}", headers=member.analyst.headers).json()
     assert done["status"] == "done", done
@@ -259,7 +267,7 @@ def test_a_chunk_whose_lines_the_database_refuses_fails_the_job_and_counts_nothi
     queued = upload(api, member.analyst, to_csv(rows))
     job_id = queued.json()["id"]
 
-    assert import_worker.claim_job() == job_id
+    assert import_job.claim_job() == job_id
     import_worker.work_on(job_id, chunk_rows=100)
 
     job = api.get(f"/v1/imports/{job_id}", headers=member.analyst.headers).json()
@@ -315,13 +323,13 @@ def test_a_chunk_that_meets_a_passing_database_error_is_tried_again_after_a_paus
     job_id = queued.json()["id"]
     _database_fails(monkeypatch, {2}, _passing_error())
 
-    assert import_worker.claim_job() == job_id
+    assert import_job.claim_job() == job_id
     import_worker.work_on(job_id, chunk_rows=100)
     paused = _job(job_id)
     assert (paused.status, paused.rows_done, paused.failure) == ("running", 100, None)
     assert paused.retries == 1
     assert paused.locked_until > utcnow() + timedelta(seconds=3)  # the first pause: 5 s
-    assert import_worker.claim_job() is None  # nobody takes it during the pause
+    assert import_job.claim_job() is None  # nobody takes it during the pause
     assert _lines(member.id) == 100
 
     _expire_lease(job_id)
@@ -350,9 +358,9 @@ def test_a_chunk_the_database_keeps_failing_fails_the_job_after_three_pauses(
     _database_fails(monkeypatch, set(range(2, 100)), _passing_error(driver_level=True))
 
     pauses = []
-    for _ in range(len(import_worker.RETRY_PAUSES) + 1):
-        import_worker._MEMOS.clear()  # as if another process took the job each time
-        assert import_worker.claim_job() == job_id
+    for _ in range(len(import_job.RETRY_PAUSES) + 1):
+        import_worker.forget(job_id)  # as if another process took the job each time
+        assert import_job.claim_job() == job_id
         import_worker.work_on(job_id, chunk_rows=100)
         job = _job(job_id)
         if job.status == "running":
@@ -364,7 +372,7 @@ def test_a_chunk_the_database_keeps_failing_fails_the_job_after_three_pauses(
     assert "Stopped at line 102: the database failed 4 times in a row" in failed["failure"]
     assert ("OperationalError" if _is_sqlite() else "DeadlockDetected") in failed["failure"]
     assert _lines(member.id) == 100
-    assert import_worker.claim_job() is None
+    assert import_job.claim_job() is None
 
 
 def _is_sqlite() -> bool:
@@ -389,7 +397,7 @@ def test_a_database_error_another_try_would_not_cure_fails_the_job_at_once(
         error = psycopg.errors.DiskFull("could not extend file")
     _database_fails(monkeypatch, {2}, error)
 
-    assert import_worker.claim_job() == job_id
+    assert import_job.claim_job() == job_id
     import_worker.work_on(job_id, chunk_rows=100)
     failed = api.get(f"/v1/imports/{job_id}", headers=member.analyst.headers).json()
     assert (failed["status"], failed["rows_done"], failed["created"]) == ("failed", 100, 100)

@@ -195,23 +195,3 @@ def test_a_request_cannot_write_a_row_into_another_group(api, world):
         )
         with pytest.raises(DBAPIError, match="row-level security"):
             probe.post(f"/write-into/{world.b.id}", headers=world.a.admin.headers)
-
-
-def test_the_profile_read_pool_works_as_the_app_role(api, world):
-    import asyncio
-
-    from app.core.db import get_read_pool
-
-    async def whoami() -> tuple[str, int]:
-        pool = await get_read_pool()
-        try:
-            async with pool.connection() as conn:
-                user = (await (await conn.execute("SELECT current_user")).fetchone())[0]
-                members = (await (await conn.execute("SELECT count(*) FROM member")).fetchone())[0]
-                return user, members
-        finally:
-            await pool.close()
-
-    user, members = asyncio.run(whoami())
-    assert user == APP_ROLE
-    assert members == 0  # no group set on it: nothing

@@ -35,4 +35,11 @@ def fits(page) -> None:
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
-    assert overflow <= 1, f"{page.url} is {overflow}px wider than the screen"
+    if overflow > 1:
+        widest = page.evaluate(
+            """() => [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+                .slice(0, 5)
+                .map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 40))"""
+        )
+        raise AssertionError(f"{page.url} is {overflow}px wider than the screen: {widest}")

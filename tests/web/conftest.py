@@ -60,7 +60,10 @@ def chromium():
 
 @pytest.fixture
 def page(chromium, console_url):
-    context = chromium.new_context(base_url=console_url, viewport={"width": 1280, "height": 900})
+    # bypass_csp: axe-core is injected as an inline script, which the console's CSP refuses.
+    context = chromium.new_context(
+        base_url=console_url, viewport={"width": 1280, "height": 900}, bypass_csp=True
+    )
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
@@ -71,7 +74,10 @@ def page(chromium, console_url):
 def phone(chromium, console_url):
     """A 360 px wide screen."""
     context = chromium.new_context(
-        base_url=console_url, viewport={"width": 360, "height": 740}, is_mobile=True
+        base_url=console_url,
+        viewport={"width": 360, "height": 740},
+        is_mobile=True,
+        bypass_csp=True,
     )
     context.set_default_timeout(15_000)
     page = context.new_page()

@@ -190,3 +190,13 @@ def test_search_finds_by_name_and_tax_id(app, api, world):
     assert partial.text.lstrip().startswith("<p>") and "<html" not in partial.text
     outsider = signed_in(app, world.b.members[0].analyst.email)
     assert client_id not in outsider.get("/clients", params={"q": "quillfeather"}).text
+
+
+def test_pages_are_not_cached_nor_framed(app, world):
+    client = signed_in(app, world.a.members[0].analyst.email)
+    for page in (client.get("/"), client.get("/login"), client.get("/no-such-client-page/x")):
+        if page.status_code == 404 and "problem" in page.headers.get("content-type", ""):
+            continue  # not a console route
+        assert page.headers["cache-control"] == "no-store"
+        assert page.headers["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
