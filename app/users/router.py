@@ -2,13 +2,21 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
 from app.auth.principal import Principal
 from app.core.pagination import Page
-from app.deps import PageDep, PrincipalDep, SessionDep, require
+from app.deps import BearerTokenDep, PageDep, PrincipalDep, SessionDep, require
 from app.users import service
-from app.users.schemas import ApiKeyMeOut, MeOut, UserCreate, UserMeOut, UserOut, UserPatch
+from app.users.schemas import (
+    ApiKeyMeOut,
+    MeOut,
+    PasswordChange,
+    UserCreate,
+    UserMeOut,
+    UserOut,
+    UserPatch,
+)
 
 router = APIRouter(tags=["users"])
 
@@ -31,6 +39,24 @@ async def me(principal: PrincipalDep) -> MeOut:
         group_id=principal.group_id,
         member_id=principal.member_id,
     )
+
+
+@router.patch(
+    "/v1/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={
+        403: {"description": "The current password is wrong, or the caller is an API key"},
+        422: {"description": "The new password is too short, too long or the current one"},
+    },
+)
+def change_my_password(
+    body: PasswordChange, principal: PrincipalDep, token: BearerTokenDep, session: SessionDep
+) -> Response:
+    """Change your own password. Your other access tokens stop working (in other server
+    processes within AUTH_CACHE_SECONDS); the one sent with this request keeps working."""
+    service.change_password(session, principal, token, body)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/v1/users", status_code=status.HTTP_201_CREATED, response_model=UserOut)
