@@ -80,6 +80,20 @@ def list_users(
     return Page(items=[UserOut.model_validate(u) for u in rows], next_cursor=cursor)
 
 
+@router.get(
+    "/v1/users/{user_id}",
+    response_model=UserOut,
+    responses={404: {"description": "Not a user you may see"}},
+)
+def get_user(
+    user_id: str,
+    principal: Annotated[Principal, Depends(require("users:read"))],
+    session: SessionDep,
+) -> UserOut:
+    """One user: group admins see any of the group's; member admins their member's."""
+    return UserOut.model_validate(service.get(session, principal, user_id))
+
+
 @router.patch("/v1/users/{user_id}", response_model=UserOut)
 def update_user(
     user_id: str,
