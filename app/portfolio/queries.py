@@ -29,8 +29,8 @@ def _listed(values) -> str:
 
 _B1, _B2, _B3, _B4 = BUCKET_MIDPOINTS
 
-_PORTFOLIO_SQL = f"""
-WITH portfolio AS (
+# The member's portfolio: every client it has a line for in the lookback, or watches.
+_MEMBERS_CLIENTS = """
     SELECT client_id FROM (
         SELECT client_id FROM experience
         WHERE group_id = :group_id AND member_id = :member_id
@@ -40,7 +40,14 @@ WITH portfolio AS (
         WHERE group_id = :group_id AND member_id = :member_id
     ) mine
     GROUP BY client_id
-), latest AS (
+"""
+# Named clients (a page of search results).
+_NAMED_CLIENTS = """
+    SELECT id AS client_id FROM client WHERE group_id = :group_id AND id IN :client_ids
+"""
+
+_POOLED_SQL = """
+WITH portfolio AS ({clients}), latest AS (
     -- Which line is each member's latest, as of today and as of `then`: one hash
     -- aggregate over an index range, no sort of the lines themselves.
     SELECT e.client_id, e.member_id,
@@ -60,8 +67,8 @@ WITH portfolio AS (
     SELECT c.at, c.client_id, c.member_id, e.as_of, e.total_owed AS owed,
            e.high_credit AS high,
            CASE WHEN e.days_beyond_terms IS NOT NULL THEN e.days_beyond_terms * e.total_owed
-                ELSE {_B1} * e.past_due_1_30 + {_B2} * e.past_due_31_60
-                   + {_B3} * e.past_due_61_90 + {_B4} * e.past_due_over_90
+                ELSE {b1} * e.past_due_1_30 + {b2} * e.past_due_31_60
+                   + {b3} * e.past_due_61_90 + {b4} * e.past_due_over_90
            END AS dbt_owed,
            COALESCE(e.days_beyond_terms, 0) * e.high_credit AS dbt_high
     FROM chosen c
@@ -100,13 +107,13 @@ SELECT c.id, c.legal_name, c.country, c.tax_id, c.duns, c.lei, c.line1, c.city, 
        CASE WHEN EXISTS (
            SELECT 1 FROM legal_action a
            WHERE a.group_id = :group_id AND a.client_id = p.client_id AND a.filed_on <= :today
-             AND a.status IN ({_listed(OPEN_LEGAL_STATUSES)})
-             AND a.kind IN ({_listed(SEVERE_LEGAL_KINDS)})
+             AND a.status IN ({open_statuses})
+             AND a.kind IN ({severe_kinds})
        ) THEN 1 ELSE 0 END AS open_severe_legal,
        CASE WHEN EXISTS (
            SELECT 1 FROM legal_action a
            WHERE a.group_id = :group_id AND a.client_id = p.client_id AND a.filed_on <= :today
-             AND a.status IN ({_listed(OPEN_LEGAL_STATUSES)})
+             AND a.status IN ({open_statuses})
        ) THEN 1 ELSE 0 END AS open_legal
 FROM portfolio p
 JOIN client c ON c.group_id = :group_id AND c.id = p.client_id
@@ -116,19 +123,35 @@ LEFT JOIN watchlist_entry w ON w.group_id = :group_id AND w.member_id = :member_
                            AND w.client_id = p.client_id
 LEFT JOIN pooled pn ON pn.at = 0 AND pn.client_id = p.client_id
 LEFT JOIN pooled pt ON pt.at = 1 AND pt.client_id = p.client_id
-"""  # noqa: S608 - only integers and fixed vocabularies are formatted in; values are bound
+"""
 
-_PORTFOLIO = (
-    text(_PORTFOLIO_SQL)
-    .bindparams(
-        bindparam("after", type_=Date),
-        bindparam("today", type_=Date),
-        bindparam("after_then", type_=Date),
-        bindparam("then", type_=Date),
-        bindparam("approved_before", type_=UTCDateTime),
+
+def _statement(clients: str, *extra):
+    sql = _POOLED_SQL.format(  # noqa: S608 - fixed SQL, integers and vocabularies only
+        clients=clients,
+        b1=_B1,
+        b2=_B2,
+        b3=_B3,
+        b4=_B4,
+        open_statuses=_listed(OPEN_LEGAL_STATUSES),
+        severe_kinds=_listed(SEVERE_LEGAL_KINDS),
     )
-    .columns(own_as_of=Date, own_owed=Money, own_high=Money, created_at=UTCDateTime)
-)
+    return (
+        text(sql)
+        .bindparams(
+            bindparam("after", type_=Date),
+            bindparam("today", type_=Date),
+            bindparam("after_then", type_=Date),
+            bindparam("then", type_=Date),
+            bindparam("approved_before", type_=UTCDateTime),
+            *extra,
+        )
+        .columns(own_as_of=Date, own_owed=Money, own_high=Money, created_at=UTCDateTime)
+    )
+
+
+_PORTFOLIO = _statement(_MEMBERS_CLIENTS)
+_NAMED = _statement(_NAMED_CLIENTS, bindparam("client_ids", expanding=True))
 
 
 @dataclass(frozen=True)
@@ -156,16 +179,18 @@ def _summary(values) -> MonthSummary | None:
 def portfolio_rows(
     session: Session,
     group_id: str,
-    member_id: str,
+    member_id: str | None,
     *,
     after: date,
     today: date,
     after_then: date,
     then: date,
     approved_before: datetime,
+    client_ids: list[str] | None = None,
 ) -> list[PortfolioRow]:
-    """Every client the member has a line for with after < as_of <= today, or watches,
-    with the pooled sums as of today and as of `then` (lines in (after_then, then])."""
+    """Every client the member has a line for with after < as_of <= today, or watches
+    (or, given `client_ids`, those of the group's clients), with the pooled sums as of
+    today and as of `then` (lines in (after_then, then])."""
     params = {
         "group_id": group_id,
         "member_id": member_id,
@@ -175,7 +200,12 @@ def portfolio_rows(
         "then": then,
         "approved_before": approved_before,
     }
-    rows = session.execute(_PORTFOLIO, params).all()
+    if client_ids is None:
+        rows = session.execute(_PORTFOLIO, params).all()
+    elif not client_ids:
+        rows = []
+    else:
+        rows = session.execute(_NAMED, {**params, "client_ids": list(client_ids)}).all()
     return [
         PortfolioRow(
             client=row,

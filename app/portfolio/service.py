@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.clients.schemas import ClientOut
-from app.core.errors import Forbidden, ValidationFailed, field_error
+from app.core.errors import Forbidden, ReciprocityRequired, ValidationFailed, field_error
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.types import utcnow
 from app.groups.models import Group
@@ -141,7 +141,39 @@ def portfolio_entries(session: Session, principal: Principal) -> list[PortfolioE
     now = utcnow()
     settings, last_shared = _member_and_settings(session, principal)
     check_reciprocity(principal, settings, last_shared, now)
-    today = now.date()
+    entries = _entries(session, principal, settings, now.date())
+    entries.sort(key=_sort_key("exposure"))
+    return entries
+
+
+def pooled_figures(
+    session: Session, principal: Principal, client_ids: list[str]
+) -> dict[str, PortfolioEntry]:
+    """These clients' pooled figures as of today, by client id (one statement), for a
+    caller that may read profiles (`profiles:read`, and reciprocity as on a profile);
+    nothing for any other caller, so that no pooled figure reaches it."""
+    if not client_ids or principal.group_id is None or not principal.can("profiles:read"):
+        return {}
+    now = utcnow()
+    settings, last_shared = _group_settings(session, principal)
+    try:
+        check_reciprocity(principal, settings, last_shared, now)
+    except ReciprocityRequired:
+        return {}
+    entries = _entries(session, principal, settings, now.date(), client_ids)
+    return {entry.client.id: entry for entry in entries}
+
+
+def _group_settings(session: Session, principal: Principal):
+    if principal.member_id is not None:
+        return _member_and_settings(session, principal)
+    settings = session.execute(
+        select(Group.settings).where(Group.id == principal.group_id)
+    ).scalar_one()
+    return group_settings(settings), None
+
+
+def _entries(session, principal, settings, today, client_ids=None) -> list[PortfolioEntry]:
     then = formulas.add_months(today, -CHANGE_MONTHS)
     rows = queries.portfolio_rows(
         session,
@@ -152,6 +184,7 @@ def portfolio_entries(session: Session, principal: Principal) -> list[PortfolioE
         after_then=formulas.lookback_start(then, settings.lookback_months),
         then=then,
         approved_before=datetime.combine(today + timedelta(days=1), time(), tzinfo=UTC),
+        client_ids=client_ids,
     )
     entries = []
     for row in rows:
@@ -177,7 +210,6 @@ def portfolio_entries(session: Session, principal: Principal) -> list[PortfolioE
                 ),
             )
         )
-    entries.sort(key=_sort_key("exposure"))
     return entries
 
 
