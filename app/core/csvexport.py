@@ -8,7 +8,8 @@ spreadsheets show as text and do not evaluate. Numbers written by us are left as
 are: a negative DBT must stay a number (`-3.5`), and no member can shape it.
 
 The dialect (comma, `"` quoting when needed, CRLF line ends, UTF-8) is the standard
-library's `csv.excel`, the form RFC 4180 describes.
+library's `csv.excel`, the form RFC 4180 describes. The rule for one cell is
+`app.core.spreadsheet.safe_cell`, shared with the meetings' agenda export.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from app.core.spreadsheet import FORMULA_STARTS, safe_cell
+
+__all__ = ["FORMULA_STARTS", "MEDIA_TYPE", "cell", "csv_lines", "csv_text"]
+
 MEDIA_TYPE = "text/csv; charset=utf-8"
 
 
@@ -35,10 +39,7 @@ def cell(value: Any) -> str:
         return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
-    text = str(value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+    return safe_cell(str(value))
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
