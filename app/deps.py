@@ -137,11 +137,9 @@ def _resolve_principal(session: Session, api_key: str | None, token: str | None)
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-async def get_bearer_token(
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str | None:
+async def get_bearer_token(bearer: Annotated[str | None, Depends(_bearer)]) -> str | None:
     """The caller's access token as sent (for the few routes that act on the token itself)."""
-    return bearer.credentials if bearer and bearer.credentials else None
+    return bearer or None
 
 
 BearerTokenDep = Annotated[str | None, Depends(get_bearer_token)]

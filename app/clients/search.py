@@ -9,7 +9,7 @@ more, with a small typo:
 - A word matches a word of the name with a rapidfuzz similarity ratio of at least 80
   (one typo, or two swapped letters, in a word of eight letters), scored in this
   process over the candidate names.
-- On PostgreSQL with the `pg_trgm` extension (migration 0013 installs it where the
+- On PostgreSQL with the `pg_trgm` extension (migration 0014 installs it where the
   database user may), the database first narrows the candidates down
   (`word_similarity(word, name_norm) >= 0.3` for every word). Elsewhere (SQLite;
   PostgreSQL without the extension) every name of the group is a candidate: fine for

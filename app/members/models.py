@@ -16,7 +16,7 @@ class Member(GroupScoped, table=True):
         # The target of experience's (member_id, group_id) foreign key (an index, not a
         # constraint: SQLite can add one without rebuilding a table others refer to).
         Index("uq_member_id_group", "id", "group_id", unique=True),
-        # Names are unique within a group, whatever their case (migration 0012).
+        # Names are unique within a group, whatever their case (migration 0013).
         Index("uq_member_group_name", "group_id", text("lower(name)"), unique=True),
     )
 

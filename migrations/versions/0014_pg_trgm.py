@@ -1,8 +1,8 @@
 """pg_trgm on PostgreSQL, where the database user may install it: client name search
 with small typos
 
-Revision ID: 0013_pg_trgm
-Revises: 0012_member_name_unique
+Revision ID: 0014_pg_trgm
+Revises: 0013_member_name_unique
 
 Creating an extension needs the right to (a superuser, or a trusted extension on
 PostgreSQL 13+ for a database owner). Without it the migration does nothing and the
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_pg_trgm"
-down_revision: str | None = "0012_member_name_unique"
+revision: str = "0014_pg_trgm"
+down_revision: str | None = "0013_member_name_unique"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """member names unique within a group, whatever their case
 
-Revision ID: 0012_member_name_unique
-Revises: 0011_user_token_version
+Revision ID: 0013_member_name_unique
+Revises: 0012_user_token_version
 
 A group admin tells members apart by name. Names already alike (case aside) in one group
 are told apart first: every one after the earliest gets " (2)", " (3)", ... appended.
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_member_name_unique"
-down_revision: str | None = "0011_user_token_version"
+revision: str = "0013_member_name_unique"
+down_revision: str | None = "0012_user_token_version"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

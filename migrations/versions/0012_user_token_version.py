@@ -1,7 +1,7 @@
 """app_user.token_version and kept_token_digest: a password change ends the other sessions
 
-Revision ID: 0011_user_token_version
-Revises: 0010_meetings_polls_benchmarks
+Revision ID: 0012_user_token_version
+Revises: 0011_import_options
 
 Every access token carries the user's token version at issue (`ver`); `PATCH /v1/me`
 bumps it, so that the user's older tokens are refused, and keeps the token that made the
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_user_token_version"
-down_revision: str | None = "0010_meetings_polls_benchmarks"
+revision: str = "0012_user_token_version"
+down_revision: str | None = "0011_import_options"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
