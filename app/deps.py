@@ -152,6 +152,14 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 PERMITTED = "permitted"
 
 
+async def get_bearer_token(bearer: Annotated[str | None, Depends(_bearer)]) -> str | None:
+    """The caller's access token as sent (for the few routes that act on the token itself)."""
+    return bearer or None
+
+
+BearerTokenDep = Annotated[str | None, Depends(get_bearer_token)]
+
+
 def require(*permissions: str):
     """A dependency that lets the caller through only with every permission named."""
 

@@ -23,6 +23,7 @@ from app.core.db import DatabaseBehind, ensure_migrated, get_engine
 from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.core.worker import Worker
 from app.experiences.router import router as experiences_router
+from app.exports.router import router as exports_router
 from app.fraud.router import router as fraud_router
 from app.groups.router import router as groups_router
 from app.health import router as health_router
@@ -36,6 +37,7 @@ from app.legal.router import router as legal_router
 from app.meetings.router import router as meetings_router
 from app.members.router import router as members_router
 from app.polls.router import router as polls_router
+from app.portfolio.router import router as portfolio_router
 from app.profiles.router import router as profiles_router
 from app.users.router import router as users_router
 from app.web import routes as web_routes
@@ -63,6 +65,8 @@ ROUTERS = [
     meetings_router,
     polls_router,
     benchmarks_router,
+    portfolio_router,
+    exports_router,
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).

@@ -18,9 +18,10 @@ from app.core.db import database
 from app.core.errors import TooManyRequests, Unauthorized
 from app.core.security import (
     InvalidToken,
+    access_token_claims,
     create_access_token,
-    decode_access_token,
     hash_api_key,
+    token_digest,
     verify_password,
 )
 from app.core.types import utcnow
@@ -44,7 +45,7 @@ def login(email: str, password: str) -> tuple[str, int]:
         user = _attempt(session, email.strip().lower(), password)
     if user is None:
         raise Unauthorized("Incorrect email or password, or the account is not active.")
-    return create_access_token(user.id)
+    return create_access_token(user.id, version=user.token_version)
 
 
 def _attempt(session: Session, email: str, password: str) -> User | None:
@@ -138,21 +139,24 @@ def cached_principal(api_key: str | None, token: str | None, touches: list) -> P
             touches.append((entry.principal.id, now))
         return entry.principal
     if token:
-        user_id = _token_subject(token)
-        entry = CREDENTIALS.get("user", user_id, ttl)
+        _token_claims(token)  # a bad or expired token is refused before any lookup
+        # Remembered per token, not per user: after a password change, the user's older
+        # tokens must not ride on an entry that a newer one made.
+        entry = CREDENTIALS.get("user", token_digest(token), ttl)
         return entry.principal if entry else None
     return None
 
 
-def _token_subject(token: str) -> str:
+def _token_claims(token: str) -> dict:
     try:
-        return decode_access_token(token)
+        return access_token_claims(token)
     except InvalidToken:
         raise Unauthorized("The access token is invalid or has expired.") from None
 
 
 def principal_from_token(session: Session, token: str) -> Principal:
-    user_id = _token_subject(token)
+    claims = _token_claims(token)
+    user_id = claims["sub"]
     generation = CREDENTIALS.generation
     row = session.execute(
         select(User, Member.status)
@@ -166,8 +170,11 @@ def principal_from_token(session: Session, token: str) -> Principal:
         raise Unauthorized("This user is disabled.")
     if member_status not in (None, "active"):
         raise Unauthorized("This member is suspended.")
+    digest = token_digest(token)
+    if claims["ver"] != user.token_version and digest != user.kept_token_digest:
+        raise Unauthorized("The password was changed since this token was issued; log in again.")
     principal = Principal.of_user(user)
-    CREDENTIALS.put("user", user_id, Entry(principal), generation)
+    CREDENTIALS.put("user", digest, Entry(principal), generation)
     return principal
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.alerts import service
 from app.alerts.events import EventType
-from app.alerts.schemas import AlertOut, WatchlistEntryOut
+from app.alerts.schemas import AlertOut, AlertsAck, WatchlistEntryOut
 from app.auth.principal import Principal
 from app.core.pagination import Page
 from app.core.schemas import QueryFlag
@@ -69,6 +69,23 @@ def list_alerts(
         session, principal, page, unread=unread, type=type, client_id=client_id
     )
     return Page(items=[AlertOut.model_validate(a) for a in rows], next_cursor=cursor)
+
+
+@alerts_router.post(
+    "/ack",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={422: {"description": "Neither or both of `ids` and `all`, or too many ids"}},
+)
+def ack_alerts(
+    body: AlertsAck,
+    principal: Annotated[Principal, Depends(require_member("alerts:write"))],
+    session: SessionDep,
+) -> Response:
+    """Mark several alerts read at once (`ids`, at most 500), or all of them (`all`:
+    true). Ids that are not your member's alerts are ignored (nothing is said of them)."""
+    service.ack_many(session, principal, body.ids, every=bool(body.all))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @alerts_router.post("/{alert_id}/ack", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,10 +1,10 @@
-"""Watchlist and alert responses, and the `data` of each alert type."""
+"""Watchlist and alert requests and responses, and the `data` of each alert type."""
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, model_validator
 
-from app.core.schemas import ResponseModel, UtcDateTime
+from app.core.schemas import RequestModel, ResponseModel, UtcDateTime
 
 
 class WatchlistEntryOut(ResponseModel):
@@ -67,3 +67,18 @@ class AlertOut(ResponseModel):
     created_at: UtcDateTime
     data: AlertData
     read: bool
+
+
+class AlertsAck(RequestModel):
+    """`POST /v1/alerts/ack`: `{"ids": [...]}` (1 to 500 ids) or `{"all": true}`."""
+
+    ids: list[Annotated[str, Field(min_length=1, max_length=36)]] | None = Field(
+        default=None, min_length=1, max_length=500
+    )
+    all: Literal[True] | None = Field(default=None, description="true: every unread alert.")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "AlertsAck":
+        if (self.ids is None) == (self.all is None):
+            raise ValueError('give "ids" or "all": true, not both')
+        return self

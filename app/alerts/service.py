@@ -106,3 +106,16 @@ def is_watched(session: Session, principal: Principal, client_id: str) -> bool:
         )
     ).first()
     return found is not None
+
+
+def ack_many(
+    session: Session, principal: Principal, ids: list[str] | None = None, *, every: bool = False
+) -> None:
+    """Mark the member's alerts read: those of `ids`, or `every` unread one. Ids that are
+    not the member's (another member's, another group's, none at all) are passed over
+    without a word, so the answer says nothing about them. Flushes; the caller commits."""
+    stmt = update(Alert).where(Alert.member_id == principal.member_id, Alert.read.is_(False))
+    if not every:
+        stmt = stmt.where(Alert.id.in_(sorted(set(ids or ()))))
+    session.execute(stmt.values(read=True).execution_options(synchronize_session=False))
+    session.flush()

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from app.auth.principal import Principal
 from app.clients import service
-from app.clients.schemas import ClientIn, ClientOut, ClientResolvedOut
+from app.clients.schemas import ClientFoundOut, ClientIn, ClientOut, ClientResolvedOut
 from app.core.pagination import Page
 from app.deps import PageDep, SessionDep, require
 from app.idempotency.route import Idempotent, IdempotentRoute
+from app.portfolio import service as portfolio
 
 router = APIRouter(route_class=IdempotentRoute, prefix="/v1/clients", tags=["clients"])
 
@@ -37,20 +38,39 @@ def resolve_client(
     return ClientResolvedOut(**ClientOut.of(client).model_dump(), match=match)
 
 
-@router.get("", response_model=Page[ClientOut])
+@router.get("", response_model=Page[ClientFoundOut])
 def search_clients(
     principal: Reader,
     session: SessionDep,
     page: PageDep,
     q: Annotated[
-        str | None, Query(max_length=300, description="Part of the name, any case.")
+        str | None,
+        Query(max_length=300, description="Name words, in any order; small typos allowed."),
     ] = None,
     tax_id: Annotated[str | None, Query(max_length=64)] = None,
     duns: Annotated[str | None, Query(max_length=16)] = None,
-) -> Page[ClientOut]:
-    """Search the group's clients by name (case-insensitive), tax id or D-U-N-S."""
-    rows, cursor = service.search(session, page, q=q, tax_id=tax_id, duns=duns)
-    return Page(items=[ClientOut.of(c) for c in rows], next_cursor=cursor)
+    lei: Annotated[str | None, Query(max_length=24)] = None,
+    postal_code: Annotated[str | None, Query(max_length=32)] = None,
+    city: Annotated[str | None, Query(max_length=120)] = None,
+) -> Page[ClientFoundOut]:
+    """Search the group's clients: every criterion given must hold. Name results come
+    best match first. Each result carries the pooled `risk_tier` and `payment_index`
+    when you may read profiles and the profile is not suppressed."""
+    rows, cursor = service.search(
+        session, page, q=q, tax_id=tax_id, duns=duns, lei=lei, postal_code=postal_code, city=city
+    )
+    figures = portfolio.pooled_figures(session, principal, [c.id for c in rows])
+    items = []
+    for client in rows:
+        found = figures.get(client.id)
+        items.append(
+            ClientFoundOut(
+                **ClientOut.of(client).model_dump(),
+                risk_tier=found.risk_tier if found else None,
+                payment_index=found.payment_index if found else None,
+            )
+        )
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.get("/{client_id}", response_model=ClientOut)

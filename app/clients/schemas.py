@@ -122,3 +122,13 @@ class ClientOut(ResponseModel):
 
 class ClientResolvedOut(ClientOut):
     match: Match = Field(description="Which key found the client, or `created`.")
+
+
+class ClientFoundOut(ClientOut):
+    """A search result: the client, and its pooled `risk_tier` and `payment_index` as of
+    today when the caller may read profiles and the profile is not suppressed (else
+    null; `risk_tier` may show on a suppressed profile when a fraud or legal fact
+    decides it, as on the profile)."""
+
+    risk_tier: Literal["low", "medium", "high"] | None = None
+    payment_index: int | None = None

@@ -18,17 +18,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.clients import naming
+from app.clients import search as client_search
 from app.clients.models import Client, CustomerRef
 from app.clients.normalize import normalize_name, normalize_postal, normalize_tax_id
 from app.clients.schemas import ClientIn, Match
 from app.core import bulk
 from app.core.errors import NotFound, ValidationFailed, clean_validation_errors, field_error
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import PageParams
 from app.core.types import new_sequential_id, utcnow
 
 _client = Client.__table__
@@ -444,17 +445,12 @@ def search(
     q: str | None = None,
     tax_id: str | None = None,
     duns: str | None = None,
+    lei: str | None = None,
+    postal_code: str | None = None,
+    city: str | None = None,
 ) -> tuple[list[Client], str | None]:
-    """The group's clients by name (case-insensitive, legal forms ignored), tax id or DUNS."""
-    stmt = select(Client)
-    if q:
-        conditions = [Client.legal_name.icontains(q, autoescape=True)]
-        normalized = normalize_name(q)
-        if normalized:
-            conditions.append(Client.name_norm.contains(normalized, autoescape=True))
-        stmt = stmt.where(or_(*conditions))
-    if tax_id:
-        stmt = stmt.where(Client.tax_id_norm == normalize_tax_id(tax_id))
-    if duns:
-        stmt = stmt.where(Client.duns == duns.replace("-", "").replace(" ", ""))
-    return paginate(session, stmt, [Client.created_at, Client.id], params)
+    """The group's clients by name words (any order, small typos), tax id, D-U-N-S, LEI,
+    postal code and city (app.clients.search)."""
+    return client_search.search(
+        session, params, q=q, tax_id=tax_id, duns=duns, lei=lei, postal_code=postal_code, city=city
+    )

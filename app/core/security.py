@@ -51,7 +51,11 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
-def create_access_token(subject: str, minutes: int | None = None) -> tuple[str, int]:
+def create_access_token(
+    subject: str, minutes: int | None = None, version: int = 0
+) -> tuple[str, int]:
+    """A signed access token for `subject`; `version` is the user's token version at
+    issue (a password change bumps it: older tokens stop working)."""
     settings = get_settings()
     lifetime = (minutes or settings.access_token_minutes) * 60
     now = datetime.now(UTC)
@@ -60,6 +64,10 @@ def create_access_token(subject: str, minutes: int | None = None) -> tuple[str, 
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(seconds=lifetime)).timestamp()),
         "typ": "access",
+        "ver": version,
+        # Two logins within one second must still give two tokens: a password change
+        # keeps exactly the one that made it.
+        "jti": secrets.token_urlsafe(12),
     }
     return jwt.encode(claims, settings.signing_key, algorithm=JWT_ALGORITHM), lifetime
 
@@ -70,6 +78,11 @@ class InvalidToken(Exception):
 
 def decode_access_token(token: str) -> str:
     """The token's subject, or InvalidToken. Only HS256 is accepted, whatever the header says."""
+    return access_token_claims(token)["sub"]
+
+
+def access_token_claims(token: str) -> dict:
+    """The claims of a valid access token (`sub`, `ver`: 0 when absent), or InvalidToken."""
     try:
         claims = jwt.decode(
             token,
@@ -85,7 +98,15 @@ def decode_access_token(token: str) -> str:
     if not isinstance(iat, int | float) or iat > datetime.now(UTC).timestamp() + IAT_LEEWAY:
         # A token "issued" in the future was not issued by us (or our clock is wrong).
         raise InvalidToken("issued in the future")
-    return claims["sub"]
+    version = claims.get("ver", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InvalidToken("not a token version")
+    return {**claims, "ver": version}
+
+
+def token_digest(token: str) -> str:
+    """How a token is named where it is kept (never the token itself)."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_api_key() -> tuple[str, str, str]:

@@ -1,5 +1,6 @@
 """/v1/experiences: trade lines, one at a time or in batches of up to 5,000."""
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -70,9 +71,11 @@ def list_experiences(
     session: SessionDep,
     page: PageDep,
     client_id: Annotated[str | None, Query(max_length=36)] = None,
+    as_of: Annotated[date | None, Query(description="Only the lines as of this date.")] = None,
 ) -> Page[ExperienceOut]:
-    """Your member's own lines (never another member's), optionally of one client."""
-    rows, cursor = service.list_own(session, principal, page, client_id)
+    """Your member's own lines (never another member's), newest `as_of` first, optionally
+    of one client and one date."""
+    rows, cursor = service.list_own(session, principal, page, client_id, as_of)
     return Page(items=[ExperienceOut.model_validate(r) for r in rows], next_cursor=cursor)
 
 

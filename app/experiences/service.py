@@ -6,6 +6,7 @@ deletes only its own lines: another member's line, like another group's, is not 
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -83,14 +84,22 @@ def submit_batch(session: Session, principal: Principal, items: list[Any]) -> In
 
 
 def list_own(
-    session: Session, principal: Principal, params: PageParams, client_id: str | None = None
+    session: Session,
+    principal: Principal,
+    params: PageParams,
+    client_id: str | None = None,
+    as_of: date | None = None,
 ) -> tuple[list[Experience], str | None]:
-    """The caller's member's lines, optionally of one client (which must be the group's)."""
+    """The caller's member's lines, newest `as_of` first (then the latest stored), of
+    one client (which must be the group's) and one `as_of` when asked."""
     stmt = _own(principal)
     if client_id is not None:
         clients.get(session, client_id)
         stmt = stmt.where(Experience.client_id == client_id)
-    return paginate(session, stmt, [Experience.created_at, Experience.id], params)
+    if as_of is not None:
+        stmt = stmt.where(Experience.as_of == as_of)
+    order = [Experience.as_of, Experience.created_at, Experience.id]
+    return paginate(session, stmt, order, params, descending=True, kinds=[date, datetime, str])
 
 
 def get_own(session: Session, principal: Principal, experience_id: str) -> Experience:

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field
 
 from app.core.types import UTCDateTime, new_id, utcnow
@@ -16,6 +16,8 @@ class Member(GroupScoped, table=True):
         # The target of experience's (member_id, group_id) foreign key (an index, not a
         # constraint: SQLite can add one without rebuilding a table others refer to).
         Index("uq_member_id_group", "id", "group_id", unique=True),
+        # Names are unique within a group, whatever their case (migration 0013).
+        Index("uq_member_group_name", "group_id", text("lower(name)"), unique=True),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)

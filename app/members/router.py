@@ -14,7 +14,12 @@ from app.members.schemas import MemberCreate, MemberOut, MemberPatch
 router = APIRouter(route_class=IdempotentRoute, prefix="/v1/members", tags=["members"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=MemberOut)
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MemberOut,
+    responses={409: {"description": "`name_taken`: the group has a member of that name"}},
+)
 def create_member(
     body: MemberCreate,
     principal: Annotated[Principal, Depends(require("members:write"))],
@@ -37,7 +42,21 @@ def list_members(
     return Page(items=[MemberOut.model_validate(m) for m in rows], next_cursor=cursor)
 
 
-@router.patch("/{member_id}", response_model=MemberOut)
+@router.get(
+    "/{member_id}",
+    response_model=MemberOut,
+    responses={404: {"description": "Not a member you may see"}},
+)
+def get_member(member_id: str, principal: PrincipalDep, session: SessionDep) -> MemberOut:
+    """One member: group admins see any of the group's; a member's users their own."""
+    return MemberOut.model_validate(service.get_visible(session, principal, member_id))
+
+
+@router.patch(
+    "/{member_id}",
+    response_model=MemberOut,
+    responses={409: {"description": "`name_taken`: another member has that name"}},
+)
 def update_member(
     member_id: str,
     body: MemberPatch,

@@ -2,21 +2,47 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from app.audit import service as audit
 from app.auth.principal import Principal
-from app.core.errors import NotFound
+from app.core.errors import Conflict, NotFound
 from app.core.pagination import PageParams, paginate
 from app.members.models import Member
 from app.members.schemas import MemberCreate, MemberPatch
 
 
+def _check_name_free(session: Session, name: str, member_id: str | None = None) -> None:
+    """Member names are unique within a group, whatever their case (409 otherwise): the
+    group admin tells its members apart by name."""
+    stmt = select(Member.id).where(func.lower(Member.name) == func.lower(name))
+    if member_id is not None:
+        stmt = stmt.where(Member.id != member_id)
+    if session.execute(stmt).first() is not None:
+        raise _taken(name)
+
+
+def _flush_named(session: Session, name: str) -> None:
+    # The unique index settles a race between two admins naming two members alike.
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise _taken(name) from None
+
+
+def _taken(name: str) -> Conflict:
+    return Conflict(f"The group has a member named {name!r} already.", code="name_taken")
+
+
 def create(session: Session, principal: Principal, body: MemberCreate) -> Member:
+    _check_name_free(session, body.name)
     member = Member(group_id=principal.group_id, **body.model_dump())
     session.add(member)
-    session.flush()
+    _flush_named(session, member.name)
     audit.record(
         session,
         principal,
@@ -25,6 +51,14 @@ def create(session: Session, principal: Principal, body: MemberCreate) -> Member
         {"name": member.name},
     )
     return member
+
+
+def get_visible(session: Session, principal: Principal, member_id: str) -> Member:
+    """`GET /v1/members/{id}`: group admins read any member of the group; anyone else
+    only their own member (any other is not found)."""
+    if not principal.is_group_admin and member_id != principal.member_id:
+        raise NotFound("No such member.")
+    return get(session, member_id)
 
 
 def get(session: Session, member_id: str) -> Member:
@@ -53,6 +87,8 @@ def update(session: Session, principal: Principal, member_id: str, body: MemberP
     for field, value in body.model_dump(exclude_unset=True).items():
         if value is None and field in ("status", "name"):
             continue
+        if field == "name" and value != member.name:
+            _check_name_free(session, value, member.id)
         if getattr(member, field) != value:
             changes[field] = {"from": getattr(member, field), "to": value}
             setattr(member, field, value)
@@ -61,5 +97,6 @@ def update(session: Session, principal: Principal, member_id: str, body: MemberP
         if "status" in changes:
             action = "member.suspended" if member.status == "suspended" else "member.reactivated"
         session.add(member)
+        _flush_named(session, member.name)
         audit.record(session, principal, action, audit.resource("member", member.id), changes)
     return member

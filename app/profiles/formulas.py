@@ -156,12 +156,25 @@ def risk_tier(
     hidden index might make it `high`, and showing `medium` would disclose that it is not.
     """
     open_actions = [(k, s) for k, s in legal if s in OPEN_LEGAL_STATUSES]
-    severe = any(k in SEVERE_LEGAL_KINDS for k, _ in open_actions)
-    if approved_fraud or severe or (index is not None and index < HIGH_RISK_BELOW):
+    return risk_tier_of_facts(
+        index,
+        approved_fraud=approved_fraud,
+        open_severe_legal=any(k in SEVERE_LEGAL_KINDS for k, _ in open_actions),
+        open_legal=bool(open_actions),
+    )
+
+
+def risk_tier_of_facts(
+    index: int | None, *, approved_fraud: bool, open_severe_legal: bool, open_legal: bool
+) -> str | None:
+    """`risk_tier` from the facts already summed up (by SQL, for many clients at once):
+    whether an approved fraud report, an open judgment/lien/bankruptcy, or any open legal
+    action is on file."""
+    if approved_fraud or open_severe_legal or (index is not None and index < HIGH_RISK_BELOW):
         return "high"
     if index is None:
         return None
-    if index >= LOW_RISK_FROM and not open_actions:
+    if index >= LOW_RISK_FROM and not open_legal:
         return "low"
     return "medium"
 

@@ -113,8 +113,8 @@ def _admit(ask: _Ask, found) -> tuple[GroupSettings, tuple]:
     read this client's profile (else 403 reciprocity_required, or 404)."""
     if found is None:
         raise NotFound("No such client.")
-    settings = _settings(found.settings)
-    _check_reciprocity(ask.principal, settings, found.last_shared, ask.now)
+    settings = group_settings(found.settings)
+    check_reciprocity(ask.principal, settings, found.last_shared, ask.now)
     if found.id is None:
         raise NotFound("No such client.")
     # The settings are in the key too: the version covers them, this costs nothing.
@@ -331,7 +331,7 @@ def _two_places_of(n: int, d: int) -> float:
     return (cents if n >= 0 else -cents) / 100
 
 
-def _settings(stored: dict | None) -> GroupSettings:
+def group_settings(stored: dict | None) -> GroupSettings:
     """The group's anonymity and reciprocity settings, defaults filled in (settings that
     other features keep in the same document are not ours to judge)."""
     stored = stored or {}
@@ -352,7 +352,7 @@ def _check_as_of(as_of: date | None, now: datetime) -> date:
     return as_of
 
 
-def _check_reciprocity(
+def check_reciprocity(
     principal: Principal, settings: GroupSettings, last_shared: datetime | None, now: datetime
 ) -> None:
     """Members must have submitted (created or replaced) a line in `reciprocity_days`."""

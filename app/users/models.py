@@ -25,5 +25,9 @@ class User(GroupScoped, table=True):
     password_hash: str = Field(max_length=255)
     role: str = Field(max_length=32)
     disabled: bool = Field(default=False)
+    # In every access token issued; a password change bumps it, so that the user's
+    # other tokens stop working (the token that changed it is kept, by its digest).
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    kept_token_digest: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -2,14 +2,22 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Response, status
 
 from app.auth.principal import Principal
 from app.core.pagination import Page
-from app.deps import PageDep, PrincipalDep, SessionDep, require
+from app.deps import BearerTokenDep, PageDep, PrincipalDep, SessionDep, require
 from app.idempotency.route import Idempotent, IdempotentRoute
 from app.users import service
-from app.users.schemas import ApiKeyMeOut, MeOut, UserCreate, UserMeOut, UserOut, UserPatch
+from app.users.schemas import (
+    ApiKeyMeOut,
+    MeOut,
+    PasswordChange,
+    UserCreate,
+    UserMeOut,
+    UserOut,
+    UserPatch,
+)
 
 router = APIRouter(route_class=IdempotentRoute, tags=["users"])
 
@@ -34,6 +42,24 @@ async def me(principal: PrincipalDep) -> MeOut:
     )
 
 
+@router.patch(
+    "/v1/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={
+        403: {"description": "The current password is wrong, or the caller is an API key"},
+        422: {"description": "The new password is too short, too long or the current one"},
+    },
+)
+def change_my_password(
+    body: PasswordChange, principal: PrincipalDep, token: BearerTokenDep, session: SessionDep
+) -> Response:
+    """Change your own password. Your other access tokens stop working (in other server
+    processes within AUTH_CACHE_SECONDS); the one sent with this request keeps working."""
+    service.change_password(session, principal, token, body)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.post("/v1/users", status_code=status.HTTP_201_CREATED, response_model=UserOut)
 def create_user(
     body: UserCreate,
@@ -54,6 +80,20 @@ def list_users(
 ) -> Page[UserOut]:
     rows, cursor = service.list_users(session, principal, page)
     return Page(items=[UserOut.model_validate(u) for u in rows], next_cursor=cursor)
+
+
+@router.get(
+    "/v1/users/{user_id}",
+    response_model=UserOut,
+    responses={404: {"description": "Not a user you may see"}},
+)
+def get_user(
+    user_id: str,
+    principal: Annotated[Principal, Depends(require("users:read"))],
+    session: SessionDep,
+) -> UserOut:
+    """One user: group admins see any of the group's; member admins their member's."""
+    return UserOut.model_validate(service.get(session, principal, user_id))
 
 
 @router.patch("/v1/users/{user_id}", response_model=UserOut)

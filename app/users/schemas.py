@@ -18,6 +18,16 @@ class UserCreate(RequestModel):
     member_id: str | None = None
 
 
+class PasswordChange(RequestModel):
+    """`PATCH /v1/me`: the current password proves it is the user; the new one follows the
+    same rules as any password."""
+
+    current_password: Annotated[
+        str, StringConstraints(min_length=1, max_length=256, strip_whitespace=False)
+    ]
+    new_password: Password
+
+
 class UserPatch(RequestModel):
     role: Role = omittable()
     disabled: Flag = omittable()

@@ -11,11 +11,11 @@ from app.audit import service as audit
 from app.auth.principal import Principal, Role
 from app.core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from app.core.pagination import PageParams, paginate
-from app.core.security import hash_password
+from app.core.security import hash_password, token_digest, verify_password
 from app.core.types import utcnow
 from app.members import service as members
 from app.users.models import User
-from app.users.schemas import UserCreate, UserPatch
+from app.users.schemas import PasswordChange, UserCreate, UserPatch
 
 MEMBER_ROLES = {Role.member_admin, Role.credit_analyst, Role.viewer}
 
@@ -135,3 +135,36 @@ def update(session: Session, principal: Principal, user_id: str, body: UserPatch
         session.add(user)
         audit.record(session, principal, "user.updated", audit.resource("user", user.id), changes)
     return user
+
+
+def change_password(
+    session: Session, principal: Principal, token: str | None, body: PasswordChange
+) -> None:
+    """`PATCH /v1/me`: a person changes their own password. The current one must be
+    right (else Forbidden). Every other access token of the user stops working: the
+    user's token version moves on, and only the token used here (by its digest) is
+    kept. Flushes; the request commits."""
+    if principal.kind != "user" or token is None:
+        raise Forbidden("Only a person, signed in with a bearer token, has a password.")
+    # The caller's own row, by the id its token names: a platform admin's row belongs to
+    # no group, so this one read looks past the tenant scope.
+    previous = session.info.get("unscoped")
+    session.info["unscoped"] = True
+    try:
+        user = session.get(User, principal.id)
+    finally:
+        session.info["unscoped"] = previous
+    if user is None or not verify_password(body.current_password, user.password_hash):
+        raise Forbidden("The current password is not right.")
+    if body.new_password == body.current_password:
+        raise ValidationFailed(
+            "The new password is the current one.",
+            errors=[field_error(["body", "new_password"], "must differ from the current one")],
+        )
+    user.password_hash = hash_password(body.new_password)
+    user.token_version += 1
+    user.kept_token_digest = token_digest(token)
+    user.updated_at = utcnow()
+    session.add(user)
+    session.flush()
+    audit.record(session, principal, "user.password_changed", audit.resource("user", user.id))

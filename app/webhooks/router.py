@@ -16,6 +16,7 @@ from app.webhooks.schemas import (
     WebhookCreate,
     WebhookCreated,
     WebhookOut,
+    WebhookPatch,
 )
 
 router = APIRouter(route_class=IdempotentRoute, prefix="/v1/webhooks", tags=["webhooks"])
@@ -51,6 +52,21 @@ def list_webhooks(principal: Reader, session: SessionDep, page: PageDep) -> Page
 @router.get("/{webhook_id}", response_model=WebhookOut)
 def get_webhook(webhook_id: str, principal: Reader, session: SessionDep) -> WebhookOut:
     return WebhookOut.model_validate(service.get(session, principal, webhook_id))
+
+
+@router.patch(
+    "/{webhook_id}",
+    response_model=WebhookOut,
+    responses={
+        404: {"description": "Not your member's webhook"},
+        422: {"description": "Nothing to change, a null, a refused URL or an unknown event"},
+    },
+)
+def update_webhook(
+    webhook_id: str, body: WebhookPatch, principal: Writer, session: SessionDep
+) -> WebhookOut:
+    """Change a webhook's `url` and/or `events`. The secret stays the same."""
+    return WebhookOut.model_validate(service.change(session, principal, webhook_id, body))
 
 
 @router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from app.core.schemas import RequestModel, ResponseModel, UtcDateTime
 
@@ -36,6 +36,31 @@ class WebhookCreate(RequestModel):
     @classmethod
     def _unique(cls, events: list[str]) -> list[str]:
         return list(dict.fromkeys(events))
+
+
+class WebhookPatch(RequestModel):
+    """Change where a webhook sends, or which events; at least one of the two."""
+
+    url: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+    events: list[EventType] | None = Field(default=None, min_length=1)
+
+    @field_validator("url", "events", mode="before")
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise ValueError("may not be null; leave the field out to keep it")
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _unique(cls, events: list[str]) -> list[str]:
+        return list(dict.fromkeys(events))
+
+    @model_validator(mode="after")
+    def _something(self) -> "WebhookPatch":
+        if self.url is None and self.events is None:
+            raise ValueError('give "url", "events" or both')
+        return self
 
 
 class WebhookOut(ResponseModel):

@@ -18,21 +18,25 @@ from app.core.security import new_webhook_secret
 from app.core.types import utcnow
 from app.webhooks import addresses
 from app.webhooks.models import Webhook, WebhookDelivery
-from app.webhooks.schemas import WebhookCreate
+from app.webhooks.schemas import WebhookCreate, WebhookPatch
 
 # Enough for every system a member might connect; a bound keeps one event's fan-out small.
 MAX_WEBHOOKS_PER_MEMBER = 20
 
 
-def create(session: Session, principal: Principal, body: WebhookCreate) -> Webhook:
-    """Register a webhook for the caller's member; its secret is readable on the result
-    (the router shows it once)."""
+def _check_url(url: str) -> None:
     try:
-        addresses.check(body.url)
+        addresses.check(url)
     except addresses.UnsafeDestination as exc:
         raise ValidationFailed(
             f"url: {exc}", errors=[field_error(["body", "url"], str(exc), "value_error.url")]
         ) from None
+
+
+def create(session: Session, principal: Principal, body: WebhookCreate) -> Webhook:
+    """Register a webhook for the caller's member; its secret is readable on the result
+    (the router shows it once)."""
+    _check_url(body.url)
     count = session.execute(
         select(func.count())
         .select_from(Webhook)
@@ -78,6 +82,27 @@ def list_webhooks(
     session: Session, principal: Principal, params: PageParams
 ) -> tuple[list[Webhook], str | None]:
     return paginate(session, _own(principal), [Webhook.created_at, Webhook.id], params)
+
+
+def change(session: Session, principal: Principal, webhook_id: str, body: WebhookPatch) -> Webhook:
+    """Point a webhook elsewhere, or change its events; the secret stays. Deliveries
+    already queued go to the new URL on their next try. Flushes; the request commits."""
+    webhook = get(session, principal, webhook_id)
+    changes = {}
+    if body.url is not None and body.url != webhook.url:
+        _check_url(body.url)
+        changes["url"] = {"from": webhook.url, "to": body.url}
+        webhook.url = body.url
+    if body.events is not None and list(body.events) != list(webhook.events):
+        changes["events"] = {"from": list(webhook.events), "to": list(body.events)}
+        webhook.events = list(body.events)
+    if changes:
+        session.add(webhook)
+        audit.record(
+            session, principal, "webhook.updated", audit.resource("webhook", webhook.id), changes
+        )
+        session.flush()
+    return webhook
 
 
 def delete(session: Session, principal: Principal, webhook_id: str) -> None:
