@@ -81,6 +81,7 @@ def ack_alerts(
     body: AlertsAck,
     principal: Annotated[Principal, Depends(require_member("alerts:write"))],
     session: SessionDep,
+    idempotency: Idempotent,
 ) -> Response:
     """Mark several alerts read at once (`ids`, at most 500), or all of them (`all`:
     true). Ids that are not your member's alerts are ignored (nothing is said of them)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -11,7 +10,8 @@ from fastapi.responses import StreamingResponse
 
 from app.auth.principal import Principal
 from app.core import csvexport
-from app.deps import SessionDep, require, require_member
+from app.core.schemas import IsoDate
+from app.deps import SessionDep, records_reads, require, require_member
 from app.exports import pdf
 from app.portfolio import service as portfolio
 from app.portfolio.schemas import PortfolioSort, RiskTierFilter
@@ -94,8 +94,13 @@ def portfolio_csv(
 @router.get(
     "/v1/clients/{client_id}/profile.pdf",
     response_class=Response,
+    # A read records an inquiry and an audit event in its own transaction.
+    dependencies=[Depends(records_reads)],
     responses={
-        200: {"content": {"application/pdf": {}}, "description": "A one-page credit file"},
+        200: {
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "A one-page credit file",
+        },
         403: {"description": "No profiles:read, or `reciprocity_required`"},
         404: {"description": "No such client in your group"},
         422: {"description": "as_of is not a date or is in the future"},
@@ -106,7 +111,7 @@ def profile_pdf(
     session: SessionDep,
     client_id: Annotated[str, Path(max_length=64)],
     as_of: Annotated[
-        date | None, Query(description="The profile as of this date (default: today, UTC).")
+        IsoDate | None, Query(description="The profile as of this date (default: today, UTC).")
     ] = None,
 ) -> Response:
     """The client's pooled profile as a one-page PDF credit file, with the trend chart.

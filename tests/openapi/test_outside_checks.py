@@ -100,10 +100,14 @@ def _generator() -> str:
 def test_a_generated_client_drives_a_short_story(api, world, server, tmp_path):
     generator = _generator()
     (tmp_path / "openapi.json").write_bytes(httpx.get(f"{server}/openapi.json").content)
+    # The generator has no model for a PDF body; it reads it as bytes, as a client would.
+    (tmp_path / "generator.yaml").write_text(
+        "content_type_overrides:\n  application/pdf: application/octet-stream\n"
+    )
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     generated = subprocess.run(
         [generator, "generate", "--path", "openapi.json", "--meta", "none",
-         "--output-path", "creditpool_client"],
+         "--config", "generator.yaml", "--output-path", "creditpool_client"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env, check=False,
     )
     assert generated.returncode == 0, generated.stdout + generated.stderr
