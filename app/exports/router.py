@@ -9,60 +9,15 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
 from app.auth.principal import Principal
-from app.core import csvexport
 from app.core.schemas import IsoDate
 from app.deps import SessionDep, records_reads, require, require_member
 from app.exports import pdf
+from app.exports import portfolio_csv as csv_file
 from app.portfolio import service as portfolio
 from app.portfolio.schemas import PortfolioSort, RiskTierFilter
 from app.profiles import service as profiles
 
 router = APIRouter(tags=["exports"])
-
-PORTFOLIO_COLUMNS = (
-    "client_id",
-    "legal_name",
-    "country",
-    "tax_id",
-    "duns",
-    "lei",
-    "city",
-    "postal_code",
-    "own_as_of",
-    "own_total_owed",
-    "own_high_credit",
-    "watched",
-    "contributors",
-    "suppressed",
-    "weighted_dbt",
-    "payment_index",
-    "payment_index_3m_ago",
-    "risk_tier",
-)
-
-
-def _csv_row(entry: portfolio.PortfolioEntry) -> tuple:
-    client = entry.client
-    return (
-        client.id,
-        client.legal_name,
-        client.country,
-        client.tax_id,
-        client.duns,
-        client.lei,
-        client.city,
-        client.postal_code,
-        entry.own_as_of,
-        entry.own_total_owed,
-        entry.own_high_credit,
-        entry.watched,
-        entry.contributors,
-        entry.suppressed,
-        entry.weighted_dbt,
-        entry.payment_index,
-        entry.payment_index_3m_ago,
-        entry.risk_tier,
-    )
 
 
 @router.get(
@@ -83,12 +38,7 @@ def portfolio_csv(
     """The portfolio's rows (all of them, in the order asked for) as CSV. Cells that a
     spreadsheet would run as a formula are prefixed with `'`."""
     entries = portfolio.filtered(portfolio.portfolio_entries(session, principal), risk_tier, sort)
-    lines = csvexport.csv_lines(PORTFOLIO_COLUMNS, (_csv_row(e) for e in entries))
-    return StreamingResponse(
-        lines,
-        media_type=csvexport.MEDIA_TYPE,
-        headers={"Content-Disposition": 'attachment; filename="portfolio.csv"'},
-    )
+    return csv_file.download(entries)
 
 
 @router.get(

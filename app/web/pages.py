@@ -194,9 +194,7 @@ class PageRoute(APIRoute):
             except Forbidden as exc:
                 return error_page(request, 403, "Not for your role", exc.detail)
             except NotFound:
-                return error_page(
-                    request, 404, "Not found", "There is nothing here, or it is not your group's."
-                )
+                return error_page(request, 404, "Not found", NOT_FOUND)
             except TooManyRequests as exc:
                 response = error_page(request, 429, "Too many attempts", exc.detail)
                 response.headers.update(exc.headers or {})
@@ -212,6 +210,32 @@ class PageRoute(APIRoute):
                 return error_page(request, exc.status, exc.title, exc.detail)
 
         return page
+
+
+# Paths that belong to the API and its machinery: an unknown one there stays a JSON
+# problem (app.core.errors); anything else is a page a person may have typed.
+API_PATHS = ("/v1/", "/static/", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz")
+
+
+def is_console_path(path: str) -> bool:
+    return path != "/v1" and not path.startswith(API_PATHS)
+
+
+NOT_FOUND = "There is nothing here, or it is not your group's."
+
+
+async def unknown_path(request: Request, status_code: int) -> HTMLResponse:
+    """The page for a console path no route serves (404) or serves for another method
+    (405): the error page, with the navigation of whoever is signed in (none if no one)."""
+    await web_session.signed_in_if_any(request)
+    if status_code == 405:
+        response = error_page(
+            request, 405, "Not possible here", "This address does not take that request."
+        )
+    else:
+        response = error_page(request, 404, "Not found", NOT_FOUND)
+    response.headers.update(PAGE_HEADERS)
+    return response
 
 
 def router_for(**kwargs) -> APIRouter:

@@ -27,7 +27,7 @@ from fastapi import Depends, Request, Response
 from app.auth.principal import Principal
 from app.core.config import get_settings
 from app.core.errors import Forbidden, Unauthorized
-from app.deps import SessionDep, permit, principal_for
+from app.deps import SessionDep, get_session, permit, principal_for
 
 SESSION_COOKIE = "creditpool_session"
 PRE_SESSION_COOKIE = "creditpool_presession"
@@ -144,6 +144,25 @@ async def signed_in(request: Request, session: SessionDep) -> Principal:
 
 
 SignedIn = Annotated[Principal, Depends(signed_in)]
+
+
+async def signed_in_if_any(request: Request) -> Principal | None:
+    """Who is signed in, for an answer given outside any page route (the not-found page
+    of an unknown path), which shows the navigation of whoever asks: the request's
+    session (`app.deps.get_session`, ended right after), resolved as `signed_in` does."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    sessions = get_session(request)
+    session = await anext(sessions)
+    try:
+        principal = await principal_for(session, None, token)
+    except Unauthorized:
+        return None
+    finally:
+        await sessions.aclose()
+    request.state.principal = principal
+    return principal
 
 
 def may(*permissions: str, member: bool = False):

@@ -156,8 +156,9 @@ def test_a_role_that_may_not_gets_a_readable_403(page, world):
 
 GROUP_ADMIN_PAGES = ["/", "/clients?q=a", "/moderation", "/fraud-reports", "/members", "/users",
                      "/settings", "/audit", "/meetings", "/polls", "/benchmarks"]  # fmt: skip
-MEMBER_ADMIN_PAGES = ["/", "/alerts", "/watchlist", "/imports", "/fraud-reports", "/users",
-                      "/api-keys", "/webhooks", "/meetings", "/polls", "/benchmarks"]  # fmt: skip
+MEMBER_ADMIN_PAGES = ["/", "/portfolio", "/alerts", "/watchlist", "/imports", "/fraud-reports",
+                      "/users", "/api-keys", "/webhooks", "/meetings", "/polls",
+                      "/benchmarks"]  # fmt: skip
 
 
 def test_every_page_is_accessible_and_fits_a_phone(page, phone, api, world):
