@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer
 from sqlmodel import Field
 
 from app.core.types import UTCDateTime, new_id, utcnow
@@ -37,7 +37,8 @@ class ImportJob(GroupScoped, table=True):
     # null reads it as the API's own columns and ISO dates.
     options: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # Where a resumed job picks up: the byte offset and line after the last committed chunk.
-    resume_offset: int = 0
+    # BIGINT: files over 2 GiB (migration 0016).
+    resume_offset: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     resume_line: int = 1
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # How often in a row the next chunk met a passing database error (app.imports.worker).
