@@ -197,9 +197,7 @@ def seed(console: Console, base_url: str = "http://127.0.0.1:8000") -> None:
         "'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
         soft_wrap=True,
     )
-    console.print(
-        f'  curl -s -H "Authorization: Bearer $TOKEN" {base_url}/v1/me', soft_wrap=True
-    )
+    console.print(f'  curl -s -H "Authorization: Bearer $TOKEN" {base_url}/v1/me', soft_wrap=True)
     console.print(f'  curl -s -H "X-API-Key: {key}" {base_url}/v1/me', soft_wrap=True)
     console.print(
         f"{history.lines} month-end trade lines on {len(history.clients)} clients over "
@@ -209,8 +207,7 @@ def seed(console: Console, base_url: str = "http://127.0.0.1:8000") -> None:
         console.print(f"  {name}: /v1/clients/{client_id}/profile", soft_wrap=True)
     featured = history.clients[history.featured]
     console.print(
-        f'  curl -s -H "Authorization: Bearer $TOKEN" '
-        f"{base_url}/v1/clients/{featured}/profile",
+        f'  curl -s -H "Authorization: Bearer $TOKEN" {base_url}/v1/clients/{featured}/profile',
         soft_wrap=True,
     )
     console.print(

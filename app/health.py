@@ -17,7 +17,8 @@ class HealthOut(BaseModel):
 
 class ReadinessOut(BaseModel):
     status: Literal["ok", "unavailable"]
-    database: Literal["ok", "unreachable"]
+    # "read_only": the database answers but would refuse a write.
+    database: Literal["ok", "unreachable", "read_only"]
 
 
 @router.get("/healthz", response_model=HealthOut)
@@ -31,10 +32,17 @@ async def healthz() -> HealthOut:
 @router.get(
     "/readyz",
     response_model=ReadinessOut,
-    responses={503: {"model": ReadinessOut, "description": "The database does not answer"}},
+    responses={
+        503: {
+            "model": ReadinessOut,
+            "description": "The database does not answer, or would refuse a write",
+        }
+    },
 )
 def readyz() -> JSONResponse:
-    """Ready when the database answers; 503 otherwise (take the process out of rotation)."""
-    if database().answers():
+    """Ready when the database answers and would accept a write (nothing is stored);
+    503 otherwise (take the process out of rotation)."""
+    state = database().write_readiness()
+    if state == "ok":
         return JSONResponse({"status": "ok", "database": "ok"})
-    return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "unavailable", "database": state}, status_code=503)

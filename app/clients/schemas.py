@@ -19,6 +19,7 @@ def has_alnum(value: str) -> bool:
     """Whether a tax id holds a letter or a digit (the rule of `ClientIn.tax_id`)."""
     return _ALNUM.search(value) is not None
 
+
 Match = Literal["tax_id", "duns", "lei", "name_address", "created"]
 
 

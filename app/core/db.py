@@ -37,7 +37,9 @@ def build_engine(url: str | None = None) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # A URI filename (`sqlite:///file:/path/db?mode=ro&uri=true`) names a file too.
+            file = parsed.database.removeprefix("file:") if parsed.query.get("uri") else None
+            Path(file or parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -127,7 +129,7 @@ class Database:
                 raise
 
     def answers(self) -> bool:
-        """Whether the database answers a trivial query (readiness)."""
+        """Whether the database answers a trivial query."""
         try:
             with self.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
@@ -135,8 +137,57 @@ class Database:
         except Exception:
             return False
 
+    def write_readiness(self) -> str:
+        """Whether the database would store a write now (readiness): "ok", "read_only"
+        (it answers but refuses writes) or "unreachable". Stores nothing.
+
+        SQLite: a write in a transaction that is rolled back (a read-only file, a
+        read-only connection or `PRAGMA query_only` refuse it); another writer holding
+        the lock past a short wait means writes work, just not this instant.
+        PostgreSQL: not a standby (`pg_is_in_recovery()`) and transactions not read-only
+        by default (`transaction_read_only`), without taking any lock."""
+        try:
+            with self.engine.connect() as conn:
+                if self.dialect == "sqlite":
+                    return _sqlite_write_readiness(conn)
+                standby, read_only = conn.execute(
+                    text("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')")
+                ).one()
+                return "read_only" if standby or read_only == "on" else "ok"
+        except Exception:
+            return "unreachable"
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# How long the readiness probe waits for SQLite's write lock before it counts the lock
+# holder as proof that writes work.
+_PROBE_BUSY_MS = 1000
+_SQLITE_BUSY_TIMEOUT_MS = 30000
+
+
+def _sqlite_write_readiness(conn) -> str:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={_PROBE_BUSY_MS}")
+    try:
+        # Changes nothing, yet is a write: SQLite refuses it on a read-only database.
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+        return "ok"
+    except OperationalError as exc:
+        code = getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return "ok"
+        if code == sqlite3.SQLITE_READONLY or "readonly" in str(exc.orig):
+            return "read_only"
+        raise
+    finally:
+        conn.rollback()
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+        conn.rollback()
 
 
 @lru_cache

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from app.core import outage
+
 # FastAPI only where responses are made: the errors and `field_error` are imported by
 # code that serves nothing, such as the import's reader process (app.imports.reader),
 # which would otherwise load the whole web framework.
@@ -92,6 +94,14 @@ class TooManyRequests(DomainError):
         super().__init__(detail, **kw)
 
 
+class DatabaseUnavailable(DomainError):
+    status, code, title = 503, "database_unavailable", "Database unavailable"
+
+
+class InsufficientStorage(DomainError):
+    status, code, title = 507, "insufficient_storage", "Insufficient storage"
+
+
 def field_error(loc: list[Any] | tuple[Any, ...], msg: str, type_: str = "value_error") -> dict:
     return {"loc": list(loc), "msg": msg, "type": type_}
 
@@ -158,7 +168,43 @@ _STATUS_CODES = {
     415: ("unsupported_media_type", "Unsupported media type"),
     422: ("validation_error", "Validation error"),
     429: ("too_many_requests", "Too many requests"),
+    503: ("database_unavailable", "Database unavailable"),
+    507: ("insufficient_storage", "Insufficient storage"),
 }
+
+_OUTAGE_DETAILS = {
+    outage.UNAVAILABLE: (
+        503,
+        "The database is unavailable or cannot accept writes; nothing was stored. Try again later.",
+        outage.RETRY_AFTER_UNAVAILABLE,
+    ),
+    outage.STORAGE: (
+        507,
+        "The server has no room left to store this; nothing was stored. Try again later.",
+        outage.RETRY_AFTER_STORAGE,
+    ),
+}
+
+
+def outage_response(exc: BaseException, path: str = "") -> JSONResponse | None:
+    """The answer to an error of the database or the disk (`app.core.outage`): 503
+    `database_unavailable` or 507 `insufficient_storage` with `Retry-After`, logged as
+    an error with the driver's own words (which never reach the client); None for any
+    other error."""
+    kind = outage.classify(exc)
+    if kind is None:
+        return None
+    status, detail, retry_after = _OUTAGE_DETAILS[kind]
+    cause = getattr(exc, "orig", None) or exc
+    log.error(
+        "%s: %s: %s",
+        kind,
+        type(cause).__name__,
+        str(cause).splitlines()[0] if str(cause) else "",
+        extra={"path": path},
+    )
+    title = _STATUS_CODES[status][1]
+    return problem(status, kind, title, detail, headers={"Retry-After": str(retry_after)})
 
 
 def install(app: FastAPI) -> None:
@@ -197,8 +243,22 @@ def install(app: FastAPI) -> None:
             detail = f"{request.method} is not allowed here; use {headers.get('Allow', '')}."
         return problem(exc.status_code, code, title, detail, headers=headers)
 
+    async def _storage(request: Request, exc: Exception) -> JSONResponse:
+        answer = outage_response(exc, request.url.path)
+        if answer is not None:
+            return answer
+        log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+        return internal_error(request.scope.get("request_id", "-"))
+
+    # Handled inside the app (not by the last-resort handler below, which re-raises).
+    for error_class in _storage_error_classes():
+        app.add_exception_handler(error_class, _storage)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        answer = outage_response(exc, request.url.path)
+        if answer is not None:
+            return answer
         # Normally RequestContextMiddleware answers first (with the request id header);
         # this is the last resort for errors raised outside it.
         request_id = request.scope.get("request_id", "-")
@@ -208,6 +268,16 @@ def install(app: FastAPI) -> None:
             extra={"path": request.url.path},
         )
         return internal_error(request_id)
+
+
+def _storage_error_classes() -> tuple[type[BaseException], ...]:
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    return (DBAPIError, PoolTimeout, sqlite3.Error, psycopg.Error, OSError)
 
 
 _HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}

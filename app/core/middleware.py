@@ -8,7 +8,7 @@ import time
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, internal_error
+from app.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, internal_error, outage_response
 from app.core.logging import new_request_id, request_id_var
 
 access_log = logging.getLogger("creditpool.access")
@@ -54,6 +54,10 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
+            answer = None if started_response else outage_response(exc, scope.get("path", ""))
+            if answer is not None:
+                await answer(scope, receive, send_with_id)
+                return
             error_log.error(
                 "unhandled error",
                 exc_info=exc,

@@ -2,7 +2,8 @@
 
 Every route can answer with problem details (RFC 9457): the caller is not authenticated
 (401), may not do this (403), names something that is not there for them (404), sends a
-bad body (422), is throttled (429), or hits a bug (500). Declaring these per route by
+bad body (422), is throttled (429), hits a bug (500), finds the database away or read-only (503,
+with Retry-After) or the server's disk full (507, on writes). Declaring these per route by
 hand is easy to forget, so they are added here once, to every operation that exists,
 including the ones other domains add later: `application/problem+json` with the
 `Problem` schema (`ValidationProblem` for 422), replacing FastAPI's default 422 shape.
@@ -47,10 +48,12 @@ _DESCRIPTIONS = {
     422: "Validation error",
     429: "Too many requests (see Retry-After)",
     500: "Internal server error (names the request id)",
+    503: "The database is unavailable or read-only: nothing was stored; retry after Retry-After",
+    507: "Insufficient storage (the server's disk is full): nothing was stored",
 }
 
-_EVERY_V1 = (400, 401, 403, 404, 422, 429, 500)
-_WITH_BODY = (409, 413)
+_EVERY_V1 = (400, 401, 403, 404, 422, 429, 500, 503)
+_WITH_BODY = (409, 413, 507)
 _METHODS_WITH_BODY = {"post", "put", "patch", "delete"}
 
 

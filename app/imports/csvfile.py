@@ -100,7 +100,7 @@ def check_options(columns: Any, date_format: Any) -> ImportOptions:
         errors.append(
             field_error(
                 ["mapping"],
-                'must be an object of the file\'s column names to ours, e.g. {"Invoice '
+                "must be an object of the file's column names to ours, e.g. {\"Invoice "
                 'Date": "as_of", "Notes": null}',
                 "value_error",
             )
@@ -165,9 +165,7 @@ def read_header(path: Path, options: ImportOptions | None = None) -> Header:
         raise ValidationFailed(msg, errors=[_header_error(msg)]) from None
     delimiter = _sniff_delimiter(text)
     columns = [c.strip().lower() for c in next(csv.reader([text], delimiter=delimiter))]
-    columns = [
-        (options.columns[c] or IGNORED) if c in options.columns else c for c in columns
-    ]
+    columns = [(options.columns[c] or IGNORED) if c in options.columns else c for c in columns]
     errors = []
     unknown = [c for c in columns if c not in COLUMNS and c != IGNORED]
     for column in unknown:
@@ -350,9 +348,7 @@ class RowMapper:
     Built once per header: the column positions are looked up once, not per row.
     """
 
-    def __init__(
-        self, columns: list[str], currency: str, date_format: str = DEFAULT_DATE_FORMAT
-    ):
+    def __init__(self, columns: list[str], currency: str, date_format: str = DEFAULT_DATE_FORMAT):
         at = {name: i for i, name in enumerate(columns)}
         self.currency = currency
         self.amounts = [(name, at[name]) for name in MONEY_FIELDS if name in at]

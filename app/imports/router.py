@@ -117,9 +117,7 @@ async def upload_import(
         # Idempotency-Key: the same key with the same file (by its SHA-256) replays the
         # first answer and queues nothing; with another file it is 409.
         await idempotency.claim_upload(received.sha256.encode())
-        job = await run_in_threadpool(
-            service.queue, session, principal, job_id, received, options
-        )
+        job = await run_in_threadpool(service.queue, session, principal, job_id, received, options)
     except BaseException:
         received.path.unlink(missing_ok=True)
         raise

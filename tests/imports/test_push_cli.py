@@ -110,7 +110,15 @@ def test_push_strict_exits_1_when_any_row_is_refused(served, world, tmp_path):
     assert "--strict: 1 rows were refused." in dry.output
     lenient = push(str(path), "--url", served, "--api-key", key)
     assert lenient.exit_code == 0, lenient.output
-    strict = push(str(path), "--url", served, "--api-key", key, "--strict",
-                  "--idempotency-key", "again-strict")
+    strict = push(
+        str(path),
+        "--url",
+        served,
+        "--api-key",
+        key,
+        "--strict",
+        "--idempotency-key",
+        "again-strict",
+    )
     assert strict.exit_code == 1, strict.output
     assert "--strict: 1 rows were refused." in strict.output

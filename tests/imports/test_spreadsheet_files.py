@@ -32,10 +32,22 @@ def test_amounts_with_separators_and_currency_signs_are_read(api, world, worker)
     member = world.a.members[0]
     tag = uuid.uuid4().hex[:6]
     rows = [
-        row(1, tag, high_credit="56,000.00", total_owed="$48,000.00", current="$48000.00",
-            past_due_1_30="0"),
-        row(2, tag, high_credit="1,250,000", total_owed="USD 1000.5", current="1000.50 USD",
-            past_due_1_30="0"),
+        row(
+            1,
+            tag,
+            high_credit="56,000.00",
+            total_owed="$48,000.00",
+            current="$48000.00",
+            past_due_1_30="0",
+        ),
+        row(
+            2,
+            tag,
+            high_credit="1,250,000",
+            total_owed="USD 1000.5",
+            current="1000.50 USD",
+            past_due_1_30="0",
+        ),
         row(3, tag, high_credit="1.234,56"),  # a decimal comma: refused, not misread
         row(4, tag, high_credit="12,34"),
         row(5, tag, high_credit="-5"),
@@ -85,9 +97,23 @@ def test_an_iso_date_where_iso_is_expected_reads_plainly(api, world, worker):
 
 def _their_csv(tag: str) -> bytes:
     """An ERP's own column names, an extra column, and US dates."""
-    header = ["Customer No", "Customer", "Ctry", "Tax ID", "Zip", "Aging Date", "Terms",
-              "High Credit", "Balance", "Current", "1-30", "31-60", "61-90", "Over 90",
-              "Salesperson"]
+    header = [
+        "Customer No",
+        "Customer",
+        "Ctry",
+        "Tax ID",
+        "Zip",
+        "Aging Date",
+        "Terms",
+        "High Credit",
+        "Balance",
+        "Current",
+        "1-30",
+        "31-60",
+        "61-90",
+        "Over 90",
+        "Salesperson",
+    ]
     lines = [",".join(header)]
     as_of = month_end(1).strftime("%m/%d/%Y")
     for n in range(3):
@@ -99,11 +125,21 @@ def _their_csv(tag: str) -> bytes:
 
 
 THEIR_COLUMNS = {
-    "Customer No": "customer_ref", "Customer": "legal_name", "Ctry": "country",
-    "Tax ID": "tax_id", "Zip": "postal_code", "Aging Date": "as_of", "Terms": "terms_days",
-    "High Credit": "high_credit", "Balance": "total_owed", "Current": "current",
-    "1-30": "past_due_1_30", "31-60": "past_due_31_60", "61-90": "past_due_61_90",
-    "Over 90": "past_due_over_90", "Salesperson": None,
+    "Customer No": "customer_ref",
+    "Customer": "legal_name",
+    "Ctry": "country",
+    "Tax ID": "tax_id",
+    "Zip": "postal_code",
+    "Aging Date": "as_of",
+    "Terms": "terms_days",
+    "High Credit": "high_credit",
+    "Balance": "total_owed",
+    "Current": "current",
+    "1-30": "past_due_1_30",
+    "31-60": "past_due_31_60",
+    "61-90": "past_due_61_90",
+    "Over 90": "past_due_over_90",
+    "Salesperson": None,
 }
 
 
@@ -158,18 +194,19 @@ def test_a_saved_mapping_reads_every_later_upload(api, world, worker):
     job = finished(api, worker, member.key, upload(api, member.key, data))
     assert (job["created"], job["rejected"]) == (3, 0), job
     bad = api.put(
-        "/v1/import-mapping", headers=member.admin.headers,
+        "/v1/import-mapping",
+        headers=member.admin.headers,
         json={"columns": {"Balance": "balance"}},
     )
     assert bad.status_code == 422
-    assert api.get("/v1/import-mapping", headers=member.key.headers).json()["columns"][
-        "balance"
-    ] == "total_owed"
+    assert (
+        api.get("/v1/import-mapping", headers=member.key.headers).json()["columns"]["balance"]
+        == "total_owed"
+    )
     assert api.delete("/v1/import-mapping", headers=member.admin.headers).status_code == 204
     assert upload(api, member.key, data).status_code == 422
     assert api.delete("/v1/import-mapping", headers=member.admin.headers).status_code == 404
-    viewer = api.put("/v1/import-mapping", headers=member.viewer.headers,
-                     json={"columns": {}})
+    viewer = api.put("/v1/import-mapping", headers=member.viewer.headers, json={"columns": {}})
     assert viewer.status_code == 403
 
 
@@ -179,21 +216,29 @@ def test_a_dry_run_reports_and_stores_nothing(api, world, worker):
     rows = [row(n, tag) for n in range(5)]
     rows += [row(9, tag, total_owed="3"), row(10, tag, terms_days="net 30")]
     data = to_csv(rows)
-    dry = upload(api, member.key, data, params={"dry_run": "true"},
-                 headers={"Idempotency-Key": "dry-1"})
+    dry = upload(
+        api, member.key, data, params={"dry_run": "true"}, headers={"Idempotency-Key": "dry-1"}
+    )
     assert dry.status_code == 200, dry.text
     report = dry.json()
     assert report["dry_run"] is True and report["complete"] is True
     assert (report["rows_checked"], report["created"], report["updated"], report["rejected"]) == (
-        7, 5, 0, 2
+        7,
+        5,
+        0,
+        2,
     )
     assert [e["line"] for e in report["errors"]] == [7, 8]
     assert report["errors"][0]["errors"][0]["loc"] == ["total_owed"]
     assert stored_lines(member.id) == 0
     assert worker.run_once() == 0
     assert api.get("/v1/imports", headers=member.key.headers).json()["items"] == []
-    assert api.get("/v1/clients", headers=member.analyst.headers,
-                   params={"q": f"Client {tag}"}).json()["items"] == []
+    assert (
+        api.get(
+            "/v1/clients", headers=member.analyst.headers, params={"q": f"Client {tag}"}
+        ).json()["items"]
+        == []
+    )
 
     job = finished(api, worker, member.key, upload(api, member.key, data))
     assert (job["created"], job["rejected"]) == (5, 2)

@@ -49,9 +49,10 @@ def test_null_is_refused_where_the_document_says_not_nullable(api, world):
         f"/v1/groups/{world.a.id}", headers=admin, json={"settings": {"lookback_months": None}}
     )
     assert group.status_code == 422, group.text
-    assert api.get(f"/v1/groups/{world.a.id}", headers=admin).json()["settings"][
-        "lookback_months"
-    ] == 12
+    assert (
+        api.get(f"/v1/groups/{world.a.id}", headers=admin).json()["settings"]["lookback_months"]
+        == 12
+    )
     action = api.post(
         "/v1/legal-actions",
         headers=member.analyst.headers,
@@ -64,21 +65,25 @@ def test_null_is_refused_where_the_document_says_not_nullable(api, world):
     report = api.post(
         "/v1/fraud-reports",
         headers=member.analyst.headers,
-        json={"client": company(), "category": "other", "description": "x",
-              "incident_date": "2026-01-05"},
+        json={
+            "client": company(),
+            "category": "other",
+            "description": "x",
+            "incident_date": "2026-01-05",
+        },
     ).json()
     patched = api.patch(
-        f"/v1/fraud-reports/{report['id']}", headers=member.analyst.headers,
+        f"/v1/fraud-reports/{report['id']}",
+        headers=member.analyst.headers,
         json={"category": None},
     )
     assert patched.status_code == 422, patched.text
-    member_patch = api.patch(
-        f"/v1/members/{member.id}", headers=admin, json={"name": None}
-    )
+    member_patch = api.patch(f"/v1/members/{member.id}", headers=admin, json={"name": None})
     assert member_patch.status_code == 422, member_patch.text
     # Leaving a field out still works, and null still clears what may be cleared.
     ok = api.patch(
-        f"/v1/fraud-reports/{report['id']}", headers=member.analyst.headers,
+        f"/v1/fraud-reports/{report['id']}",
+        headers=member.analyst.headers,
         json={"amount": None, "description": "more"},
     )
     assert ok.status_code == 200, ok.text
@@ -128,8 +133,12 @@ def test_the_password_flow_is_a_security_scheme_that_logs_in(api, world):
     analyst = world.a.members[0].analyst
     token = api.post(
         flows[0]["tokenUrl"],
-        data={"grant_type": "password", "username": analyst.email,
-              "password": "correct-horse-battery", "scope": ""},
+        data={
+            "grant_type": "password",
+            "username": analyst.email,
+            "password": "correct-horse-battery",
+            "scope": "",
+        },
     )
     assert token.status_code == 200, token.text
     me = api.get("/v1/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
@@ -171,9 +180,7 @@ def test_swagger_ui_and_redoc_are_served_from_vendored_files(api):
         html = api.get(page)
         assert html.status_code == 200
         assert "cdn" not in html.text.lower() and "googleapis" not in html.text
-        src = next(
-            part.split('"')[0] for part in html.text.split('src="')[1:] if asset in part
-        )
+        src = next(part.split('"')[0] for part in html.text.split('src="')[1:] if asset in part)
         assert src.startswith("/static/vendor/")
         script = api.get(src)
         assert script.status_code == 200 and len(script.content) > 500_000

@@ -36,9 +36,13 @@ def test_each_demo_run_revokes_the_key_the_last_one_printed(api):
     report = api.post(
         "/v1/fraud-reports",
         headers={"X-API-Key": second},
-        json={"client": company(), "category": "impersonation",
-              "description": "A caller posing as the owner asked to change bank details.",
-              "amount": "12500.00", "incident_date": "2026-10-02"},
+        json={
+            "client": company(),
+            "category": "impersonation",
+            "description": "A caller posing as the owner asked to change bank details.",
+            "amount": "12500.00",
+            "incident_date": "2026-10-02",
+        },
     )
     assert report.status_code == 201, report.text
 
@@ -46,8 +50,12 @@ def test_each_demo_run_revokes_the_key_the_last_one_printed(api):
 def _migrate(tmp_path, url: str) -> str:
     env = {**os.environ, "DATABASE_URL": url}
     done = subprocess.run(
-        [sys.executable, "-m", "app.cli", "migrate"], env=env, capture_output=True, text=True,
-        timeout=300, check=False,
+        [sys.executable, "-m", "app.cli", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
@@ -71,7 +79,8 @@ def test_the_current_month_of_the_trend_is_marked_in_progress(api, world):
     member = world.a.members[0]
     today = date.today()
     stored = api.post(
-        "/v1/experiences", headers=member.key.headers,
+        "/v1/experiences",
+        headers=member.key.headers,
         json=line(company(), as_of=today.isoformat()),
     )
     assert stored.status_code == 201, stored.text

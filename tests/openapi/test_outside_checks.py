@@ -53,10 +53,18 @@ def _roles(api, platform_admin, group) -> dict[str, dict[str, str]]:
         "member_admin": member.admin.headers,
         "credit_analyst": member.analyst.headers,
         "viewer": member.viewer.headers,
-        "api_key": add_key(api, member.admin.headers, ["experiences:write", "clients:read",
-                                                       "profiles:read", "alerts:read",
-                                                       "legal_actions:write",
-                                                       "fraud_reports:write"]).headers,
+        "api_key": add_key(
+            api,
+            member.admin.headers,
+            [
+                "experiences:write",
+                "clients:read",
+                "profiles:read",
+                "alerts:read",
+                "legal_actions:write",
+                "fraud_reports:write",
+            ],
+        ).headers,
     }
 
 
@@ -64,24 +72,38 @@ ROLES = ["platform_admin", "group_admin", "member_admin", "credit_analyst", "vie
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_schemathesis_over_http_finds_nothing(api, platform_admin, fuzzed_group, server, role,
-                                              tmp_path):
+def test_schemathesis_over_http_finds_nothing(
+    api, platform_admin, fuzzed_group, server, role, tmp_path
+):
     headers = _roles(api, platform_admin, fuzzed_group)[role]
-    (name, value), = headers.items()
+    ((name, value),) = headers.items()
     command = [
-        str(BIN / "schemathesis"), "--config-file", str(CONFIG), "--no-color",
-        "run", f"{server}/openapi.json",
-        "--checks", "all",
-        "--mode", "all",
-        "--phases", "examples,fuzzing",
-        "--max-examples", EXAMPLES,
-        "--seed", "20261206",
-        "--workers", "1",
-        "--request-timeout", "30",
-        "-H", f"{name}: {value}",
+        str(BIN / "schemathesis"),
+        "--config-file",
+        str(CONFIG),
+        "--no-color",
+        "run",
+        f"{server}/openapi.json",
+        "--checks",
+        "all",
+        "--mode",
+        "all",
+        "--phases",
+        "examples,fuzzing",
+        "--max-examples",
+        EXAMPLES,
+        "--seed",
+        "20261206",
+        "--workers",
+        "1",
+        "--request-timeout",
+        "30",
+        "-H",
+        f"{name}: {value}",
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path,
-                         check=False)
+    run = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False
+    )
     output = (run.stdout + run.stderr).replace(value, "<credential>")
     failures = output[output.find("FAILURES") :] if "FAILURES" in output else output
     assert run.returncode == 0, failures[:12000]
@@ -106,9 +128,24 @@ def test_a_generated_client_drives_a_short_story(api, world, server, tmp_path):
     )
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     generated = subprocess.run(
-        [generator, "generate", "--path", "openapi.json", "--meta", "none",
-         "--config", "generator.yaml", "--output-path", "creditpool_client"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env, check=False,
+        [
+            generator,
+            "generate",
+            "--path",
+            "openapi.json",
+            "--meta",
+            "none",
+            "--config",
+            "generator.yaml",
+            "--output-path",
+            "creditpool_client",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
     )
     assert generated.returncode == 0, generated.stdout + generated.stderr
     assert "Warning" not in generated.stdout + generated.stderr, generated.stdout
@@ -149,9 +186,17 @@ def _story(api, world, server):
     # Submit an experience, money as strings (exact).
     as_of = date.today() - timedelta(days=1)
     line = models.ExperienceSubmission(
-        client_id=created.id, as_of=as_of, currency="USD", terms_days=30,
-        high_credit="2500.00", total_owed="1000.00", current="600.00",
-        past_due_1_30="400.00", past_due_31_60="0", past_due_61_90="0", past_due_over_90="0",
+        client_id=created.id,
+        as_of=as_of,
+        currency="USD",
+        terms_days=30,
+        high_credit="2500.00",
+        total_owed="1000.00",
+        current="600.00",
+        past_due_1_30="400.00",
+        past_due_31_60="0",
+        past_due_61_90="0",
+        past_due_over_90="0",
     )
     stored = submit.sync(client=me, body=line)
     assert isinstance(stored, models.ExperienceOut), stored
@@ -165,8 +210,8 @@ def _story(api, world, server):
 
     # A refusal comes back typed too.
     refused = submit.sync_detailed(
-        client=me, body=models.ExperienceSubmission.from_dict({**line.to_dict(),
-                                                                "total_owed": "1_000"})
+        client=me,
+        body=models.ExperienceSubmission.from_dict({**line.to_dict(), "total_owed": "1_000"}),
     )
     assert refused.status_code == 422
     assert login(api, analyst.email)  # the world's own login still works

@@ -60,8 +60,14 @@ def test_an_amount_not_in_the_documented_form_is_refused(api, world, amount):
 
 @pytest.mark.parametrize(
     ("amount", "stored"),
-    [("2500", "2500.00"), ("2500.5", "2500.50"), (2500, "2500.00"), (2500.25, "2500.25"),
-     ("999999999999999.99", "999999999999999.99"), ("0", "0.00")],
+    [
+        ("2500", "2500.00"),
+        ("2500.5", "2500.50"),
+        (2500, "2500.00"),
+        (2500.25, "2500.25"),
+        ("999999999999999.99", "999999999999999.99"),
+        ("0", "0.00"),
+    ],
 )
 def test_an_amount_in_the_documented_form_is_stored_exactly(api, world, amount, stored):
     member = world.a.members[0]
@@ -78,15 +84,25 @@ def test_legal_and_fraud_amounts_follow_the_same_rule(api, world, amount):
     legal = api.post(
         "/v1/legal-actions",
         headers=member.analyst.headers,
-        json={"client": company(), "kind": "suit", "status": "filed", "amount": amount,
-              "filed_on": "2026-01-05"},
+        json={
+            "client": company(),
+            "kind": "suit",
+            "status": "filed",
+            "amount": amount,
+            "filed_on": "2026-01-05",
+        },
     )
     assert legal.status_code == 422, legal.text
     fraud = api.post(
         "/v1/fraud-reports",
         headers=member.analyst.headers,
-        json={"client": company(), "category": "other", "description": "x", "amount": amount,
-              "incident_date": "2026-01-05"},
+        json={
+            "client": company(),
+            "category": "other",
+            "description": "x",
+            "amount": amount,
+            "incident_date": "2026-01-05",
+        },
     )
     assert fraud.status_code == 422, fraud.text
     assert api.get("/v1/legal-actions", headers=member.analyst.headers).json()["items"] == []
@@ -107,13 +123,15 @@ def test_a_boolean_must_be_true_or_false(api, world, value):
 def test_true_and_false_still_disable_and_enable(api, world):
     member = world.a.members[0]
     url = f"/v1/users/{member.viewer.id}"
-    assert api.patch(url, headers=member.admin.headers, json={"disabled": True}).json()[
-        "disabled"
-    ] is True
+    assert (
+        api.patch(url, headers=member.admin.headers, json={"disabled": True}).json()["disabled"]
+        is True
+    )
     assert api.get("/v1/me", headers=member.viewer.headers).status_code == 401
-    assert api.patch(url, headers=member.admin.headers, json={"disabled": False}).json()[
-        "disabled"
-    ] is False
+    assert (
+        api.patch(url, headers=member.admin.headers, json={"disabled": False}).json()["disabled"]
+        is False
+    )
 
 
 @pytest.mark.parametrize("value", ["1", "yes", "True", "on"])
@@ -126,13 +144,12 @@ def test_a_boolean_query_parameter_is_the_word_true_or_false(api, world, value):
         assert ok.status_code == 200, ok.text
 
 
-@pytest.mark.parametrize("as_of", ["0", "1", "20260105", "2026-1-5", "05/01/2026", "2026-02-30",
-                                   "2026-01-05T00:00:00"])
+@pytest.mark.parametrize(
+    "as_of", ["0", "1", "20260105", "2026-1-5", "05/01/2026", "2026-02-30", "2026-01-05T00:00:00"]
+)
 def test_a_date_query_parameter_is_yyyy_mm_dd(api, world, as_of):
     member = world.a.members[0]
-    client_id = api.post("/v1/clients", headers=member.analyst.headers, json=company()).json()[
-        "id"
-    ]
+    client_id = api.post("/v1/clients", headers=member.analyst.headers, json=company()).json()["id"]
     response = api.get(
         f"/v1/clients/{client_id}/profile",
         headers=world.a.admin.headers,
