@@ -29,6 +29,7 @@ from app.benchmarks.schemas import (
     Values,
 )
 from app.core.errors import ValidationFailed, field_error
+from app.core.sums import joined, split_sum
 from app.core.types import utcnow
 from app.groups.models import Group
 from app.groups.service import effective_settings
@@ -52,7 +53,9 @@ WITH lines AS (
     FROM experience
     WHERE group_id = :group_id AND as_of >= :first AND as_of <= :last
 )
-SELECT member_id, SUM(owed), SUM(past_due), SUM(high), SUM(dbt_owed), SUM(dbt_high)
+SELECT member_id, {split_sum("owed", "owed")}, {split_sum("past_due", "past_due")},
+       {split_sum("high", "high")}, {split_sum("dbt_owed", "dbt_owed")},
+       {split_sum("dbt_high", "dbt_high")}
 FROM lines WHERE rn = 1
 GROUP BY member_id
 """  # noqa: S608 - only the fixed bucket midpoints are formatted in; values are bound
@@ -119,17 +122,19 @@ def member_figures(session: Session, group_id: str, period: str) -> dict[str, Me
     """Every member's four figures for the quarter (None where it gives none)."""
     first, last = parse_period(period)
     computed: dict[str, tuple] = {}
-    for member_id, owed, past_due, high, dbt_owed, dbt_high in session.execute(
+    for member_id, *halves in session.execute(
         _PER_MEMBER, {"group_id": group_id, "first": first, "last": last}
     ):
-        owed, high = int(owed or 0), int(high or 0)
+        owed, past_due, high, dbt_owed, dbt_high = (
+            joined(halves[i], halves[i + 1]) for i in range(0, len(halves), 2)
+        )
         if owed:
-            weighted = Fraction(int(dbt_owed or 0), owed)
+            weighted = Fraction(dbt_owed, owed)
         elif high:
-            weighted = Fraction(int(dbt_high or 0), high)
+            weighted = Fraction(dbt_high, high)
         else:
             weighted = None
-        computed[member_id] = (formulas.pct_past_due(owed, int(past_due or 0)), weighted)
+        computed[member_id] = (formulas.pct_past_due(owed, past_due), weighted)
     entries = {
         e.member_id: e
         for e in session.execute(

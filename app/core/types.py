@@ -138,11 +138,15 @@ def from_cents(cents: int | None) -> Decimal | None:
 # and one or two more; no sign, exponent, digit separator ("1_000"), space or non-ASCII
 # digit, which Decimal() would all accept. The pattern alone is the rule for strings, so the
 # OpenAPI document and the server cannot disagree.
-MONEY_DIGITS = 15
+# 12 digits: below a trillion (10^12) in the group's currency, far above any one trade
+# line, and small enough that a line's cents times a DBT of up to 3,650 days (or a bucket
+# midpoint of 105) stays inside a signed 64-bit integer (10^14 cents x 3,650 < 9.2 x 10^18);
+# sums of such products are taken in two halves (app.core.sums).
+MONEY_DIGITS = 12
 MONEY_PATTERN = rf"^[0-9]{{1,{MONEY_DIGITS}}}(\.[0-9]{{1,2}})?$"
 _MONEY = re.compile(MONEY_PATTERN[1:-1])  # fullmatch: "$" would let a final newline in
 _DIGITS = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
-# Exclusive: the largest accepted amount is 999,999,999,999,999.99.
+# Exclusive: the largest accepted amount is 999,999,999,999.99.
 MONEY_LIMIT = Decimal(10) ** MONEY_DIGITS
 
 

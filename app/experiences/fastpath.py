@@ -18,6 +18,7 @@ from typing import Any
 
 from app.clients.normalize import normalize_duns, normalize_lei
 from app.clients.schemas import has_alnum, is_country
+from app.core.types import MONEY_DIGITS
 from app.experiences.schemas import COMMENT_CODES, EXPERIENCE_FIELDS, comment_list
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -77,22 +78,25 @@ def _int(value: Any, low: int, high: int) -> int:
     raise _NotPlain
 
 
+_WHOLE_LIMIT = 10**MONEY_DIGITS
+
+
 def _amount(value: Any) -> Decimal:
     # The two forms the schema's own fast branch (`schemas._amount`) takes as they are: a
-    # string matching _PLAIN_AMOUNT (1 to 13 ASCII digits, optionally a point and 1 or 2
-    # more), checked with str methods (this runs seven times per line, and the regular
-    # expression was half of its cost; tests/experiences/test_fastpath.py holds the two
-    # to the same answers).
+    # string matching _PLAIN_AMOUNT (1 to MONEY_DIGITS ASCII digits, optionally a point
+    # and 1 or 2 more), checked with str methods (this runs seven times per line, and the
+    # regular expression was half of its cost; tests/experiences/test_fastpath.py holds
+    # the two to the same answers).
     if type(value) is str:
         whole, point, cents = value.partition(".")
         if (
-            0 < len(whole) <= 13
+            0 < len(whole) <= MONEY_DIGITS
             and whole.isascii()
             and whole.isdigit()
             and (not point or (0 < len(cents) <= 2 and cents.isascii() and cents.isdigit()))
         ):
             return Decimal(value)
-    elif type(value) is int and 0 <= value < 10**13:
+    elif type(value) is int and 0 <= value < _WHOLE_LIMIT:
         return Decimal(value)
     raise _NotPlain
 

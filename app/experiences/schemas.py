@@ -19,7 +19,7 @@ from app.core.schemas import (
     ResponseModel,
     UtcDateTime,
 )
-from app.core.types import parse_money
+from app.core.types import MONEY_DIGITS, parse_money
 
 COMMENT_CODES = (
     "PROMPT",
@@ -73,7 +73,8 @@ def comment_list(value: Any) -> Any:
 
 
 # ASCII digits only: \d would take any script's digits.
-_PLAIN_AMOUNT = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
+_WHOLE_LIMIT = 10**MONEY_DIGITS
+_PLAIN_AMOUNT = re.compile(rf"[0-9]{{1,{MONEY_DIGITS}}}(\.[0-9]{{1,2}})?")
 
 
 def _amount(value: object) -> Decimal:
@@ -81,7 +82,7 @@ def _amount(value: object) -> Decimal:
     # general parser (it runs seven times per line); anything else gets `parse_money`.
     if type(value) is str and _PLAIN_AMOUNT.fullmatch(value):
         return Decimal(value)
-    if type(value) is int and 0 <= value < 10**13:
+    if type(value) is int and 0 <= value < _WHOLE_LIMIT:
         return Decimal(value)
     return parse_money(value)
 

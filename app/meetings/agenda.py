@@ -36,7 +36,7 @@ from app.legal.models import LegalAction
 from app.meetings.models import MeetingNomination
 from app.meetings.schemas import REASONS, AgendaItem, AgendaProfile
 from app.profiles import formulas
-from app.profiles.queries import MonthSummary
+from app.profiles.queries import MonthSummary, summary_columns
 from app.profiles.service import two_places
 
 FIRST_MEETING_DAYS = 90
@@ -109,7 +109,7 @@ WITH lines AS (
     SELECT client_id, owed, high, dbt_owed, dbt_high{ranks if with_ranks else ""}
     FROM lines WHERE rn = 1
 )
-SELECT client_id, COUNT(*), SUM(owed), SUM(high), {largest}, SUM(dbt_owed), SUM(dbt_high)
+SELECT client_id, {summary_columns(largest)}
 FROM latest
 GROUP BY client_id
 """  # noqa: S608 - only fixed integers and names are formatted in; values are bound
@@ -145,7 +145,7 @@ def pooled_figures(
     )
     figures = {}
     for client_id, *sums in rows:
-        month = MonthSummary(*(int(v or 0) for v in sums))
+        month = MonthSummary.of(sums)
         reason = formulas.suppression_from_summary(
             month.contributors,
             month.total_owed_cents,

@@ -4,7 +4,8 @@ Each figure a profile pools from each member's latest line is summed here by the
 database for all the portfolio's clients at once, as of today and as of three months
 ago, in the same terms as a profile's trend months (`app.profiles.queries.MonthSummary`:
 contributors, Σ total_owed, Σ high_credit, the two largest members' total_owed, and
-Σ dbt·total_owed / Σ dbt·high_credit in whole cents), so that the profile's own formulas
+Σ dbt·total_owed / Σ dbt·high_credit in whole cents, each sum in two halves as
+app.core.sums explains), so that the profile's own formulas
 turn them into the same suppression, weighted DBT and payment index. The statement is
 textual and names the caller's group itself, as the profile's statements do.
 """
@@ -17,6 +18,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, bindparam, text
 from sqlalchemy.orm import Session
 
+from app.core.sums import split_sum
 from app.core.types import Money, UTCDateTime
 from app.profiles.formulas import BUCKET_MIDPOINTS, OPEN_LEGAL_STATUSES, SEVERE_LEGAL_KINDS
 from app.profiles.queries import MonthSummary
@@ -75,19 +77,21 @@ WITH portfolio AS ({clients}), latest AS (
     JOIN experience e ON e.group_id = :group_id AND e.member_id = c.member_id
                      AND e.client_id = c.client_id AND e.as_of = c.as_of
 ), sums AS (
-    SELECT at, client_id, COUNT(*) AS contributors, SUM(owed) AS owed, SUM(high) AS high,
-           MAX(owed) AS largest, SUM(dbt_owed) AS dbt_owed, SUM(dbt_high) AS dbt_high
+    SELECT at, client_id, COUNT(*) AS contributors, {owed}, {high},
+           MAX(owed) AS largest, {dbt_owed}, {dbt_high}
     FROM lines GROUP BY at, client_id
 ), pooled AS (
     -- The second largest member's total_owed: the largest again when two members owe
     -- it, else the largest below it (aggregates only: no sort of the lines).
-    SELECT s.at, s.client_id, MAX(s.contributors) AS contributors, MAX(s.owed) AS owed,
-           MAX(s.high) AS high, MAX(s.largest) AS largest,
+    SELECT s.at, s.client_id, MAX(s.contributors) AS contributors,
+           MAX(s.owed_hi) AS owed_hi, MAX(s.owed_lo) AS owed_lo,
+           MAX(s.high_hi) AS high_hi, MAX(s.high_lo) AS high_lo, MAX(s.largest) AS largest,
            CASE WHEN SUM(CASE WHEN l.owed = s.largest THEN 1 ELSE 0 END) > 1
                 THEN MAX(s.largest)
                 ELSE COALESCE(MAX(CASE WHEN l.owed < s.largest THEN l.owed END), 0)
            END AS second,
-           MAX(s.dbt_owed) AS dbt_owed, MAX(s.dbt_high) AS dbt_high
+           MAX(s.dbt_owed_hi) AS dbt_owed_hi, MAX(s.dbt_owed_lo) AS dbt_owed_lo,
+           MAX(s.dbt_high_hi) AS dbt_high_hi, MAX(s.dbt_high_lo) AS dbt_high_lo
     FROM sums s JOIN lines l ON l.at = s.at AND l.client_id = s.client_id
     GROUP BY s.at, s.client_id
 )
@@ -95,10 +99,13 @@ SELECT c.id, c.legal_name, c.country, c.tax_id, c.duns, c.lei, c.line1, c.city, 
        c.postal_code, c.created_at,
        own.as_of AS own_as_of, own.owed AS own_owed, own.high AS own_high,
        CASE WHEN w.client_id IS NULL THEN 0 ELSE 1 END AS watched,
-       pn.contributors, pn.owed, pn.high, pn.largest, pn.second, pn.dbt_owed, pn.dbt_high,
-       pt.contributors AS t_contributors, pt.owed AS t_owed, pt.high AS t_high,
-       pt.largest AS t_largest, pt.second AS t_second, pt.dbt_owed AS t_dbt_owed,
-       pt.dbt_high AS t_dbt_high,
+       pn.contributors, pn.owed_hi, pn.owed_lo, pn.high_hi, pn.high_lo, pn.largest,
+       pn.second, pn.dbt_owed_hi, pn.dbt_owed_lo, pn.dbt_high_hi, pn.dbt_high_lo,
+       pt.contributors AS t_contributors, pt.owed_hi AS t_owed_hi, pt.owed_lo AS t_owed_lo,
+       pt.high_hi AS t_high_hi, pt.high_lo AS t_high_lo, pt.largest AS t_largest,
+       pt.second AS t_second, pt.dbt_owed_hi AS t_dbt_owed_hi,
+       pt.dbt_owed_lo AS t_dbt_owed_lo, pt.dbt_high_hi AS t_dbt_high_hi,
+       pt.dbt_high_lo AS t_dbt_high_lo,
        CASE WHEN EXISTS (
            SELECT 1 FROM fraud_report f
            WHERE f.group_id = :group_id AND f.client_id = p.client_id
@@ -135,6 +142,10 @@ def _statement(clients: str, *extra):
         b4=_B4,
         open_statuses=_listed(OPEN_LEGAL_STATUSES),
         severe_kinds=_listed(SEVERE_LEGAL_KINDS),
+        owed=split_sum("owed", "owed"),
+        high=split_sum("high", "high"),
+        dbt_owed=split_sum("dbt_owed", "dbt_owed"),
+        dbt_high=split_sum("dbt_high", "dbt_high"),
     )
     return (
         text(sql)
@@ -173,7 +184,7 @@ class PortfolioRow:
 def _summary(values) -> MonthSummary | None:
     if values[0] is None:
         return None
-    return MonthSummary(*(int(v or 0) for v in values))
+    return MonthSummary.of(values)
 
 
 def portfolio_rows(
@@ -213,8 +224,8 @@ def portfolio_rows(
             own_total_owed=row.own_owed,
             own_high_credit=row.own_high,
             watched=bool(row.watched),
-            now=_summary(row[15:22]),
-            then=_summary(row[22:29]),
+            now=_summary(row[15:26]),
+            then=_summary(row[26:37]),
             approved_fraud=bool(row.approved_fraud),
             open_severe_legal=bool(row.open_severe_legal),
             open_legal=bool(row.open_legal),

@@ -7,7 +7,8 @@ SQL does not pass through the ORM's tenant filter, so every statement names the 
 group itself (`group_id = :group_id`). Each one reads an index range
 (ix_experience_client_asof, ix_legal_client, ix_fraud_client, ix_inquiry_client_at) or a
 primary key. Money is summed as whole cents (`Money` stores BIGINT cents), so the sums
-are exact integers.
+are exact integers; each sum is taken in two halves (app.core.sums), so that no accepted
+amount, however many members report it, can overflow a 64-bit integer on either database.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
 from app.audit.resources import resource
+from app.core.sums import joined, split_sum
 from app.core.types import Money, UTCDateTime, new_id
 from app.profiles.formulas import BUCKET_MIDPOINTS
 from app.profiles.models import Inquiry
@@ -161,6 +163,21 @@ class MonthSummary:
     dbt_times_owed: int
     dbt_times_high: int
 
+    @classmethod
+    def of(cls, values) -> MonthSummary:
+        """From the columns `SUMMARY_COLUMNS` selects, in its order."""
+        (count, owed_hi, owed_lo, high_hi, high_lo, largest, second,
+         dbt_owed_hi, dbt_owed_lo, dbt_high_hi, dbt_high_lo) = values  # fmt: skip
+        return cls(
+            contributors=int(count or 0),
+            total_owed_cents=joined(owed_hi, owed_lo),
+            high_credit_cents=joined(high_hi, high_lo),
+            largest_owed_cents=int(largest or 0),
+            second_owed_cents=int(second or 0),
+            dbt_times_owed=joined(dbt_owed_hi, dbt_owed_lo),
+            dbt_times_high=joined(dbt_high_hi, dbt_high_lo),
+        )
+
     @property
     def weighted_dbt(self) -> Fraction | None:
         # The same rule as formulas.weighted_dbt, on the sums.
@@ -169,6 +186,27 @@ class MonthSummary:
         if self.high_credit_cents:
             return Fraction(self.dbt_times_high, self.high_credit_cents)
         return None
+
+
+# The two largest members' total_owed, from a window rank `rk` by owed, descending.
+_TWO_LARGEST = (
+    "MAX(CASE WHEN rk = 1 THEN owed ELSE 0 END), MAX(CASE WHEN rk = 2 THEN owed ELSE 0 END)"
+)
+
+
+def summary_columns(largest: str) -> str:
+    """The aggregates a MonthSummary is made of (`MonthSummary.of`), over rows with the
+    columns owed, high, dbt_owed and dbt_high; `largest` gives the two largest owed."""
+    return ", ".join(
+        (
+            "COUNT(*)",
+            split_sum("owed", "owed"),
+            split_sum("high", "high"),
+            largest,
+            split_sum("dbt_owed", "dbt_owed"),
+            split_sum("dbt_high", "dbt_high"),
+        )
+    )
 
 
 @lru_cache(maxsize=64)
@@ -197,9 +235,7 @@ WITH tagged AS (
     FROM per_member
     WHERE rn = 1
 )
-SELECT month, COUNT(*), SUM(owed), SUM(high),
-       MAX(CASE WHEN rk = 1 THEN owed ELSE 0 END), MAX(CASE WHEN rk = 2 THEN owed ELSE 0 END),
-       SUM(dbt_owed), SUM(dbt_high)
+SELECT month, {summary_columns(_TWO_LARGEST)}
 FROM latest
 GROUP BY month
 """  # noqa: S608 - only integers and fixed names are formatted in; values are bound
@@ -217,7 +253,7 @@ def month_summaries(
     params = {"group_id": group_id, "client_id": client_id, "until": until}
     params.update({f"m{i}": first for i, first in enumerate(months)})
     rows = session.execute(_month_summaries_sql(len(months)), params).all()
-    return {int(row[0]): MonthSummary(*(int(v or 0) for v in row[1:])) for row in rows}
+    return {int(row[0]): MonthSummary.of(row[1:]) for row in rows}
 
 
 _LEGAL_ACTIONS = (
