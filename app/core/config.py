@@ -1,5 +1,8 @@
 """One settings object for the whole service, read from the environment and `.env`."""
 
+import os
+import secrets
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -7,7 +10,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789"
+# Where development keeps the signing key it made itself, under DATA_DIR.
+GENERATED_KEY_FILE = "secret_key"
+_generated_lock = threading.Lock()
 
 
 class Settings(BaseSettings):
@@ -67,14 +72,19 @@ class Settings(BaseSettings):
 
     @property
     def signing_key(self) -> str:
-        """SECRET_KEY; outside development there is no fallback and the service refuses."""
+        """SECRET_KEY; without one, in development only, a random key made on the first
+        start and kept in DATA_DIR/secret_key (mode 0600), so that tokens outlive a
+        restart and every process sharing DATA_DIR signs alike, while no two
+        installations share a key (a key in the source would let anyone mint tokens for
+        any development instance someone exposed). Outside development there is no
+        fallback: the service refuses to start."""
         if self.secret_key:
             return self.secret_key
         if self.environment != "development":
             raise RuntimeError(
                 "SECRET_KEY is not set: refusing to start outside development without one"
             )
-        return DEV_SECRET_KEY
+        return generated_signing_key(self.data_dir)
 
     @property
     def is_sqlite(self) -> bool:
@@ -84,3 +94,29 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+@lru_cache
+def generated_signing_key(data_dir: Path) -> str:
+    """The key in `data_dir`/secret_key, made (48 random bytes, URL-safe, mode 0600) when
+    the file does not exist yet. Two processes starting at once agree: the file appears
+    whole or not at all (written aside, then hard-linked into place, which fails if
+    another process won), and the loser reads the winner's key."""
+    path = Path(data_dir) / GENERATED_KEY_FILE
+    with _generated_lock:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f".{GENERATED_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(fd, "w") as out:
+                    out.write(secrets.token_urlsafe(48))
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink(missing_ok=True)
+        key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds no usable signing key: remove it or set SECRET_KEY")
+    return key

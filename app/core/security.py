@@ -36,19 +36,35 @@ def _passwords() -> tuple[CryptContext, str]:
     return context, dummy
 
 
+# The longest password checked, in characters. Passwords are set at 12 to 256 characters
+# (app.users.schemas); a login with a longer one is a wrong password (401), found without
+# hashing what was sent: argon2 over megabytes is a cost an attacker would choose, and
+# passlib refuses more than 4,096 bytes with an exception (once a 500 for unknown emails
+# only, which told registered emails apart). 1,024 characters of UTF-8 stay within that.
+MAX_PASSWORD_CHARS = 1024
+
+
 def hash_password(password: str) -> str:
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise ValueError(f"a password has at most {MAX_PASSWORD_CHARS} characters")
     return _passwords()[0].hash(password)
 
 
 def verify_password(password: str, password_hash: str | None) -> bool:
+    """Whether `password` is the one `password_hash` was made from.
+
+    One path whatever the account: exactly one argon2 check runs, against the account's
+    hash or (no account, no hash) a dummy one, with an over-long password replaced by an
+    empty one, inside one guard; so a wrong email, a wrong password and an over-long one
+    cost the same and answer the same.
+    """
     context, dummy = _passwords()
-    if not password_hash:
-        context.verify(password, dummy)
-        return False
+    acceptable = len(password) <= MAX_PASSWORD_CHARS
     try:
-        return context.verify(password, password_hash)
+        matches = context.verify(password if acceptable else "", password_hash or dummy)
     except (ValueError, TypeError):
-        return False
+        matches = False
+    return matches and acceptable and bool(password_hash)
 
 
 def create_access_token(

@@ -48,7 +48,9 @@ def login_page(request: Request, next: str | None = None):  # noqa: A002 - the q
 async def sign_in(
     request: Request,
     email: Annotated[str, Form(max_length=320)] = "",
-    password: Annotated[str, Form(max_length=1024)] = "",
+    # No length limit here: an over-long password is a wrong one, decided where the API
+    # decides it (app.core.security.verify_password), so both answer alike.
+    password: Annotated[str, Form()] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",  # noqa: A002 - the form field's name
 ):
     await web_session.check_csrf(request)
