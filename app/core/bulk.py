@@ -30,6 +30,7 @@ import contextlib
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Table
@@ -148,7 +149,7 @@ def start_insert_rows(
         start += size
         values = ", ".join([one] * size)
         sql = f"INSERT INTO {table.name} ({names}) VALUES {values}{tail}"  # noqa: S608
-        result = connection.exec_driver_sql(sql, tuple(v for row in chunk for v in row))
+        result = connection.exec_driver_sql(sql, tuple(chain.from_iterable(chunk)))
         if returning:
             returned.extend(tuple(r) for r in result)
     return PendingRows(returned)
