@@ -68,7 +68,9 @@ SLIDE = [
     (0.70, 0.25, 0.05, 0, 0),
     (0.40, 0.30, 0.25, 0.05, 0),
     (0.20, 0.20, 0.30, 0.25, 0.05),
-    (0.10, 0.10, 0.20, 0.35, 0.25),
+    # The last month worse by more than 10 points of payment index: the third member's
+    # lines raise a real `profile.deteriorated` alert for the other two.
+    (0.05, 0.05, 0.15, 0.35, 0.40),
 ]
 JUDGMENT = {
     "kind": "judgment",

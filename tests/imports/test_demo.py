@@ -114,3 +114,8 @@ def test_the_demo_command_raises_the_alerts_and_queues_the_webhooks_a_month_woul
     # the first member's webhook.
     assert alerts.get("legal_action.created") == 2, alerts
     assert deliveries.get("legal_action.created") == 1, deliveries
+    # Lakeshore Homes slides by more than 10 points of payment index in its last month:
+    # the third member's lines deteriorate the profile for the two others, and the first
+    # member's webhook hears of it.
+    assert alerts.get("profile.deteriorated") == 2, alerts
+    assert deliveries.get("profile.deteriorated") == 1, deliveries
