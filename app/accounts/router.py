@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.accounts import keys
@@ -21,9 +21,12 @@ router = APIRouter(route_class=IdempotentRoute, tags=["auth"])
     response_model=TokenOut,
     responses={401: {"description": "Wrong credentials"}, 429: {"description": "Throttled"}},
 )
-def issue_token(form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
+def issue_token(
+    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> TokenOut:
     """OAuth2 password flow: `username` (the email) and `password` as form fields."""
-    token, lifetime = auth_service.login(form.username, form.password)
+    address = request.client.host if request.client else None
+    token, lifetime = auth_service.login(form.username, form.password, address)
     return TokenOut(access_token=token, expires_in=lifetime)
 
 

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
+from app.accounts import throttle
 from app.audit import service as audit
 from app.auth.cache import CREDENTIALS, Entry
-from app.auth.models import ApiKey, LoginThrottle
+from app.auth.models import ApiKey
 from app.auth.principal import Principal
 from app.core.config import get_settings
 from app.core.db import database
-from app.core.errors import TooManyRequests, Unauthorized
+from app.core.errors import Forbidden, Unauthorized
 from app.core.security import (
     InvalidToken,
     access_token_claims,
@@ -34,90 +34,72 @@ LAST_USED_RESOLUTION = timedelta(seconds=60)
 DEFER_TOUCH = "deferred_api_key_touches"
 
 
-def login(email: str, password: str) -> tuple[str, int]:
-    """Check the password (throttled per account) and issue an access token.
+def login(email: str, password: str, address: str | None = None) -> tuple[str, int]:
+    """Check the password (throttled: app.accounts.throttle) and issue an access token.
 
-    Runs in its own unit of work, not the request's: a failed attempt answers 401, and
-    the request's transaction rolls back with its error, yet the failure's audit row and
-    throttle count must stay. Unscoped: the account's group is not known yet.
+    `address` is the client's network address (the request's peer). Each step is its
+    own unit of work, not the request's: a failed attempt answers 401, and the request's
+    transaction rolls back with its error, yet the failure's count and audit row must
+    stay. Unscoped: the account's group is not known yet.
     """
-    with database().system_session() as session:
-        user = _attempt(session, email.strip().lower(), password)
+    user = _checked(email.strip().lower(), password, address)
     if user is None:
         raise Unauthorized("Incorrect email or password, or the account is not active.")
     return create_access_token(user.id, version=user.token_version)
 
 
-def _attempt(session: Session, email: str, password: str) -> User | None:
+def confirm_password(user_id: str, password: str, address: str | None) -> None:
+    """A signed-in person's own password, checked before it is changed (`PATCH /v1/me`):
+    the same throttle and count as a login, so a stolen session cannot be used to guess
+    the password without limit. Forbidden when wrong; TooManyRequests while locked."""
+    with database().system_session(write=False) as session:
+        email = session.execute(select(User.email).where(User.id == user_id)).scalar_one_or_none()
+    if email is None:
+        return  # not a person's token: the request's own checks answer it
+    if _checked(email, password, address, action="auth.password_check") is None:
+        raise Forbidden("The current password is not right.")
+
+
+def _checked(
+    email: str, password: str, address: str | None, action: str = "auth.login"
+) -> User | None:
     """The user when the password is right and the account usable, else None (the
-    failure counted and audited in `session`)."""
+    failure counted and audited). The attempt is counted before the password is checked
+    and given back when it was right (app.accounts.throttle)."""
     settings = get_settings()
-    now = utcnow()
-    # Locked (PostgreSQL) so that parallel attempts on one account are all counted.
-    throttle = session.get(LoginThrottle, email, with_for_update=True)
-    if throttle and throttle.locked_until and throttle.locked_until > now:
-        wait = int((throttle.locked_until - now).total_seconds()) + 1
-        raise TooManyRequests(
-            "Too many failed logins for this account; try again later.", retry_after=wait
-        )
-    row = session.execute(
-        select(User, Member.status)
-        .outerjoin(Member, Member.id == User.member_id)
-        .where(User.email == email)
-    ).first()
+    found = throttle.counters(email, address or "unknown", settings)
+    with database().system_session() as session:
+        throttle.reserve(session, found, utcnow(), settings)
+    with database().system_session(write=False) as session:
+        row = session.execute(
+            select(User, Member.status)
+            .outerjoin(Member, Member.id == User.member_id)
+            .where(User.email == email)
+        ).first()
     user, member_status = (row[0], row[1]) if row else (None, None)
     ok = verify_password(password, user.password_hash if user else None)
     usable = ok and user is not None and not user.disabled and member_status in (None, "active")
-    if not usable:
-        resource = audit.resource("user", user.id) if user else None
-        group_id = user.group_id if user else None
-        for attempt in range(2):
-            try:
-                with session.begin_nested():
-                    if attempt:
-                        # A parallel failure created the row first: count on top of it.
-                        throttle = session.get(
-                            LoginThrottle, email, with_for_update=True, populate_existing=True
-                        )
-                    _count_failure(session, throttle, email, settings)
-                    audit.record(
-                        session,
-                        f"user:{email}",
-                        "auth.login_failed",
-                        resource,
-                        {"reason": "disabled" if ok else "bad_credentials"},
-                        group_id=group_id,
-                    )
-                break
-            except IntegrityError:
-                continue
-        return None
-    if throttle:
-        session.delete(throttle)
-    audit.record(
-        session,
-        f"user:{email}",
-        "auth.login",
-        audit.resource("user", user.id),
-        group_id=user.group_id,
-    )
-    return user
-
-
-def _count_failure(session: Session, throttle: LoginThrottle | None, email: str, settings) -> None:
-    now = utcnow()
-    window = timedelta(seconds=settings.login_failure_window_seconds)
-    if throttle is None:
-        throttle = LoginThrottle(email=email, failures=0, window_started_at=now)
-        session.add(throttle)
-    elif now - throttle.window_started_at > window:
-        throttle.failures, throttle.window_started_at = 0, now
-    throttle.failures += 1
-    over = throttle.failures - settings.login_max_failures
-    if over >= 0:
-        # The lock doubles with every further failure, up to the failure window.
-        seconds = min(settings.login_lockout_seconds * (2**over), window.total_seconds())
-        throttle.locked_until = now + timedelta(seconds=seconds)
+    with database().system_session() as session:
+        if usable:
+            throttle.release(session, found, utcnow())
+            if action == "auth.login":
+                audit.record(
+                    session,
+                    f"user:{email}",
+                    action,
+                    audit.resource("user", user.id),
+                    group_id=user.group_id,
+                )
+            return user
+        audit.record(
+            session,
+            f"user:{email}",
+            f"{action}_failed",
+            audit.resource("user", user.id) if user else None,
+            {"reason": "disabled" if ok else "bad_credentials"},
+            group_id=user.group_id if user else None,
+        )
+    return None
 
 
 def cached_principal(api_key: str | None, token: str | None, touches: list) -> Principal | None:

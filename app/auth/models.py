@@ -30,11 +30,13 @@ class ApiKey(GroupScoped, table=True):
 
 
 class LoginThrottle(SQLModel, table=True):
-    """Failed logins per account (by email, existing or not), shared by every process."""
+    """Failed logins per subject: a client address and an account together, an address,
+    or an account (by email, existing or not); shared by every process. See
+    app.accounts.throttle."""
 
     __tablename__ = "login_throttle"
 
-    email: str = Field(primary_key=True, max_length=320)
+    subject: str = Field(primary_key=True, max_length=400)
     failures: int = 0
     window_started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -27,8 +27,12 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = 65536
     argon2_time_cost: int = 3
 
-    # Failed logins per account before the account is slowed down, and for how long.
-    login_max_failures: int = 5
+    # Failed logins before logins are slowed down (app.accounts.throttle): per account
+    # from one client address, per client address (any accounts), per account (any
+    # addresses); and for how long.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_ip_max_failures: int = Field(default=50, ge=1)
+    login_account_max_failures: int = Field(default=50, ge=1)
     login_failure_window_seconds: int = 900
     login_lockout_seconds: int = 60
 

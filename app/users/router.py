@@ -2,10 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 
+from app.accounts import service as accounts
 from app.auth.principal import Principal
 from app.core.pagination import Page
+from app.core.security import InvalidToken, decode_access_token
 from app.deps import BearerTokenDep, PageDep, PrincipalDep, SessionDep, require
 from app.idempotency.route import Idempotent, IdempotentRoute
 from app.users import service
@@ -42,12 +45,33 @@ async def me(principal: PrincipalDep) -> MeOut:
     )
 
 
+async def current_password_attempt(request: Request, token: BearerTokenDep) -> None:
+    """`PATCH /v1/me`'s current password, checked as a login is (the same throttle, the
+    same counts: app.accounts.throttle), before the request's session begins: the count
+    is its own unit of work, which on SQLite must not wait for a write lock the request
+    holds. A request this cannot read (no bearer token, no JSON, no current_password) is
+    left to the route's own checks."""
+    if not token:
+        return
+    try:
+        user_id = decode_access_token(token)
+        body = await request.json()
+    except (InvalidToken, ValueError):
+        return
+    current = body.get("current_password") if isinstance(body, dict) else None
+    if isinstance(current, str) and current:
+        address = request.client.host if request.client else None
+        await run_in_threadpool(accounts.confirm_password, user_id, current, address)
+
+
 @router.patch(
     "/v1/me",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
+    dependencies=[Depends(current_password_attempt)],
     responses={
         403: {"description": "The current password is wrong, or the caller is an API key"},
+        429: {"description": "Too many wrong passwords (counted as failed logins)"},
         422: {"description": "The new password is too short, too long or the current one"},
     },
 )

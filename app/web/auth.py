@@ -57,7 +57,8 @@ async def sign_in(
     try:
         # Its own unit of work (a failure's audit row and count must stay) and an
         # argon2 check: in a worker thread, off the event loop.
-        token, lifetime = await run_in_threadpool(auth_service.login, email, password)
+        address = request.client.host if request.client else None
+        token, lifetime = await run_in_threadpool(auth_service.login, email, password, address)
     except Unauthorized:
         return _form(request, email, _local(next), WRONG_CREDENTIALS)
     except TooManyRequests as exc:
