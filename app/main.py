@@ -20,7 +20,11 @@ from app.core import errors, openapi
 from app.core import logging as app_logging
 from app.core.config import get_settings
 from app.core.db import DatabaseBehind, ensure_migrated, get_engine
-from app.core.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from app.core.middleware import (
+    BodyLimitMiddleware,
+    NulRefusalMiddleware,
+    RequestContextMiddleware,
+)
 from app.core.worker import Worker
 from app.experiences.router import router as experiences_router
 from app.exports.router import router as exports_router
@@ -158,8 +162,10 @@ def create_app() -> FastAPI:
         if isinstance(route, APIRoute) and route.operation_id is None:
             route.operation_id = route.name
     web_routes.install(app)
-    # Added last = outermost: the request id covers everything, the body limit runs first.
+    # Added last = outermost: the request id covers everything, the body limit runs first,
+    # NUL characters are refused before anything reads the request.
     # (Idempotency-Key is a route dependency: app.idempotency.route.)
+    app.add_middleware(NulRefusalMiddleware)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, unlimited=UNLIMITED_BODY_PATHS
     )

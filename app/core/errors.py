@@ -241,7 +241,8 @@ def install(app: FastAPI) -> None:
             if allowed:
                 headers["Allow"] = ", ".join(allowed)
             detail = f"{request.method} is not allowed here; use {headers.get('Allow', '')}."
-        return problem(exc.status_code, code, title, detail, headers=headers)
+        errors = getattr(exc, "errors", None)
+        return problem(exc.status_code, code, title, detail, headers=headers, errors=errors)
 
     async def _storage(request: Request, exc: Exception) -> JSONResponse:
         answer = outage_response(exc, request.url.path)

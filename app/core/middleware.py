@@ -1,14 +1,23 @@
-"""Pure ASGI middleware: request ids with an access log line, and the request body limit."""
+"""Pure ASGI middleware: request ids with an access log line, the request body limit, and
+the refusal of NUL characters."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, internal_error, outage_response
+from app.core.errors import (
+    PROBLEM_MEDIA_TYPE,
+    PROBLEM_TYPE_BASE,
+    field_error,
+    internal_error,
+    outage_response,
+    problem,
+)
 from app.core.logging import new_request_id, request_id_var
 
 access_log = logging.getLogger("creditpool.access")
@@ -140,3 +149,82 @@ class BodyLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class RefusedRequest(StarletteHTTPException):
+    """A request refused by a middleware while the app reads it (an HTTP exception, so
+    that FastAPI's body reading lets it through to the handlers), with field errors."""
+
+    def __init__(self, status_code: int, detail: str, errors: list):
+        super().__init__(status_code, detail)
+        self.errors = errors
+
+
+# A JSON string's \u0000 escape: a backslash-u preceded by an even number of backslashes
+# (an odd-numbered one would be an escaped backslash followed by the text "u0000").
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+_NUL_MESSAGE = "must not contain NUL (U+0000) characters"
+
+
+def _media_type(scope) -> bytes:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return value.split(b";", 1)[0].strip().lower()
+    return b""
+
+
+class NulRefusalMiddleware:
+    """Refuses the NUL character (U+0000) in the path, the query string and JSON or form
+    bodies with 422, before anything reads them.
+
+    PostgreSQL cannot store NUL in text, nor compare text with it: a NUL in any text
+    field, path segment or query value reached the database as an error (500). No field
+    of this API has a use for it, so it is refused in one place for every route. JSON is
+    checked on its raw bytes for the \\u0000 escape (a raw NUL byte is not valid JSON);
+    forms for %00. Multipart uploads (CSV files) are the import's to judge, line by line.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        where = None
+        if "\x00" in scope.get("path", ""):
+            where = "path"
+        else:
+            query = scope.get("query_string", b"")
+            if b"%00" in query or b"\x00" in query:
+                where = "query"
+        if where is not None:
+            response = problem(
+                422,
+                "validation_error",
+                "Validation error",
+                f"{where}: {_NUL_MESSAGE}",
+                errors=[field_error([where], _NUL_MESSAGE)],
+            )
+            return await response(scope, receive, send)
+        media = _media_type(scope)
+        if media == b"application/json" or media.endswith(b"+json"):
+            found = _JSON_NUL.search
+        elif media == b"application/x-www-form-urlencoded":
+            found = re.compile(rb"%00|\x00").search
+        else:
+            return await self.app(scope, receive, send)
+        chunks: list[bytes] = []
+
+        async def checked_receive():
+            message = await receive()
+            if message["type"] == "http.request":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False) and found(b"".join(chunks)):
+                    # Raised inside the app (where the body is read), so the exception
+                    # handlers answer it as a problem.
+                    raise RefusedRequest(
+                        422, f"body: {_NUL_MESSAGE}", [field_error(["body"], _NUL_MESSAGE)]
+                    )
+            return message
+
+        await self.app(scope, checked_receive, send)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -50,15 +50,28 @@ def decode_cursor(cursor: str, kinds: list[type]) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
         if not isinstance(values, list) or len(values) != len(kinds):
             raise ValueError
-        return [
-            kind.fromisoformat(v) if kind in (datetime, date) else kind(v)
-            for v, kind in zip(values, kinds, strict=True)
-        ]
+        return [_cursor_value(v, kind) for v, kind in zip(values, kinds, strict=True)]
     except Exception:
         raise ValidationFailed(
             "The cursor is not one this API gave out.",
             errors=[field_error(["query", "cursor"], "invalid cursor", "value_error")],
         ) from None
+
+
+def _cursor_value(value: Any, kind: type) -> Any:
+    # Only what encode_cursor writes: a time that converts to UTC (a "0001-01-01T00:00:00
+    # +01:00" does not, and failed only when bound), and text without NUL (which
+    # PostgreSQL cannot store or compare).
+    if kind is datetime:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is not None:
+            parsed.astimezone(UTC)
+        return parsed
+    if kind is date:
+        return date.fromisoformat(value)
+    if kind is str and (not isinstance(value, str) or "\x00" in value):
+        raise ValueError("not a cursor value")
+    return kind(value)
 
 
 def paginate(

@@ -7,11 +7,19 @@ the types below: exactly the forms the OpenAPI document names, else 422.
 """
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 from app.core.types import MONEY_LIMIT, MONEY_PATTERN, parse_money
 
@@ -104,10 +112,36 @@ def _query_bool(value: object) -> object:
     raise ValueError("must be true or false")
 
 
+# The dates the API takes: Python reaches from year 1 to 9999, and a profile as of
+# 0001-01-01 looks a year further back, a key expiring at 9999-12-31T23:59:59-01:00 is in
+# year 10000 in UTC: both overflowed into a 500. No trade fact is older than 1900 or
+# later than 2999, so anything outside is refused (422) before any arithmetic.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+_DATE_RANGE = f"must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}"
+
+
+def date_in_range(value: date) -> date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(_DATE_RANGE)
+    return value
+
+
+def _datetime_in_range(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except (OverflowError, ValueError):
+        raise ValueError(_DATE_RANGE) from None
+    date_in_range(utc.date())
+    return value
+
+
 # A date as "YYYY-MM-DD" only (not a number, not a timestamp), in bodies and queries alike.
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(date_in_range)]
 # A date and time in ISO 8601 only (not a number of seconds).
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+IsoDateTime = Annotated[
+    datetime, BeforeValidator(_iso_datetime), AfterValidator(_datetime_in_range)
+]
 # A JSON true or false (not "yes", 1 or "true").
 Flag = Annotated[bool, BeforeValidator(_json_bool)]
 # A query parameter: the words true or false (not 1, yes or on).

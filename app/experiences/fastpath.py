@@ -18,6 +18,7 @@ from typing import Any
 
 from app.clients.normalize import normalize_duns, normalize_lei
 from app.clients.schemas import has_alnum, is_country
+from app.core.schemas import EARLIEST_DATE, LATEST_DATE
 from app.core.types import MONEY_DIGITS
 from app.experiences.schemas import COMMENT_CODES, EXPERIENCE_FIELDS, comment_list
 
@@ -62,9 +63,11 @@ class _NotPlain(Exception):
 def _date(value: Any) -> date:
     if type(value) is str and len(value) == 10 and _ISO_DATE.fullmatch(value):
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             raise _NotPlain from None
+        if EARLIEST_DATE <= day <= LATEST_DATE:
+            return day
     raise _NotPlain
 
 
