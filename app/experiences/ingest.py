@@ -142,7 +142,10 @@ def start_upsert_lines(
     ids = prepared.ids[: len(lines)]
     # Reciprocity reads this, not the lines. Sent before the lines: on PostgreSQL the
     # INSERT below may still be in flight (pipeline mode) when this function returns.
-    _mark_shared(connection, group_id, member_id, now)
+    # Only a line that reports an account counts: some credit given or something owed (a
+    # line of zeros, on a client made up for it, shared nothing: docs/METHODOLOGY.md).
+    if any(item.high_credit > 0 or item.total_owed > 0 for _, item, _ in lines):
+        _mark_shared(connection, group_id, member_id, now)
     values = [
         (row_id, group_id, member_id, client_id, *fields, customer_ref, stamp, stamp)
         for row_id, (client_id, _, customer_ref), fields in zip(
