@@ -81,7 +81,14 @@ def serve(
         f"creditpool listening on [bold]http://{shown}:{port}[/bold] "
         f"(API docs: http://{shown}:{port}/docs); Ctrl+C stops it"
     )
-    uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_level="warning")
+    uvicorn.run(
+        "app.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        server_header=False,  # no "server: uvicorn" banner for scanners to match on
+    )
 
 
 @app.command()

@@ -24,6 +24,7 @@ from app.core.middleware import (
     BodyLimitMiddleware,
     NulRefusalMiddleware,
     RequestContextMiddleware,
+    SecurityHeadersMiddleware,
 )
 from app.core.worker import Worker
 from app.experiences.router import router as experiences_router
@@ -170,6 +171,8 @@ def create_app() -> FastAPI:
         BodyLimitMiddleware, max_bytes=settings.max_body_bytes, unlimited=UNLIMITED_BODY_PATHS
     )
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: the security headers reach every answer, a 500 or a 413 included.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 

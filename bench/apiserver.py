@@ -17,7 +17,7 @@ def start(env: dict[str, str], port: int, workers: int = 1) -> subprocess.Popen:
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", "--no-access-log",
-         "--workers", str(workers)],
+         "--no-server-header", "--workers", str(workers)],
         cwd=ROOT, env=env,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"

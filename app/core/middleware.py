@@ -228,3 +228,54 @@ class NulRefusalMiddleware:
             return message
 
         await self.app(scope, checked_receive, send)
+
+
+# On every answer, unless the route set its own (the console's pages set stricter ones:
+# app.web.pages.PAGE_HEADERS; the API docs their own Content-Security-Policy).
+_SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+)
+# An API answer is data, never a page: nothing in it may load, run or be framed.
+_API_POLICY = b"default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+_FRAMING_ONLY = b"frame-ancestors 'none'"
+
+
+class SecurityHeadersMiddleware:
+    """Security headers on every response, and `Cache-Control: no-store` on the API's.
+
+    - `X-Content-Type-Options: nosniff`, `Referrer-Policy`, `X-Frame-Options: DENY`.
+    - `Content-Security-Policy`: `default-src 'none'` for anything but HTML (JSON,
+      problems, CSV, PDF: a browser opening one runs nothing from it), and at least
+      `frame-ancestors 'none'` for HTML that set no policy of its own.
+    - `Cache-Control: no-store` under /v1: tokens, keys shown once, webhook secrets and
+      pooled profiles must not be kept by a browser or a proxy.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        api = scope.get("path", "").startswith("/v1/")
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower(): value for name, value in headers}
+                for name, value in _SECURITY_HEADERS:
+                    if name not in present:
+                        headers.append((name, value))
+                if b"content-security-policy" not in present:
+                    html = present.get(b"content-type", b"").startswith(b"text/html")
+                    headers.append(
+                        (b"content-security-policy", _FRAMING_ONLY if html else _API_POLICY)
+                    )
+                if api and b"cache-control" not in present:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -42,12 +42,17 @@ class Destination:
 
 def is_public(address: IPAddress) -> bool:
     """True for an address on the public internet: not private, loopback, link-local,
-    unspecified, reserved, multicast or shared (CGNAT), nor an IPv6 form wrapping one."""
+    site-local, unspecified, reserved, multicast or shared (CGNAT), nor an IPv6 form
+    wrapping one."""
     if isinstance(address, ipaddress.IPv6Address):
         embedded = address.ipv4_mapped or address.sixtofour
         if embedded is not None:
             return is_public(embedded)
         if address.teredo is not None:
+            return False
+        if address.is_site_local:
+            # fec0::/10, the site-local block RFC 3879 deprecated: Python counts it as
+            # global, yet networks that still use it route it internally.
             return False
     return not (
         address.is_private

@@ -31,6 +31,7 @@ PUBLIC_IP = "93.184.215.14"
         "http://169.254.169.254/latest/meta-data/",  # cloud metadata
         "http://[fe80::1]/hook",
         "http://[fd00::1]/hook",
+        "http://[fec0::1]/hook",  # site-local (deprecated, still routed inside)
         "http://[::ffff:127.0.0.1]/hook",
         "http://[::ffff:10.0.0.1]/hook",
         "http://100.64.0.1/hook",  # carrier-grade NAT
@@ -159,6 +160,8 @@ def test_when_private_addresses_are_allowed_a_name_is_still_connected_to_as_reso
         ("::1", False),
         ("fe80::1", False),
         ("fc00::1", False),
+        ("fec0::1", False),
+        ("feff:ffff::1", False),
         ("ff02::1", False),
         ("::ffff:192.168.0.1", False),
         ("2002:7f00:1::", False),  # 6to4 wrapping 127.0.0.1
