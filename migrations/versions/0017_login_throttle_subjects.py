@@ -1,7 +1,7 @@
 """login_throttle counts by subject: an address and an account, an address, an account
 
-Revision ID: 0016_login_throttle_subjects
-Revises: 0015_pg_trgm
+Revision ID: 0017_login_throttle_subjects
+Revises: 0016_import_offset_bigint
 
 The throttle counted failures per email only, in a row made by the first failure, which
 parallel first attempts could not lock. It now keeps three counters per attempt (see
@@ -16,8 +16,8 @@ from alembic import op
 
 import app.core.types
 
-revision: str = "0016_login_throttle_subjects"
-down_revision: str | None = "0015_pg_trgm"
+revision: str = "0017_login_throttle_subjects"
+down_revision: str | None = "0016_import_offset_bigint"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
