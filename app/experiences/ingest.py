@@ -67,6 +67,9 @@ def group_currency(session: Session, group_id: str) -> str:
     return group.currency if group is not None else "USD"
 
 
+# Where a line's high_credit and total_owed cents are in its prepared driver values.
+_HIGH_CREDIT = EXPERIENCE_FIELDS.index("high_credit")
+_TOTAL_OWED = EXPERIENCE_FIELDS.index("total_owed")
 _COLUMNS = (
     "id",
     "group_id",
@@ -144,7 +147,7 @@ def start_upsert_lines(
     # INSERT below may still be in flight (pipeline mode) when this function returns.
     # Only a line that reports an account counts: some credit given or something owed (a
     # line of zeros, on a client made up for it, shared nothing: docs/METHODOLOGY.md).
-    if any(item.high_credit > 0 or item.total_owed > 0 for _, item, _ in lines):
+    if any(fields[_HIGH_CREDIT] > 0 or fields[_TOTAL_OWED] > 0 for fields in prepared.fields):
         _mark_shared(connection, group_id, member_id, now)
     values = [
         (row_id, group_id, member_id, client_id, *fields, customer_ref, stamp, stamp)
