@@ -12,6 +12,7 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlmodel import Session
 
 from app.accounts import service as auth_service
+from app.auth.cache import credentials_current
 from app.auth.principal import Principal
 from app.core.db import database
 from app.core.errors import Forbidden, Unauthorized
@@ -120,14 +121,35 @@ async def get_principal(
 async def principal_for(session: Session, api_key: str | None, token: str | None) -> Principal:
     """The caller behind a key or an access token, with the session bound to its group.
     The API (headers) and the web console (a session cookie holding the same token)
-    both come through here, so a credential means the same thing on either side."""
-    principal = auth_service.cached_principal(
-        api_key, token, session.info[auth_service.DEFER_TOUCH]
-    )
-    if principal is None:
-        principal = await run_in_threadpool(_resolve_principal, session, api_key, token)
+    both come through here, so a credential means the same thing on either side.
+
+    A caller this process remembers is used only after the credential version is read
+    (one primary-key read of a one-row table, the request's first statement): when a
+    key was revoked, a user disabled or a role changed through any process since, the
+    caller is looked up again (app.auth.cache)."""
+    entry = auth_service.cached_entry(api_key, token)
+    if entry is not None:
+        bind_session(session, entry.principal.group_id)
+        if await _in_session(session, credentials_current, entry):
+            return auth_service.remembered_use(entry, session.info[auth_service.DEFER_TOUCH])
+    principal = await run_in_threadpool(_resolve_principal, session, api_key, token)
     bind_session(session, principal.group_id)
     return principal
+
+
+async def _in_session(session: Session, work, *args):
+    """Run `work(session, *args)` where a statement of the request's session may run:
+    on the event loop for a SQLite read (a WAL reader waits for nobody: microseconds),
+    else in a worker thread (a SQLite writer's first statement waits for the write lock,
+    which must never block the loop; PostgreSQL is a round trip to the server)."""
+    if session.get_bind().dialect.name == "sqlite" and not _writes(session):
+        return work(session, *args)
+    return await run_in_threadpool(work, session, *args)
+
+
+def _writes(session: Session) -> bool:
+    options = session.get_bind().get_execution_options()
+    return options.get("sqlite_begin") == "IMMEDIATE"
 
 
 def _resolve_principal(session: Session, api_key: str | None, token: str | None) -> Principal:

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from app.accounts import throttle
 from app.audit import service as audit
-from app.auth.cache import CREDENTIALS, Entry
+from app.auth.cache import CREDENTIALS, Entry, credential_version
 from app.auth.models import ApiKey
 from app.auth.principal import Principal
 from app.core.config import get_settings
@@ -102,31 +102,37 @@ def _checked(
     return None
 
 
-def cached_principal(api_key: str | None, token: str | None, touches: list) -> Principal | None:
-    """The caller from this process's credential cache (no database), or None when it
-    must be looked up (see app.auth.cache). Raises Unauthorized for a bad or expired
-    token, or a remembered key past its expiry."""
+def cached_entry(api_key: str | None, token: str | None) -> Entry | None:
+    """The caller as this process remembers it (no database), or None when it must be
+    looked up (see app.auth.cache). Whether it still stands is the caller's to check
+    (`app.auth.cache.credentials_current`) before use. Raises Unauthorized for a bad or
+    expired token, or a remembered key past its expiry."""
     ttl = get_settings().auth_cache_seconds
     if ttl <= 0:
         return None
     if api_key:
         entry = CREDENTIALS.get("api_key", hash_api_key(api_key), ttl)
-        if entry is None:
-            return None
-        now = utcnow()
-        if entry.expires_at is not None and entry.expires_at <= now:
+        if entry is not None and entry.expires_at is not None and entry.expires_at <= utcnow():
             raise Unauthorized("The API key has expired.")
-        if entry.last_used_at is None or now - entry.last_used_at > LAST_USED_RESOLUTION:
-            entry.last_used_at = now
-            touches.append((entry.principal.id, now))
-        return entry.principal
+        return entry
     if token:
         _token_claims(token)  # a bad or expired token is refused before any lookup
         # Remembered per token, not per user: after a password change, the user's older
         # tokens must not ride on an entry that a newer one made.
-        entry = CREDENTIALS.get("user", token_digest(token), ttl)
-        return entry.principal if entry else None
+        return CREDENTIALS.get("user", token_digest(token), ttl)
     return None
+
+
+def remembered_use(entry: Entry, touches: list) -> Principal:
+    """Use a remembered caller that still stands: a key's use is queued in `touches`
+    (recorded after the request, at most once a minute per key)."""
+    principal = entry.principal
+    if principal.kind == "api_key":
+        now = utcnow()
+        if entry.last_used_at is None or now - entry.last_used_at > LAST_USED_RESOLUTION:
+            entry.last_used_at = now
+            touches.append((principal.id, now))
+    return principal
 
 
 def _token_claims(token: str) -> dict:
@@ -140,6 +146,7 @@ def principal_from_token(session: Session, token: str) -> Principal:
     claims = _token_claims(token)
     user_id = claims["sub"]
     generation = CREDENTIALS.generation
+    version = credential_version(session)  # before the rows: a change after it moves it
     row = session.execute(
         select(User, Member.status)
         .outerjoin(Member, Member.id == User.member_id)
@@ -156,13 +163,14 @@ def principal_from_token(session: Session, token: str) -> Principal:
     if claims["ver"] != user.token_version and digest != user.kept_token_digest:
         raise Unauthorized("The password was changed since this token was issued; log in again.")
     principal = Principal.of_user(user)
-    CREDENTIALS.put("user", digest, Entry(principal), generation)
+    CREDENTIALS.put("user", digest, Entry(principal, version=version), generation)
     return principal
 
 
 def principal_from_api_key(session: Session, key: str) -> Principal:
     key_hash = hash_api_key(key)
     generation = CREDENTIALS.generation
+    version = credential_version(session)  # before the rows: a change after it moves it
     row = session.execute(
         select(ApiKey, Member.status)
         .join(Member, Member.id == ApiKey.member_id)
@@ -186,7 +194,7 @@ def principal_from_api_key(session: Session, key: str) -> Principal:
         else:
             touch_api_key(api_key.id, now)
     principal = Principal.of_api_key(api_key)
-    entry = Entry(principal, api_key.expires_at, last_used)
+    entry = Entry(principal, api_key.expires_at, last_used, version=version)
     CREDENTIALS.put("api_key", key_hash, entry, generation)
     return principal
 

@@ -1,18 +1,25 @@
-"""Who a credential belongs to, remembered for a few seconds by each process.
+"""Who a credential belongs to, remembered by each process, and checked on every request.
 
 Every /v1 request starts by turning its API key or access token into a Principal. Done
-against the database each time, that lookup (and the hop to a worker thread it needs)
-costs more than many endpoints' own work. So each process remembers the callers it
-resolved, for `auth_cache_seconds` (default 5; 0 turns the cache off):
+against the database each time, that lookup (two joined rows, and on SQLite or on a
+cache hit the hop to a worker thread it needs) costs more than many endpoints' own work.
+So each process remembers the callers it resolved, for `auth_cache_seconds` (default 5;
+0 turns the cache off), and checks them against one number:
 
+- `credential_version` (one row) is bumped in the same transaction as every change to a
+  user, an API key or a member (revoking or making a key, disabling a user, changing a
+  role or a password, suspending a member): `install()` does it at commit.
+- Each remembered caller carries the version it was resolved at. A request that finds
+  its caller here reads the current version (one primary-key read of a one-row table:
+  `credentials_current`) and uses the remembered caller only when the version has not
+  moved; otherwise this process forgets every caller it remembered and looks this one
+  up again. So a revocation made through any process is refused by every process from
+  the next request on, not after `auth_cache_seconds`.
 - Only successful resolutions are remembered: an unknown, revoked or expired key, or a
-  disabled user, goes to the database every time.
-- A key's expiry is checked on every request, from the remembered `expires_at`.
-- A change to a user, an API key or a member committed through this process empties the
-  cache at once (revoking a key, suspending a member, changing a role or disabling a
-  user take effect on the next request here). Other processes notice within
-  `auth_cache_seconds`: that is the bound on how long a revoked key or a suspended
-  member can still be served elsewhere.
+  disabled user, goes to the database every time. A key's expiry is checked on every
+  request, from the remembered `expires_at`.
+- `auth_cache_seconds` remains the bound for changes made around the application
+  (a manual `UPDATE` of a key that does not bump `credential_version`).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
@@ -39,6 +46,7 @@ class Entry:
     expires_at: datetime | None = None  # an API key's own expiry
     last_used_at: datetime | None = None  # an API key's, as known to this process
     resolved_at: float = 0.0  # the cache's clock when it was stored
+    version: int = -1  # credential_version when it was resolved
 
 
 class CredentialCache:
@@ -52,6 +60,7 @@ class CredentialCache:
         # Bumped by clear(): a lookup that started before a change may not store its
         # (possibly stale) answer after it.
         self._generation = 0
+        self._newest_version = -1
 
     @property
     def generation(self) -> int:
@@ -84,6 +93,16 @@ class CredentialCache:
             self._entries.clear()
             self._generation += 1
 
+    def forget_before(self, version: int) -> None:
+        """The database's credential version is `version`: forget every caller resolved
+        at an older one (all of them, once; later lookups store the new version)."""
+        with self._lock:
+            if version <= self._newest_version:
+                return
+            self._newest_version = version
+            self._entries.clear()
+            self._generation += 1
+
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -104,6 +123,35 @@ def _note_credential_changes(session: Session, _context) -> None:
             return
 
 
+_READ_VERSION = text("SELECT version FROM credential_version WHERE id = 1")
+_BUMP_VERSION = text("UPDATE credential_version SET version = version + 1 WHERE id = 1")
+
+
+def credential_version(session: Session) -> int:
+    """The database's credential version, read in the session's transaction."""
+    return session.execute(_READ_VERSION).scalar_one()
+
+
+def credentials_current(session: Session, entry: Entry) -> bool:
+    """Whether a remembered caller still stands: the credential version has not moved
+    since it was resolved. When it has, this process forgets what it remembered."""
+    version = credential_version(session)
+    if version == entry.version:
+        return True
+    CREDENTIALS.forget_before(version)
+    return False
+
+
+def _bump_on_commit(session: Session) -> None:
+    if not session.info.get(_CHANGED) and not (session.new or session.dirty or session.deleted):
+        return
+    session.flush()  # pending ORM changes to a watched table mark the session too
+    if session.info.get(_CHANGED):
+        # The transaction's last statement: on PostgreSQL the row is locked only while
+        # the transaction commits.
+        session.execute(_BUMP_VERSION)
+
+
 def _forget_on_commit(session: Session) -> None:
     if session.info.pop(_CHANGED, False):
         CREDENTIALS.clear()
@@ -114,12 +162,14 @@ def _nothing_changed(session: Session, _previous_transaction) -> None:
 
 
 def install(*watched: type) -> None:
-    """Forget every cached credential when a transaction that changed one of `watched`
-    commits (idempotent; see app.wiring)."""
+    """Bump the credential version in every transaction that changes one of `watched`,
+    and forget this process's cached credentials when it commits (idempotent; see
+    app.wiring)."""
     global _WATCHED
     _WATCHED = tuple(dict.fromkeys((*_WATCHED, *watched)))
     for name, listener in (
         ("after_flush", _note_credential_changes),
+        ("before_commit", _bump_on_commit),
         ("after_commit", _forget_on_commit),
         ("after_soft_rollback", _nothing_changed),
     ):

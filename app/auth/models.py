@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, BigInteger, Column, Index
 from sqlmodel import Field, SQLModel
 
 from app.core.types import UTCDateTime, new_id, utcnow
@@ -40,3 +40,15 @@ class LoginThrottle(SQLModel, table=True):
     failures: int = 0
     window_started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CredentialVersion(SQLModel, table=True):
+    """One row (id 1): bumped in the transaction of every change to who a credential
+    is (a key revoked or made, a user disabled or its role or password changed, a
+    member suspended), so that every process sees at its next request that what it
+    remembers may be stale (app.auth.cache). Not a group's: no group_id."""
+
+    __tablename__ = "credential_version"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))

@@ -41,8 +41,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
 
     # How long a process remembers who an API key or access token belongs to (0: never).
-    # A revoked key or a suspended member is refused at once by the process that made
-    # the change, and by the others within this many seconds (app.auth.cache).
+    # A revoked key or a suspended member is refused at once by every process (the
+    # credential version, app.auth.cache); this bounds only changes made by hand in the
+    # database without bumping that version.
     auth_cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
     # Pooled profiles each process keeps, under the group's data version (0: none).

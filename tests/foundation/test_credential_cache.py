@@ -1,6 +1,7 @@
 """Each process remembers who a key or token belongs to for `auth_cache_seconds`: a change
-made here applies to the next request; one made by another process within that bound
-(app/auth/cache.py)."""
+made through the application (here or in another process: the credential version,
+tests/foundation/test_revocation_across_processes.py) applies to the next request; one
+made around it, by hand in the database, within that bound (app/auth/cache.py)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ from tests.foundation.helpers import assert_problem
 from tests.world import add_key
 
 
-def _revoke_elsewhere(key_id: str) -> None:
-    """What another process's revocation looks like from here: a committed row change,
-    and nothing else."""
+def _revoke_by_hand(key_id: str) -> None:
+    """A revocation made around the application (an UPDATE by hand): a committed row
+    change, and no credential version bump."""
     with system_session() as session:
         session.execute(update(ApiKey).where(ApiKey.id == key_id).values(revoked_at=utcnow()))
         session.commit()
@@ -38,10 +39,10 @@ def later(monkeypatch):
     return move
 
 
-def test_a_key_revoked_by_another_process_is_refused_within_the_bound(api, world, later):
+def test_a_key_revoked_by_hand_in_the_database_is_refused_within_the_bound(api, world, later):
     key = add_key(api, world.a.members[0].admin.headers, ["clients:read"])
     assert api.get("/v1/me", headers=key.headers).status_code == 200
-    _revoke_elsewhere(key.id)
+    _revoke_by_hand(key.id)
     ttl = get_settings().auth_cache_seconds
     later(ttl / 2)
     assert api.get("/v1/me", headers=key.headers).status_code == 200
@@ -53,7 +54,7 @@ def test_with_the_cache_off_every_request_asks_the_database(api, world, monkeypa
     monkeypatch.setattr(get_settings(), "auth_cache_seconds", 0)
     key = add_key(api, world.a.members[0].admin.headers, ["clients:read"])
     assert api.get("/v1/me", headers=key.headers).status_code == 200
-    _revoke_elsewhere(key.id)
+    _revoke_by_hand(key.id)
     assert_problem(api.get("/v1/me", headers=key.headers), 401)
 
 
