@@ -39,6 +39,17 @@ def migrate() -> None:
         console.print(f"[green]database already up to date (migration {head})[/green]")
 
 
+@app.command("sweep-uploads")
+def sweep_uploads() -> None:
+    """Remove upload files in DATA_DIR/imports that no queued or running import needs
+    and that are older than an hour (served processes also do it at start-up and
+    every 10 minutes)."""
+    import app.models  # noqa: F401 - every table
+    from app.imports.sweep import sweep
+
+    console.print(f"[green]{sweep()} orphaned upload file(s) removed[/green]")
+
+
 @app.command("create-admin")
 def create_admin(
     email: str = typer.Option(..., help="The platform admin's email (login)."),

@@ -37,6 +37,8 @@ from app.idempotency.service import purge_expired
 from app.imports.reader import readers as import_readers
 from app.imports.router import mapping_router as import_mapping_router
 from app.imports.router import router as imports_router
+from app.imports.sweep import sweep as sweep_uploads
+from app.imports.sweep import sweep_task as sweep_uploads_task
 from app.imports.worker import run_imports
 from app.legal.router import router as legal_router
 from app.meetings.router import router as meetings_router
@@ -75,7 +77,7 @@ ROUTERS = [
 ]
 
 # Background tasks run by the in-process worker (see app.core.worker).
-WORKER_TASKS: list = [purge_expired, run_imports, deliver_webhooks]
+WORKER_TASKS: list = [purge_expired, run_imports, deliver_webhooks, sweep_uploads_task]
 
 # Run once more after the worker stopped, so that nothing buffered is lost at shutdown.
 SHUTDOWN_TASKS: list = [import_readers.close]
@@ -105,6 +107,10 @@ async def lifespan(app: FastAPI):
     except (RuntimeError, DatabaseBehind) as exc:
         log.critical("refusing to start: %s", exc)
         raise
+    try:
+        sweep_uploads()  # what a process that died mid-upload left behind
+    except Exception:  # never a reason not to serve
+        log.exception("could not sweep orphaned upload files")
     _freeze_startup_heap()
     worker: Worker = app.state.worker
     if settings.run_workers:

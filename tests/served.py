@@ -47,21 +47,35 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_process(env: dict[str, str] | None = None, *, wait_ready: bool = True) -> Iterator[str]:
+def served_process(
+    env: dict[str, str] | None = None,
+    *,
+    limit_file_bytes: int | None = None,
+    log_path=None,
+) -> Iterator[str]:
     """`uvicorn app.main:app` in a subprocess on a free loopback port, with the suite's
-    environment plus `env` (workers off unless `env` turns them on); yields its URL and
-    stops it after. `wait_ready=False`: return as soon as /healthz answers."""
+    environment plus `env` (workers off unless `env` turns them on); yields its URL once
+    /healthz answers, and stops it after. `limit_file_bytes`: no file the process writes
+    may grow past it (RLIMIT_FSIZE; Python ignores SIGXFSZ, so a write fails with
+    EFBIG, as on a full disk). `log_path`: its stderr (the log) goes there."""
     import os
+    import resource
     import subprocess
     import sys
 
     import httpx
 
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_bytes, limit_file_bytes))
+
     port = free_port()
+    log = open(log_path, "wb") if log_path else None  # noqa: SIM115 - closed below
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning"],
         env=os.environ | {"RUN_WORKERS": "false"} | (env or {}),
+        preexec_fn=limit if limit_file_bytes else None,
+        stderr=log,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
@@ -82,6 +96,8 @@ def served_process(env: dict[str, str] | None = None, *, wait_ready: bool = True
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(5)
+        if log:
+            log.close()
 
 
 class Relay:

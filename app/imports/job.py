@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -272,12 +273,18 @@ def release(session: Session, job_id: str, stored_offset: int, until=None) -> No
     session.commit()
 
 
-def fail(session: Session, job: JobRef, reason: str) -> None:
-    """Mark the job failed (what was committed before stays stored and counted)."""
+def fail(session: Session, job: JobRef, reason: str, *, stored_offset: int | None = None) -> None:
+    """Mark the job failed (what was committed before stays stored and counted); with
+    `stored_offset`, only while the job is still where this worker stopped it."""
     now = utcnow()
+    where = (
+        _still_at(job.id, stored_offset)
+        if stored_offset is not None
+        else and_(ImportJob.id == job.id, ImportJob.status.in_(("queued", "running")))
+    )
     session.execute(
         update(ImportJob)
-        .where(ImportJob.id == job.id, ImportJob.status.in_(("queued", "running")))
+        .where(where)
         .values(status="failed", failure=reason[:500], locked_until=None, finished_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -293,11 +300,50 @@ def fail(session: Session, job: JobRef, reason: str) -> None:
     job.file_path.unlink(missing_ok=True)
 
 
+# Failures that could not be written when they happened (the disk full, the database
+# away): job id -> (the job, its committed offset, the reason). `write_unwritten_failures`
+# writes them at the start of every worker round of this process, once the disk allows.
+# Meanwhile the job stays `running`; if this process dies first, its lease runs out and
+# another worker resumes it from its last committed chunk.
+_UNWRITTEN: dict[str, tuple[JobRef, int, str]] = {}
+_unwritten_lock = threading.Lock()
+
+
 def stop(session: Session, job: JobRef, progress: Progress, how: str) -> None:
     """Fail the job at the chunk that could not be stored (nothing of it committed)."""
     session.rollback()
     log.exception("import chunk failed", extra={"job": job.id})
-    fail(session, job, _stopped_at(progress, how))
+    reason = _stopped_at(progress, how)
+    try:
+        fail(session, job, reason, stored_offset=progress.stored_offset)
+    except Exception:
+        with contextlib.suppress(Exception):
+            session.rollback()
+        log.error(
+            "could not record an import's failure; written once the database allows",
+            extra={"job": job.id},
+            exc_info=True,
+        )
+        with _unwritten_lock:
+            _UNWRITTEN[job.id] = (job, progress.stored_offset, reason)
+
+
+def write_unwritten_failures() -> int:
+    """Write the failures `stop` could not; returns how many were written."""
+    with _unwritten_lock:
+        pending = list(_UNWRITTEN.items())
+    written = 0
+    for job_id, (job, stored_offset, reason) in pending:
+        try:
+            with system_session() as session:
+                fail(session, job, reason, stored_offset=stored_offset)
+        except Exception:
+            log.warning("an import's failure still cannot be written", extra={"job": job_id})
+            break  # the disk or the database still refuses: the next round tries again
+        with _unwritten_lock:
+            _UNWRITTEN.pop(job_id, None)
+        written += 1
+    return written
 
 
 def _stopped_at(progress: Progress, how: str) -> str:

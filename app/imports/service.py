@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
@@ -108,6 +109,7 @@ def queue(
         options=_stored_options(options),
     )
     session.add(job)
+    _remove_on_rollback(session, received.path)
     audit.record(
         session,
         principal,
@@ -121,6 +123,23 @@ def queue(
         },
     )
     return job
+
+
+def _remove_on_rollback(session: Session, path: Path) -> None:
+    """The file goes if the job is never committed: its transaction is rolled back (a
+    failed commit, the database away) instead of leaving an orphan behind."""
+    committed = False
+
+    def remove(rolled_back: Session, _previous) -> None:
+        if not committed and not rolled_back.in_transaction():  # not a savepoint's
+            path.unlink(missing_ok=True)
+
+    def keep(_session: Session) -> None:
+        nonlocal committed
+        committed = True
+
+    event.listen(session, "after_soft_rollback", remove)
+    event.listen(session, "after_commit", keep)
 
 
 def get(session: Session, principal: Principal, job_id: str) -> ImportJob:

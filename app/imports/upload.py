@@ -109,7 +109,8 @@ async def receive(
 ) -> ReceivedFile:
     """Stream the `file` part of a multipart body to `path`; raise on a malformed body.
 
-    On any error the partial file is removed.
+    On any error the partial file is removed. An OSError of the disk (ENOSPC, EDQUOT,
+    EFBIG) propagates as such.
     """
     boundary = boundary_of(content_type)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -133,6 +134,12 @@ async def receive(
                     parser.write(chunk)
             parser.finalize()
     except ValidationFailed:
+        path.unlink(missing_ok=True)
+        raise
+    except OSError:
+        # Writing the file failed: the server's disk, not the client's body. A full disk
+        # (or quota, or file-size limit) is answered 507 by app.core.errors, anything
+        # else 500, and logged there; the OS's words never reach the client.
         path.unlink(missing_ok=True)
         raise
     except Exception as exc:

@@ -65,12 +65,14 @@ def forget(job_id: str) -> None:
 
 
 def run_imports() -> int:
-    """Worker task: work one slice of the oldest claimable job; returns chunks committed."""
+    """Worker task: write the failures that could not be written before (a full disk),
+    then work one slice of the oldest claimable job; returns the work done."""
+    written = jobs.write_unwritten_failures()
     job_id = jobs.claim_job()
     if job_id is None:
         readers.close()  # nothing left to read ahead for: the helper process stops
-        return 0
-    return work_on(job_id)
+        return written
+    return written + work_on(job_id)
 
 
 def use_helper(dialect: str) -> bool:

@@ -403,3 +403,49 @@ def test_a_database_error_another_try_would_not_cure_fails_the_job_at_once(
     assert (failed["status"], failed["rows_done"], failed["created"]) == ("failed", 100, 100)
     assert "Stopped at line 102: the database refused it" in failed["failure"]
     assert _lines(member.id) == 100
+
+
+def _disk_full() -> Exception:
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    if _is_sqlite():
+        error = sqlite3.OperationalError("database or disk is full")
+        error.sqlite_errorcode = sqlite3.SQLITE_FULL
+    else:
+        error = psycopg.errors.DiskFull("could not extend file")
+    return OperationalError("UPDATE import_job", {}, error)
+
+
+def test_a_failure_the_full_disk_would_not_take_is_written_once_it_does(
+    api, world, worker, monkeypatch
+):
+    """14.14: the chunk fails on a full disk, and so does writing the job's failure: the
+    job must not stay `running` for ever; the next round writes the failure."""
+    member = world.a.members[1]
+    tag = uuid.uuid4().hex[:6]
+    queued = upload(api, member.analyst, to_csv([row(n, tag) for n in range(300)]))
+    job_id = queued.json()["id"]
+    _database_fails(monkeypatch, {2}, _disk_full())
+    real_fail, tries = import_job.fail, []
+
+    def fail_while_the_disk_is_full(*args, **kwargs):
+        tries.append(1)
+        if len(tries) == 1:
+            raise _disk_full()
+        return real_fail(*args, **kwargs)
+
+    monkeypatch.setattr(import_job, "fail", fail_while_the_disk_is_full)
+
+    assert import_job.claim_job() == job_id
+    import_worker.work_on(job_id, chunk_rows=100)  # does not raise
+    assert _job(job_id).status == "running"  # nothing could be written
+
+    worker.run_once()  # the disk has room again
+    failed = api.get(f"/v1/imports/{job_id}", headers=member.analyst.headers).json()
+    assert (failed["status"], failed["rows_done"]) == ("failed", 100), failed
+    assert "Stopped at line 102: the database refused it" in failed["failure"]
+    assert len(tries) == 2
+    assert _lines(member.id) == 100
