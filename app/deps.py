@@ -142,9 +142,19 @@ async def _in_session(session: Session, work, *args):
     on the event loop for a SQLite read (a WAL reader waits for nobody: microseconds),
     else in a worker thread (a SQLite writer's first statement waits for the write lock,
     which must never block the loop; PostgreSQL is a round trip to the server)."""
-    if session.get_bind().dialect.name == "sqlite" and not _writes(session):
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite" and not _writes(session) and _connection_at_hand(bind):
         return work(session, *args)
     return await run_in_threadpool(work, session, *args)
+
+
+def _connection_at_hand(bind) -> bool:
+    """Whether the pool has an idle connection: the loop must never wait for one."""
+    pool = bind.pool
+    try:
+        return pool.checkedout() < pool.size()
+    except AttributeError:  # a pool without those counts (not SQLite's QueuePool)
+        return False
 
 
 def _writes(session: Session) -> bool:
