@@ -282,12 +282,15 @@ def fail(session: Session, job: JobRef, reason: str, *, stored_offset: int | Non
         if stored_offset is not None
         else and_(ImportJob.id == job.id, ImportJob.status.in_(("queued", "running")))
     )
-    session.execute(
+    moved = session.execute(
         update(ImportJob)
         .where(where)
         .values(status="failed", failure=reason[:500], locked_until=None, finished_at=now)
         .execution_options(synchronize_session=False)
-    )
+    ).rowcount
+    if moved != 1 and stored_offset is not None:
+        session.rollback()  # another worker has moved the job on: its business now
+        return
     audit.record(
         session,
         "system:imports",
