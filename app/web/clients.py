@@ -147,7 +147,8 @@ LEGAL_STATUSES = ["filed", "pending", "satisfied", "dismissed", "released", "dis
 
 
 def checked(model, **fields):
-    """A request model built from form fields: the API's own validation, as a 422 page."""
+    """A request model built from form fields: the API's own validation, as a 422 page.
+    An empty field is left out (the model's default applies)."""
     try:
         return model(**{k: v for k, v in fields.items() if v not in (None, "")})
     except ValidationError as exc:
@@ -165,16 +166,18 @@ def report_fraud(
     incident_date: Annotated[str, Form()],
     amount: Annotated[str, Form()] = "",
 ):
-    body = checked(
+    return _file_report(
+        session,
+        principal,
+        client_id,
         FraudReportCreate,
-        client_id=client_id,
+        fraud_service.create,
+        "fraud_filed",
         category=category,
         description=description,
         incident_date=incident_date,
-        amount=amount.strip(),
+        amount=amount,
     )
-    fraud_service.create(session, principal, body)
-    return redirect(f"/clients/{client_id}?done=fraud_filed")
 
 
 @router.post("/clients/{client_id}/legal-actions")
@@ -189,15 +192,17 @@ def report_legal_action(
     jurisdiction: Annotated[str, Form()] = "",
     case_number: Annotated[str, Form()] = "",
 ):
-    body = checked(
+    return _file_report(
+        session,
+        principal,
+        client_id,
         LegalActionCreate,
-        client_id=client_id,
+        legal_service.create,
+        "legal_filed",
         kind=kind,
         status=status,
         filed_on=filed_on,
-        amount=amount.strip(),
-        jurisdiction=jurisdiction.strip(),
-        case_number=case_number.strip(),
+        amount=amount,
+        jurisdiction=jurisdiction,
+        case_number=case_number,
     )
-    legal_service.create(session, principal, body)
-    return redirect(f"/clients/{client_id}?done=legal_filed")
