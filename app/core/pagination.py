@@ -13,6 +13,7 @@ from sqlalchemy import and_, or_
 from sqlalchemy.orm import Session
 
 from app.core.errors import ValidationFailed, field_error
+from app.core.schemas import QueryWholeNumber
 
 T = TypeVar("T")
 
@@ -31,7 +32,9 @@ class PageParams(BaseModel):
 
 
 async def page_params(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="At most 500.")] = DEFAULT_LIMIT,
+    limit: Annotated[
+        QueryWholeNumber, Query(ge=1, le=MAX_LIMIT, description="At most 500.")
+    ] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None, Query(max_length=512, description="`next_cursor` of the previous page.")
     ] = None,

@@ -1,9 +1,10 @@
 """Base classes for request and response bodies, and the strict input types.
 
 Pydantic's lax mode reads `"yes"` and `0` as booleans, `0` and `"0"` as dates (the Unix
-epoch), and Decimal() reads `"1_000"` and Arabic-Indic digits as numbers. An API that
-guesses hides mistakes in the caller's data, so request bodies and query parameters use
-the types below: exactly the forms the OpenAPI document names, else 422.
+epoch), `"30"`, `" 30"` and `30.0` as the integer 30, and Decimal() reads `"1_000"` and
+Arabic-Indic digits as numbers. An API that guesses hides mistakes in the caller's data,
+so request bodies and query parameters use the types below: exactly the forms the OpenAPI
+document names, else 422.
 """
 
 import re
@@ -136,6 +137,29 @@ def _datetime_in_range(value: datetime) -> datetime:
     return value
 
 
+_QUERY_WHOLE = re.compile(r"-?[0-9]{1,18}")
+
+
+def _json_whole(value: object) -> object:
+    if type(value) is int:
+        return value
+    raise ValueError("must be a whole number such as 30 (a JSON number, not text)")
+
+
+def _query_whole(value: object) -> object:
+    if type(value) is int:
+        return value
+    if isinstance(value, str) and _QUERY_WHOLE.fullmatch(value):
+        return int(value)
+    raise ValueError("must be a whole number written in digits, such as 30")
+
+
+def _json_number(value: object) -> object:
+    if type(value) in (int, float):
+        return value
+    raise ValueError("must be a number such as 12.5 (a JSON number, not text)")
+
+
 # A date as "YYYY-MM-DD" only (not a number, not a timestamp), in bodies and queries alike.
 IsoDate = Annotated[date, BeforeValidator(_iso_date), AfterValidator(date_in_range)]
 # A date and time in ISO 8601 only (not a number of seconds).
@@ -144,6 +168,13 @@ IsoDateTime = Annotated[
 ]
 # A JSON true or false (not "yes", 1 or "true").
 Flag = Annotated[bool, BeforeValidator(_json_bool)]
+# A JSON integer (not "30", 30.0 or true), in request bodies.
+WholeNumber = Annotated[int, BeforeValidator(_json_whole)]
+# A JSON number (not "12.5" or true), in request bodies.
+Number = Annotated[float, BeforeValidator(_json_number)]
+# A query parameter (text by nature): digits, optionally a leading minus, nothing else
+# (not "30.5", "3e1", " 30" or "+30").
+QueryWholeNumber = Annotated[int, BeforeValidator(_query_whole)]
 # A query parameter: the words true or false (not 1, yes or on).
 QueryFlag = Annotated[bool, BeforeValidator(_query_bool), WithJsonSchema({"type": "boolean"})]
 

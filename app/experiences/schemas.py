@@ -18,6 +18,7 @@ from app.core.schemas import (
     RequestModel,
     ResponseModel,
     UtcDateTime,
+    WholeNumber,
 )
 from app.core.types import MONEY_DIGITS, parse_money
 
@@ -102,7 +103,9 @@ class ExperienceFields(RequestModel):
 
     as_of: IsoDate = Field(description="The date of the aging; not in the future (UTC).")
     currency: str = Field(description="The group's reporting currency (ISO 4217).")
-    terms_days: int = Field(ge=0, le=365, description="Payment terms in days (net 30 = 30).")
+    terms_days: WholeNumber = Field(
+        ge=0, le=365, description="Payment terms in days (net 30 = 30)."
+    )
     high_credit: Amount
     total_owed: Amount
     current: Amount
@@ -110,7 +113,7 @@ class ExperienceFields(RequestModel):
     past_due_31_60: Amount
     past_due_61_90: Amount
     past_due_over_90: Amount
-    days_beyond_terms: int | None = Field(default=None, ge=-30, le=3650)
+    days_beyond_terms: WholeNumber | None = Field(default=None, ge=-30, le=3650)
     last_sale_date: IsoDate | None = None
     account_opened: IsoDate | None = None
     comments: Annotated[list[CommentCode], BeforeValidator(comment_list)] | None = Field(

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints
 
-from app.core.schemas import RequestModel, ResponseModel, omittable
+from app.core.schemas import Number, RequestModel, ResponseModel, WholeNumber, omittable
 
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Password = Annotated[str, StringConstraints(min_length=12, max_length=256, strip_whitespace=False)]
@@ -20,13 +20,13 @@ DEFAULT_ANTITRUST_NOTICE = (
 
 
 class GroupSettings(RequestModel):
-    min_contributors: int = Field(default=3, ge=1, le=1000)
-    reciprocity_days: int = Field(default=90, ge=0, le=3650, description="0 turns it off.")
-    lookback_months: int = Field(default=12, ge=1, le=60)
-    dominance_share: float | None = Field(
+    min_contributors: WholeNumber = Field(default=3, ge=1, le=1000)
+    reciprocity_days: WholeNumber = Field(default=90, ge=0, le=3650, description="0 turns it off.")
+    lookback_months: WholeNumber = Field(default=12, ge=1, le=60)
+    dominance_share: Number | None = Field(
         default=None, gt=0.5, le=1, description="null: off; else a share in (0.5, 1]."
     )
-    p_percent: float | None = Field(
+    p_percent: Number | None = Field(
         default=None, gt=0, le=100, description="null: off; else a number in (0, 100]."
     )
     antitrust_notice: AntitrustNotice = Field(
@@ -36,11 +36,11 @@ class GroupSettings(RequestModel):
 
 
 class GroupSettingsPatch(RequestModel):
-    min_contributors: int = omittable(ge=1, le=1000)
-    reciprocity_days: int = omittable(ge=0, le=3650)
-    lookback_months: int = omittable(ge=1, le=60)
-    dominance_share: float | None = Field(default=None, gt=0.5, le=1, description="null: off.")
-    p_percent: float | None = Field(default=None, gt=0, le=100, description="null: off.")
+    min_contributors: WholeNumber = omittable(ge=1, le=1000)
+    reciprocity_days: WholeNumber = omittable(ge=0, le=3650)
+    lookback_months: WholeNumber = omittable(ge=1, le=60)
+    dominance_share: Number | None = Field(default=None, gt=0.5, le=1, description="null: off.")
+    p_percent: Number | None = Field(default=None, gt=0, le=100, description="null: off.")
     antitrust_notice: AntitrustNotice = omittable()
 
 

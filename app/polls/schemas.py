@@ -8,7 +8,14 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, StringConstraints, field_validator, model_validator
 
 from app.clients.schemas import ClientIn, ClientOut
-from app.core.schemas import MoneyIn, MoneyOut, RequestModel, ResponseModel, UtcDateTime
+from app.core.schemas import (
+    MoneyIn,
+    MoneyOut,
+    RequestModel,
+    ResponseModel,
+    UtcDateTime,
+    WholeNumber,
+)
 from app.experiences.schemas import COMMENT_CODES, CommentCode
 
 EXPERIENCES = ("prompt", "slow_1_30", "slow_31_60", "slow_over_60", "collection", "no_experience")
@@ -24,7 +31,9 @@ class PollCreate(RequestModel):
     client_id: str | None = Field(default=None, min_length=1, max_length=36)
     client: ClientIn | None = None
     customer_ref: CustomerRef | None = None
-    closes_in_days: int = Field(default=7, ge=1, le=30, description="1 to 30 days; default 7.")
+    closes_in_days: WholeNumber = Field(
+        default=7, ge=1, le=30, description="1 to 30 days; default 7."
+    )
 
     @model_validator(mode="after")
     def _names_a_client(self):

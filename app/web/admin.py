@@ -18,7 +18,7 @@ from app.members import service as members_service
 from app.members.schemas import MemberCreate, MemberPatch
 from app.users import service as users_service
 from app.users.schemas import UserCreate, UserPatch
-from app.web.clients import checked
+from app.web.clients import checked, decimal_number, whole_number
 from app.web.pages import redirect, render, router_for
 from app.web.session import may
 
@@ -164,12 +164,13 @@ def save_settings(
 ):
     changes = checked(
         GroupSettingsPatch,
-        min_contributors=min_contributors.strip(),
-        reciprocity_days=reciprocity_days.strip(),
-        lookback_months=lookback_months.strip(),
+        min_contributors=whole_number(min_contributors),
+        reciprocity_days=whole_number(reciprocity_days),
+        lookback_months=whole_number(lookback_months),
     ).model_dump(exclude_unset=True)
     # An emptied optional rule is turned off (null), which the patch says explicitly.
-    optional = {"dominance_share": dominance_share.strip(), "p_percent": p_percent.strip()}
+    optional = {"dominance_share": dominance_share, "p_percent": p_percent}
+    optional = {name: decimal_number(value) for name, value in optional.items()}
     for name, value in optional.items():
         changes[name] = checked(GroupSettingsPatch, **{name: value}).model_dump()[name]
     body = GroupPatch(settings=GroupSettingsPatch(**changes))

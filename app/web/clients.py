@@ -4,6 +4,7 @@ legal action)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Annotated
 
@@ -154,6 +155,32 @@ def checked(model, **fields):
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         raise ValidationFailed("Some fields were not accepted.", errors=errors) from None
+
+
+_WHOLE = re.compile(r"-?[0-9]{1,18}")
+_DECIMAL = re.compile(r"-?[0-9]{1,18}(\.[0-9]{1,18})?")
+
+
+def whole_number(text: str) -> int | str:
+    """A form field for a whole number (HTML forms send text, as a query string does):
+    its digits as the number; anything else as it was, for the model to refuse."""
+    text = text.strip()
+    return int(text) if _WHOLE.fullmatch(text) else text
+
+
+def decimal_number(text: str) -> float | str:
+    """A form field for a number such as 0.6: as `whole_number`, with a decimal point."""
+    text = text.strip()
+    return float(text) if _DECIMAL.fullmatch(text) else text
+
+
+def _file_report(session, principal, client_id: str, model, create, done: str, **form: str):
+    """A report filed from the client page (fraud, legal action): the form's fields
+    checked by the API's request model for this client, the API's service called, then
+    back to the client page with what happened."""
+    body = checked(model, client_id=client_id, **{k: v.strip() for k, v in form.items()})
+    create(session, principal, body)
+    return redirect(f"/clients/{client_id}?done={done}")
 
 
 @router.post("/clients/{client_id}/fraud-reports")

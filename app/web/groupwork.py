@@ -17,7 +17,7 @@ from app.meetings import service as meetings_service
 from app.meetings.schemas import MeetingCreate, NominationCreate
 from app.polls import service as polls_service
 from app.polls.schemas import PollAnswer, PollCreate
-from app.web.clients import checked
+from app.web.clients import checked, whole_number
 from app.web.pages import redirect, render, router_for
 from app.web.session import may
 
@@ -128,7 +128,7 @@ def ask_poll(
     body = checked(
         PollCreate,
         client=_client_ref(legal_name, country, tax_id),
-        closes_in_days=closes_in_days.strip(),
+        closes_in_days=whole_number(closes_in_days),
     )
     polls_service.ask(session, principal, body)
     return redirect("/polls?done=asked")

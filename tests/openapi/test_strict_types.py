@@ -186,3 +186,66 @@ def test_a_time_in_a_body_is_iso_8601(api, world, expires_at):
         json={"name": "erp", "scopes": ["clients:read"], "expires_at": future},
     )
     assert ok.status_code == 201, ok.text
+
+
+@pytest.mark.parametrize("value", ["6", "6.0", 6.0, 6.5, True, " 6", None])
+def test_an_integer_setting_must_be_a_json_integer(api, world, value):
+    group = world.a
+    url = f"/v1/groups/{group.id}"
+    response = api.patch(url, headers=group.admin.headers,
+                         json={"settings": {"lookback_months": value}})  # fmt: skip
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"][-1] == "lookback_months"
+    settings = api.get(url, headers=group.admin.headers).json()["settings"]
+    assert settings["lookback_months"] == 12  # unchanged
+    ok = api.patch(url, headers=group.admin.headers, json={"settings": {"lookback_months": 6}})
+    assert ok.status_code == 200 and ok.json()["settings"]["lookback_months"] == 6
+
+
+@pytest.mark.parametrize("field", ["dominance_share", "p_percent"])
+def test_a_number_setting_must_be_a_json_number(api, world, field):
+    group = world.a
+    url = f"/v1/groups/{group.id}"
+    refused = api.patch(url, headers=group.admin.headers, json={"settings": {field: "0.75"}})
+    assert refused.status_code == 422, refused.text
+    assert api.get(url, headers=group.admin.headers).json()["settings"][field] is None
+    ok = api.patch(url, headers=group.admin.headers, json={"settings": {field: 0.75}})
+    assert ok.status_code == 200 and ok.json()["settings"][field] == 0.75
+
+
+@pytest.mark.parametrize("value", ["7", "7.0", 7.0, True])
+def test_a_polls_closing_days_must_be_a_json_integer(api, world, value):
+    asker = world.a.members[0].analyst
+    body = {"client": company(), "closes_in_days": value}
+    response = api.post("/v1/polls", headers=asker.headers, json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"][-1] == "closes_in_days"
+    assert api.get("/v1/polls", headers=asker.headers).json()["items"] == []
+    ok = api.post("/v1/polls", headers=asker.headers, json={**body, "closes_in_days": 7})
+    assert ok.status_code == 201, ok.text
+
+
+@pytest.mark.parametrize(("field", "value"), [("terms_days", "30"), ("terms_days", 30.0),
+                                              ("terms_days", False), ("days_beyond_terms", "5"),
+                                              ("days_beyond_terms", 5.0)])  # fmt: skip
+def test_an_experiences_days_must_be_a_json_integer(api, world, field, value):
+    member = world.a.members[0]
+    response = api.post(
+        "/v1/experiences", headers=member.key.headers, json=line(company(), **{field: value})
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"][-1] == field
+    assert api.get("/v1/experiences", headers=member.key.headers).json()["items"] == []
+    batch = api.post("/v1/experiences/batch", headers=member.key.headers,
+                     json={"items": [line(company(), **{field: value})]})  # fmt: skip
+    assert batch.status_code == 200 and batch.json()["rejected"] == 1
+
+
+@pytest.mark.parametrize("limit", ["30.5", "3e1", " 30", "30 ", "+30", "0x1e", "٣٠", "", "30.0"])
+def test_an_integer_query_parameter_is_digits_only(api, world, limit):
+    member = world.a.members[0]
+    response = api.get("/v1/alerts", headers=member.analyst.headers, params={"limit": limit})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["query", "limit"]
+    ok = api.get("/v1/alerts", headers=member.analyst.headers, params={"limit": "30"})
+    assert ok.status_code == 200, ok.text

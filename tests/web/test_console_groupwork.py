@@ -64,8 +64,14 @@ def test_ask_and_answer_a_poll(app, api, world):
     assert own.status_code == 409  # the asking member does not answer its own poll
 
     answerer = signed_in(app, world.a.members[1].analyst.email)
+    assert "asks the group how this client pays" in answerer.get("/").text  # its alert
     page = answerer.get("/polls")
     assert "Your experience with Question Mark Builders" in page.text
+    for days in ("5.5", "five"):  # the form's number is read as a query's: digits only
+        refused = post_form(asker, "/polls", "/polls",
+                            {"legal_name": "Odd Days Inc", "country": "US",
+                             "closes_in_days": days})  # fmt: skip
+        assert refused.status_code == 422 and "closes in days" in refused.text
     answered = post_form(
         answerer, "/polls", f"/polls/{poll['id']}/answer",
         {"experience": "slow_1_30", "high_credit": "2500"},
