@@ -52,10 +52,30 @@ class ProfileDeterioratedData(_AlertData):
     reasons: list[Literal["payment_index", "risk_tier"]]
 
 
+class PollOpenedData(_AlertData):
+    """`poll.opened`: another member asks the group how the client pays (never who)."""
+
+    poll_id: str
+    closes_at: str = Field(description="ISO 8601 UTC: answers are taken until then.")
+
+
+class PollAnsweredData(_AlertData):
+    """`poll.answered`: your poll reached the group's `min_contributors` answers, so its
+    results show."""
+
+    poll_id: str
+    responses: int
+
+
 # Tried in this order; an event type added later (its data not yet modelled here) is
 # passed on as the object it is rather than refused.
 AlertData = Annotated[
-    FraudReportApprovedData | LegalActionCreatedData | ProfileDeterioratedData | dict[str, Any],
+    FraudReportApprovedData
+    | LegalActionCreatedData
+    | ProfileDeterioratedData
+    | PollOpenedData
+    | PollAnsweredData
+    | dict[str, Any],
     Field(union_mode="left_to_right"),
 ]
 

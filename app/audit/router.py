@@ -1,25 +1,16 @@
 """/v1/audit-events: the group's audit trail, for its admins."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from app.audit import service
+from app.audit.schemas import AuditEventOut
 from app.auth.principal import Principal
 from app.core.pagination import Page
-from app.core.schemas import ResponseModel, UtcDateTime
 from app.deps import PageDep, SessionDep, require
 
 router = APIRouter(prefix="/v1/audit-events", tags=["audit"])
-
-
-class AuditEventOut(ResponseModel):
-    id: str
-    at: UtcDateTime
-    actor: str
-    action: str
-    resource: str | None
-    detail: dict[str, Any]
 
 
 @router.get("", response_model=Page[AuditEventOut])

@@ -153,7 +153,13 @@ def test_errors_alert_data_and_audit_detail_are_typed(api):
     assert components["ImportLineError"]["properties"]["errors"]["items"] == field_error
     data = components["AlertOut"]["properties"]["data"]["anyOf"]
     refs = {d.get("$ref", "").rsplit("/", 1)[-1] for d in data}
-    assert {"FraudReportApprovedData", "LegalActionCreatedData", "ProfileDeterioratedData"} <= refs
+    assert {"FraudReportApprovedData", "LegalActionCreatedData", "ProfileDeterioratedData",
+            "PollOpenedData", "PollAnsweredData"} <= refs  # fmt: skip
+    detail = components["AuditEventOut"]["properties"]["detail"]["anyOf"]
+    named = [d["$ref"].rsplit("/", 1)[-1] for d in detail if "$ref" in d]
+    assert len(named) >= 25 and "Changes" in named and "ProfileReadDetail" in named
+    change = components["Change"]
+    assert change["required"] == ["from", "to"] and change["additionalProperties"] is False
 
 
 def test_delete_on_the_batch_route_is_405_naming_post(api, world):
