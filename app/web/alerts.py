@@ -37,6 +37,10 @@ def explain(alert) -> str:
         }
         reasons = ", ".join(why.get(r, str(r)) for r in data.get("reasons", []))
         return f"Profile deteriorated in {data.get('month', 'the month')}: {reasons}."
+    if alert.type == "poll.opened":
+        return "Another member asks the group how this client pays: answer under Polls."
+    if alert.type == "poll.answered":
+        return f"Your poll has {data.get('responses', 'enough')} answers: its results show."
     return alert.type.replace("_", " ").replace(".", ": ")
 
 

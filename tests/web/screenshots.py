@@ -130,6 +130,11 @@ def shoot(base_url: str) -> None:
         page.wait_for_url("**/imports/*")
         page.locator("#import-status").filter(has_text="done").wait_for(timeout=30_000)
         _shot(page, "import-done")
+        for path, name in (("/portfolio", "portfolio"), ("/meetings", "meetings"),
+                           ("/polls", "polls"), ("/benchmarks", "benchmarks"),
+                           ("/nope", "not-found")):  # fmt: skip
+            page.goto(path)
+            _shot(page, name)
 
         admin = desktop.new_page()
         _sign_in(admin, GROUP_ADMIN)
@@ -148,6 +153,8 @@ def shoot(base_url: str) -> None:
         _shot(small, "phone-dashboard")
         small.goto(lakeshore.replace(base_url, ""))
         _shot(small, "phone-client-profile")
+        small.goto("/portfolio")
+        _shot(small, "phone-portfolio")
         browser.close()
 
 

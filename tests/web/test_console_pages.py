@@ -48,9 +48,13 @@ def test_pages_each_role_opens(app, world):
     }  # fmt: skip
     for email, paths in pages.items():
         client = signed_in(app, email)
-        for path in paths:
+        for path in [*paths, "/meetings", "/polls", "/benchmarks"]:
             page = client.get(path)
             assert page.status_code == 200, (email, path, page.text[-500:])
+            # Every page's navigation leads to the group's meetings, polls and benchmarks.
+            nav = page.text.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+            for link in ("Meetings", "Polls", "Benchmarks"):
+                assert f'href="/{link.lower()}">{link}</a>' in nav, (email, path, link)
 
 
 def test_alerts_unread_first_and_mark_as_read(app, api, world):
