@@ -42,8 +42,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     require_gate()
     db = database()
     engine = db.engine
-    reads_only = request.method in _READ_METHODS and not getattr(request.state, "writes", False)
-    session = db.request_session(write=not reads_only)
+    writes = request.method not in _READ_METHODS
+    session = db.request_session(write=writes)
     touches: list = []
     session.info[auth_service.DEFER_TOUCH] = touches
     # Sees no group's rows (PostgreSQL) until get_principal binds it to the caller's group.
@@ -54,10 +54,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         # route did is committed here, before the response is sent (scope="function"
         # below), so a failed commit is the client's error response, not a lost write.
         if session.in_transaction():
-            await _end(session, engine, Session.commit)
+            await _end(session, engine, Session.commit, writes)
     except BaseException:
         if session.in_transaction():
-            await _end(session, engine, Session.rollback)
+            await _end(session, engine, Session.rollback, writes)
         raise
     finally:
         if session.in_transaction() and engine.dialect.name != "sqlite":
@@ -70,11 +70,14 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(_touch_keys, touches)
 
 
-async def _end(session: Session, engine, how) -> None:
-    if engine.dialect.name == "sqlite":
-        how(session)  # a local call of microseconds
+async def _end(session: Session, engine, how, writes: bool) -> None:
+    if engine.dialect.name == "sqlite" and not writes:
+        how(session)  # ends a read: a local call of microseconds
     else:
-        await run_in_threadpool(how, session)  # a round trip to the server
+        # A round trip to the server; on SQLite the end of a write, which hands the write
+        # lock on (`app.core.db.WriteTurn`), and which must never wait behind the event
+        # loop: a writer waiting for the lock may be blocking it.
+        await run_in_threadpool(how, session)
 
 
 def _touch_keys(touches: list) -> None:
@@ -86,14 +89,6 @@ def _touch_keys(touches: list) -> None:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
-async def records_reads(request: Request) -> None:
-    """Route dependency (listed first) of a GET that writes: a profile read records an
-    inquiry. Its session then takes SQLite's write lock up front like a POST's (a
-    deferred transaction that reads, then writes fails when another writer came in
-    between)."""
-    request.state.writes = True
 
 
 async def get_unscoped_session(session: SessionDep) -> Session:

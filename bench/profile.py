@@ -454,8 +454,10 @@ def over_http(a, kind: str, url: str, meta: dict) -> dict:
         # Warm: 2,000 clients, each read once before the measurement (so served from the
         # process's profile cache). Cold: the other clients, never read by this process:
         # each request computes its profile from the database.
-        warm_paths = [f"/v1/clients/{c}/profile" for c in shuffled[:2000]]
-        cold_paths = [f"/v1/clients/{c}/profile" for c in shuffled[2000:]]
+        # (Half of the clients each when there are fewer than 4,000.)
+        warm = min(2000, len(shuffled) // 2)
+        warm_paths = [f"/v1/clients/{c}/profile" for c in shuffled[:warm]]
+        cold_paths = [f"/v1/clients/{c}/profile" for c in shuffled[warm:]]
         import shutil
 
         import httpx

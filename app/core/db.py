@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
 from app.core.config import get_settings
@@ -63,13 +64,25 @@ def build_engine(url: str | None = None) -> Engine:
         def _no_autobegin(dbapi_conn, _record):  # pragma: no cover - trivial
             dbapi_conn.isolation_level = None
 
+        turn = WriteTurn()
+        turn.follow(engine)
+
         @event.listens_for(engine, "begin")
         def _begin(conn):  # pragma: no cover - trivial
             # A deferred transaction that reads and then writes fails at once with
             # SQLITE_BUSY when another writer got in between; writers therefore take the
             # write lock up front (BEGIN IMMEDIATE) and wait for it under busy_timeout.
             mode = conn.get_execution_options().get("sqlite_begin", "")
-            conn.exec_driver_sql(f"BEGIN {mode}".strip())
+            if mode != "IMMEDIATE":
+                conn.exec_driver_sql("BEGIN")
+                return
+            dbapi_connection = conn.connection.dbapi_connection
+            turn.take(dbapi_connection)
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                turn.give_back(dbapi_connection)
+                raise
 
         return engine
     # hide_parameters: a database error must not put a password hash or key hash into
@@ -85,6 +98,111 @@ def build_engine(url: str | None = None) -> Engine:
     )
 
 
+class WriteTurn:
+    """The writers of one process take their turn at SQLite's write lock in order.
+
+    SQLite has one writer at a time. A writer that finds the lock taken waits in SQLite's
+    busy handler, which sleeps 1, 2, 5, ... up to 100 ms between tries: under a steady
+    stream of short writes (every profile read records an inquiry) the lock then sits
+    free while the waiters sleep, and a few unlucky requests wait a second (measured: a
+    p99 of 970 ms for 12 ms reads, docs/PERFORMANCE.md). Here the writers of this process
+    queue on a lock of their own before `BEGIN IMMEDIATE` and are woken the moment the
+    previous writer's COMMIT or ROLLBACK has returned, so SQLite's busy handler is left
+    to arbitrate between processes only.
+
+    The turn is held from `BEGIN IMMEDIATE` to the end of that transaction (commit,
+    rollback, the pool's reset on return, or the connection closing), by the DBAPI
+    connection that took it; it may be given back from another thread (a request's
+    transaction begins in a worker thread and commits on the event loop). A writer that
+    has waited `TIMEOUT` seconds goes on without it, to SQLite's own busy_timeout, as
+    before: a turn lost by a bug can slow writes down, never stop them."""
+
+    TIMEOUT = 30.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holder: object | None = None
+
+    def take(self, dbapi_connection: object) -> None:
+        if self._lock.acquire(timeout=self.TIMEOUT):
+            self._holder = dbapi_connection
+
+    def give_back(self, connection: object) -> None:
+        # The pool hands the dialect its proxy of the DBAPI connection, or the connection.
+        dbapi_connection = getattr(connection, "dbapi_connection", connection)
+        if self._holder is not None and self._holder is dbapi_connection:
+            self._holder = None
+            self._lock.release()
+
+    def follow(self, engine: Engine) -> None:
+        """Give the turn back when a transaction of `engine` ends, however it ends: the
+        dialect's commit, rollback (the pool's reset on return is one) and close."""
+        dialect = engine.dialect
+        for name in ("do_commit", "do_rollback", "do_close"):
+            setattr(dialect, name, self._then_give_back(getattr(dialect, name)))
+
+    def _then_give_back(self, end):
+        def ended(dbapi_connection):
+            try:
+                end(dbapi_connection)
+            finally:
+                self.give_back(dbapi_connection)
+
+        return ended
+
+
+class _Record:
+    __slots__ = ("work", "done", "error")
+
+    def __init__(self, work: Callable[[Connection], None]):
+        self.work = work
+        self.done = False
+        self.error: BaseException | None = None
+
+
+class GroupCommit:
+    """Records of reads (an inquiry, an audit event) written for many requests in one
+    SQLite transaction: `record(work)` returns once `work` is committed.
+
+    Every profile read writes two rows. In the read's own transaction on SQLite that
+    would make every read a writer, holding the database's one write lock from its first
+    read to its commit; here the read runs in a plain (deferred) transaction and only
+    the two inserts queue. The first caller to find no batch being written writes every
+    record queued by then in one transaction (leader and followers, no thread of its
+    own); the others wait for it. A failed batch fails each of its callers' requests: a
+    read is never answered unrecorded. `record` blocks, so it is called from a worker
+    thread, never on the event loop."""
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+        self._queue: list[_Record] = []
+        self._queued = threading.Lock()
+        self._writing = threading.Lock()
+
+    def record(self, work: Callable[[Connection], None]) -> None:
+        mine = _Record(work)
+        with self._queued:
+            self._queue.append(mine)
+        with self._writing:
+            if not mine.done:
+                with self._queued:
+                    batch, self._queue = self._queue, []
+                self._write(batch)
+        if mine.error is not None:
+            raise mine.error
+
+    def _write(self, batch: list[_Record]) -> None:
+        try:
+            with self._engine.begin() as connection:
+                for record in batch:
+                    record.work(connection)
+        except BaseException as error:  # each caller raises it in its own request
+            for record in batch:
+                record.error = error
+        for record in batch:
+            record.done = True
+
+
 class Database:
     """The one place a session comes from: the request's and the system's.
 
@@ -96,15 +214,17 @@ class Database:
       row and throttle counter, an idempotency record). It commits when the block ends
       and rolls back if the block raises.
 
+    - `record(session, work)`: the writes that record a read (see `GroupCommit`).
+
     Writers get BEGIN IMMEDIATE on SQLite (see `build_engine`)."""
 
     def __init__(self, url: str | None = None):
         self.engine = build_engine(url)
+        sqlite = self.engine.dialect.name == "sqlite"
         self._writer = (
-            self.engine.execution_options(sqlite_begin="IMMEDIATE")
-            if self.engine.dialect.name == "sqlite"
-            else self.engine
+            self.engine.execution_options(sqlite_begin="IMMEDIATE") if sqlite else self.engine
         )
+        self._records = GroupCommit(self._writer) if sqlite else None
 
     @property
     def dialect(self) -> str:
@@ -127,6 +247,16 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+
+    def record(self, session: Session, work: Callable[[Connection], None]) -> None:
+        """Write what records a read done in `session`: on PostgreSQL in the session's
+        own transaction (committed or rolled back with the request), on SQLite batched
+        with other requests' records and committed before this returns (`GroupCommit`),
+        so that a read stays a reader. `work` only inserts."""
+        if self._records is None:
+            work(session.connection())
+        else:
+            self._records.record(work)
 
     def answers(self) -> bool:
         """Whether the database answers a trivial query."""

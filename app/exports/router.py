@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from app.auth.principal import Principal
 from app.core.schemas import IsoDate
-from app.deps import SessionDep, records_reads, require, require_member
+from app.deps import SessionDep, require, require_member
 from app.exports import pdf
 from app.exports import portfolio_csv as csv_file
 from app.portfolio import service as portfolio
@@ -44,8 +44,6 @@ def portfolio_csv(
 @router.get(
     "/v1/clients/{client_id}/profile.pdf",
     response_class=Response,
-    # A read records an inquiry and an audit event in its own transaction.
-    dependencies=[Depends(records_reads)],
     responses={
         200: {
             "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},

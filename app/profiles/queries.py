@@ -19,10 +19,12 @@ from fractions import Fraction
 from functools import lru_cache
 
 from sqlalchemy import JSON, Date, bindparam, insert, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
 from app.audit.resources import resource
+from app.core.db import database
 from app.core.sums import joined, split_sum
 from app.core.types import Money, UTCDateTime, new_id
 from app.profiles.formulas import BUCKET_MIDPOINTS
@@ -95,21 +97,25 @@ def record_read(
     at: datetime,
     as_of: date,
 ) -> None:
-    """Record the read in the request's transaction: an inquiry (when a member reads)
-    and a `profile.read` audit event. Core inserts: two statements, no unit of work."""
+    """Record the read: an inquiry (when a member reads) and a `profile.read` audit
+    event, two Core inserts, through `Database.record` (in the read's own transaction on
+    PostgreSQL, batched with other reads' records on SQLite)."""
     detail: dict = {"as_of": as_of.isoformat()}
+    inquiry = None
     if member_id:
         detail["member_id"] = member_id
-        session.execute(
-            _INSERT_INQUIRY,
-            {"id": new_id(), "group_id": group_id, "member_id": member_id,
-             "client_id": client_id, "at": at},
-        )  # fmt: skip
-    session.execute(
-        _INSERT_AUDIT,
-        {"id": new_id(), "group_id": group_id, "at": at, "actor": actor,
-         "action": "profile.read", "resource": resource("client", client_id), "detail": detail},
-    )  # fmt: skip
+        inquiry = {"id": new_id(), "group_id": group_id, "member_id": member_id,
+                   "client_id": client_id, "at": at}  # fmt: skip
+    audit = {"id": new_id(), "group_id": group_id, "at": at, "actor": actor,
+             "action": "profile.read", "resource": resource("client", client_id),
+             "detail": detail}  # fmt: skip
+
+    def write(connection: Connection) -> None:
+        if inquiry is not None:
+            connection.execute(_INSERT_INQUIRY, inquiry)
+        connection.execute(_INSERT_AUDIT, audit)
+
+    database().record(session, write)
 
 
 # The pooled part's line statements both read an index range of ix_experience_client_asof.

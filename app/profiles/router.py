@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from app.auth.principal import Principal
 from app.core.schemas import IsoDate
-from app.deps import SessionDep, records_reads, require
+from app.deps import SessionDep, require
 from app.profiles import service
 from app.profiles.schemas import ProfileOut
 
@@ -16,8 +16,6 @@ router = APIRouter(tags=["profiles"])
 @router.get(
     "/v1/clients/{client_id}/profile",
     response_model=ProfileOut,
-    # A read records an inquiry and an audit event in its own transaction.
-    dependencies=[Depends(records_reads)],
     responses={
         403: {"description": "No profiles:read, or `reciprocity_required`"},
         404: {"description": "No such client in your group"},

@@ -8,7 +8,7 @@ import re
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Form, Query, Request
+from fastapi import Form, Query, Request
 from pydantic import ValidationError
 
 from app.alerts import service as alerts_service
@@ -16,7 +16,7 @@ from app.auth.principal import Principal
 from app.clients import service as clients_service
 from app.core.errors import ValidationFailed
 from app.core.pagination import PageParams
-from app.deps import SessionDep, records_reads
+from app.deps import SessionDep
 from app.fraud import service as fraud_service
 from app.fraud.schemas import FraudReportCreate
 from app.legal import service as legal_service
@@ -79,10 +79,8 @@ def search_page(
     return render(request, "clients.html", {"q": q, "results": results, "more": more}, block=block)
 
 
-# Showing the profile records the read (an inquiry, an audit event) in this request's
-# transaction: its session takes the write lock up front like the API's profile route.
-@router.get("/clients/{client_id}", dependencies=[Depends(records_reads)])
-async def client_page(
+@router.get("/clients/{client_id}")
+def client_page(
     request: Request,
     client_id: str,
     principal: Annotated[Principal, may("profiles:read")],

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Form, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from app.auth.principal import Principal
 from app.benchmarks import service as benchmarks_service
@@ -142,7 +143,8 @@ async def answer_poll(request: Request, poll_id: str, principal: PollWriter, ses
         experience=str(form.get("experience") or ""),
         high_credit=str(form.get("high_credit") or "").strip(),
     )
-    polls_service.answer(session, principal, poll_id[:64], body)
+    # The database's work off the event loop (see app/deps.py: _end).
+    await run_in_threadpool(polls_service.answer, session, principal, poll_id[:64], body)
     return redirect("/polls?done=answered")
 
 

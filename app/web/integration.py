@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 
 from app.accounts import keys
 from app.accounts.schemas import ApiKeyCreate, ApiKeyOut
@@ -47,6 +48,11 @@ def api_keys_page(request: Request, principal: KeyReader, session: SessionDep):
 async def create_key(request: Request, principal: KeyWriter, session: SessionDep):
     """The key is in this response only (no redirect: a page shown once)."""
     form = await request.form()
+    # The database's work off the event loop (see app/deps.py: _end).
+    return await run_in_threadpool(_create_key, request, principal, session, form)
+
+
+def _create_key(request: Request, principal: Principal, session, form):
     expires_on = str(form.get("expires_on") or "").strip()
     body = checked(
         ApiKeyCreate,
@@ -80,6 +86,10 @@ def webhooks_page(request: Request, principal: HookReader, session: SessionDep):
 async def create_webhook(request: Request, principal: HookWriter, session: SessionDep):
     """The signing secret is in this response only."""
     form = await request.form()
+    return await run_in_threadpool(_create_webhook, request, principal, session, form)
+
+
+def _create_webhook(request: Request, principal: Principal, session, form):
     body = checked(
         WebhookCreate,
         url=str(form.get("url") or "").strip(),
