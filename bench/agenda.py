@@ -30,6 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from apiserver import point_app_at  # noqa: E402 - bench/ is the script's folder
+
 CACHE = ROOT / "var" / "bench"
 CHUNK = 5000
 
@@ -51,22 +54,6 @@ def parse_args() -> argparse.Namespace:
 
 def size_tag(a) -> str:
     return f"m{a.members}_c{a.clients}_mo{a.months}"
-
-
-def point_app_at(url: str) -> None:
-    os.environ.update(
-        {
-            "DATABASE_URL": url,
-            "RUN_WORKERS": "false",
-            "LOG_LEVEL": "WARNING",
-            "ENVIRONMENT": "development",
-        }
-    )
-    from app.core.config import get_settings
-    from app.core.db import reset_engine
-
-    get_settings.cache_clear()
-    reset_engine()
 
 
 def member_principal(group_id: str, member_id: str, scopes: tuple[str, ...]):

@@ -1,7 +1,9 @@
-"""The served API the benchmarks measure: `uvicorn app.main:app` on a loopback port."""
+"""What the benchmarks share: the served API they measure (`uvicorn app.main:app` on a
+loopback port) and pointing the app, in process, at a benchmark's database."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -30,3 +32,20 @@ def start(env: dict[str, str], port: int, workers: int = 1) -> subprocess.Popen:
         time.sleep(0.1)
     server.terminate()
     raise RuntimeError("the API did not start")
+
+
+def point_app_at(url: str) -> None:
+    """Make the app in this process use the database at `url` (settings and engine anew)."""
+    os.environ.update(
+        {
+            "DATABASE_URL": url,
+            "RUN_WORKERS": "false",
+            "LOG_LEVEL": "WARNING",
+            "ENVIRONMENT": "development",
+        }
+    )
+    from app.core.config import get_settings
+    from app.core.db import reset_engine
+
+    get_settings.cache_clear()
+    reset_engine()

@@ -36,6 +36,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from apiserver import point_app_at  # noqa: E402 - bench/ is the script's folder
+
 CACHE = ROOT / "var" / "bench"
 CHUNK = 5000
 
@@ -80,22 +83,6 @@ def database_url(a, kind: str) -> str:
     if kind == "sqlite":
         return f"sqlite:///{CACHE / f'profile-{size_tag(a)}.db'}"
     return a.pg_url.rsplit("/", 1)[0] + f"/creditpool_bench_{size_tag(a).replace('-', '_')}"
-
-
-def point_app_at(url: str) -> None:
-    os.environ.update(
-        {
-            "DATABASE_URL": url,
-            "RUN_WORKERS": "false",
-            "LOG_LEVEL": "WARNING",
-            "ENVIRONMENT": "development",
-        }
-    )
-    from app.core.config import get_settings
-    from app.core.db import reset_engine
-
-    get_settings.cache_clear()
-    reset_engine()
 
 
 def fresh_database(a, kind: str, url: str) -> None:
