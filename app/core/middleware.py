@@ -163,6 +163,19 @@ class RefusedRequest(StarletteHTTPException):
 # A JSON string's \u0000 escape: a backslash-u preceded by an even number of backslashes
 # (an odd-numbered one would be an escaped backslash followed by the text "u0000").
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _json_nul(body: bytes) -> bool:
+    """Whether a JSON body holds the \\u0000 escape (not an escaped backslash before
+    `u0000`). The substring test runs at memory speed; the regex, ~50 ns a byte (65 ms for
+    a 5,000-line batch), only runs on a body that has the substring at all."""
+    return b"\\u0000" in body and _JSON_NUL.search(body) is not None
+
+
+def _form_nul(body: bytes) -> bool:
+    return b"%00" in body or b"\x00" in body
+
+
 _NUL_MESSAGE = "must not contain NUL (U+0000) characters"
 
 
@@ -208,9 +221,9 @@ class NulRefusalMiddleware:
             return await response(scope, receive, send)
         media = _media_type(scope)
         if media == b"application/json" or media.endswith(b"+json"):
-            found = _JSON_NUL.search
+            found = _json_nul
         elif media == b"application/x-www-form-urlencoded":
-            found = re.compile(rb"%00|\x00").search
+            found = _form_nul
         else:
             return await self.app(scope, receive, send)
         chunks: list[bytes] = []
