@@ -65,15 +65,21 @@ def normalize_tax_id(tax_id: str | None) -> str | None:
     """'de 123-456.789' -> 'DE123456789'; separators and spaces carry no meaning."""
     if tax_id is None:
         return None
-    normalized = _NOT_ALNUM_UPPER.sub("", tax_id.upper())
-    return normalized or None
+    upper = tax_id.upper()
+    plain = upper.replace("-", "")  # the common separator, without the regex
+    if plain.isascii() and plain.isalnum():
+        return plain
+    return _NOT_ALNUM_UPPER.sub("", upper) or None
 
 
 def normalize_postal(postal_code: str | None) -> str:
     """'sw1a 1aa' -> 'SW1A1AA'; '' when there is none (the name key stays unique)."""
     if not postal_code:
         return ""
-    return _NOT_ALNUM_UPPER.sub("", postal_code.upper())
+    upper = postal_code.upper()
+    if upper.isascii() and upper.isalnum():  # most codes: nothing to remove
+        return upper
+    return _NOT_ALNUM_UPPER.sub("", upper)
 
 
 def normalize_duns(duns: str | None) -> str | None:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
 from app.core.errors import clean_validation_errors, field_error
-from app.core.types import new_sequential_id
+from app.core.types import new_sequential_ids
 from app.experiences.fastpath import plain_submission
 from app.experiences.schemas import ExperienceFields, ExperienceSubmission
 
@@ -31,14 +32,22 @@ def check_rules(item: ExperienceFields, currency: str, as_of_limit: date) -> lis
                 "currency_mismatch",
             )
         )
-    parts = (  # the BUCKETS, spelled out: this runs for every line of every batch
-        item.current
-        + item.past_due_1_30
-        + item.past_due_31_60
-        + item.past_due_61_90
-        + item.past_due_over_90
-    )
-    if parts != item.total_owed:
+    cents = getattr(item, "cents", None)  # the quick check's whole cents (fastpath)
+    if cents is not None:
+        parts = sum(cents[2:])  # the BUCKETS
+        total = cents[1]
+    else:
+        parts = (  # the BUCKETS, spelled out: this runs for every line of every batch
+            item.current
+            + item.past_due_1_30
+            + item.past_due_31_60
+            + item.past_due_61_90
+            + item.past_due_over_90
+        )
+        total = item.total_owed
+    if parts != total:
+        if cents is not None:
+            parts = Decimal(parts).scaleb(-2)
         errors.append(
             field_error(
                 ["total_owed"],
@@ -98,12 +107,10 @@ def prepare_lines(items: list[ExperienceFields], sqlite: bool) -> PreparedLines:
         comments = tuple(item.comments or ())
         if comments not in comments_json:
             comments_json[comments] = json.dumps(list(comments))
-        # Validated amounts have at most 2 decimals: x 100 is exact.
-        fields.append(
-            (
-                as_of,
-                item.currency,
-                item.terms_days,
+        cents = getattr(item, "cents", None)  # the quick check made them (fastpath)
+        if cents is None:
+            # Validated amounts have at most 2 decimals: x 100 is exact.
+            cents = (
                 int(item.high_credit * 100),
                 int(item.total_owed * 100),
                 int(item.current * 100),
@@ -111,13 +118,20 @@ def prepare_lines(items: list[ExperienceFields], sqlite: bool) -> PreparedLines:
                 int(item.past_due_31_60 * 100),
                 int(item.past_due_61_90 * 100),
                 int(item.past_due_over_90 * 100),
+            )
+        fields.append(
+            (
+                as_of,
+                item.currency,
+                item.terms_days,
+                *cents,
                 item.days_beyond_terms,
                 last_sale,
                 opened,
                 comments_json[comments],
             )
         )
-    return PreparedLines(fields, [new_sequential_id() for _ in items])
+    return PreparedLines(fields, new_sequential_ids(len(items)))
 
 
 @dataclass

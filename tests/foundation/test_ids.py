@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from app.core.types import new_id, new_sequential_id
+from app.core.types import new_id, new_sequential_id, new_sequential_ids
 
 
 def test_sequential_ids_are_uuid7_and_sort_in_creation_order():
@@ -17,6 +17,22 @@ def test_sequential_ids_are_uuid7_and_sort_in_creation_order():
         assert str(parsed) == value  # canonical lower-case form, 36 characters
         assert parsed.version == 7
         assert parsed.variant == uuid.RFC_4122
+
+
+def test_ids_made_at_once_ascend_between_the_ids_made_before_and_after():
+    before = new_sequential_id()
+    made = new_sequential_ids(5000)
+    after = new_sequential_id()
+    assert len(set(made)) == 5000
+    assert [before, *made, after] == sorted([before, *made, after])
+    for value in made[:50] + made[-50:]:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value
+        assert parsed.version == 7
+        assert parsed.variant == uuid.RFC_4122
+    low_bits = {uuid.UUID(v).int & ((1 << 62) - 1) for v in made}
+    assert len(low_bits) == 5000 and max(low_bits) > 1 << 58
+    assert new_sequential_ids(0) == []
 
 
 def test_sequential_ids_carry_their_creation_millisecond():
