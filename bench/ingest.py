@@ -143,6 +143,8 @@ def served(database_url: str) -> Iterator[str]:
          "create-admin", "--email", "bench@example.com", "--password", PASSWORD],
         cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
+    if WITHOUT_RLS and database_url.startswith("postgresql"):
+        apiserver.disable_row_level_security(database_url)
     port = _free_port()
     server = apiserver.start(env, port)
     try:
@@ -150,6 +152,10 @@ def served(database_url: str) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(10)
+
+
+# `--without-rls`: a diagnostic, to measure what row-level security costs (PostgreSQL).
+WITHOUT_RLS = False
 
 
 def _token(client: httpx.Client, email: str) -> dict[str, str]:
@@ -410,8 +416,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "all"], default="all")
     parser.add_argument("--rows", type=int, default=50_000, help="lines per section")
     parser.add_argument("--csv-rows", type=int, default=CSV_ROWS, help="rows of the CSV file")
+    parser.add_argument(
+        "--without-rls",
+        action="store_true",
+        help="PostgreSQL: row-level security off, to measure what it costs (diagnostic)",
+    )
     args = parser.parse_args(argv)
     globals()["CSV_ROWS"] = args.csv_rows
+    globals()["WITHOUT_RLS"] = args.without_rls
     databases = ["sqlite", "postgresql"] if args.db == "all" else [args.db]
     if "postgresql" in databases and not _pg_reachable():
         print(f"PostgreSQL not reachable at {PG_ADMIN_URL}: SQLite only")

@@ -72,6 +72,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--rebuild", action="store_true")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument(
+        "--without-rls",
+        action="store_true",
+        help="PostgreSQL: the HTTP run with row-level security off (a diagnostic of its cost)",
+    )
     return p.parse_args()
 
 
@@ -432,6 +437,11 @@ def over_http(a, kind: str, url: str, meta: dict) -> dict:
     }
     import apiserver
 
+    if kind == "postgres":
+        if a.without_rls:
+            apiserver.disable_row_level_security(url)
+        else:  # the database is kept between runs: an earlier --without-rls run's undone
+            apiserver.enable_row_level_security(url)
     server = apiserver.start(env, a.port, a.workers)
     base = f"http://127.0.0.1:{a.port}"
     try:

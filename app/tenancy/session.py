@@ -16,9 +16,8 @@ each of the session's transactions and again whenever its scope changes within o
   whose policy sees every group:
     * `unscoped(session)`: logins by email and API key lookups (the caller's group is
       not known yet), the work queues claiming jobs across groups (imports, webhook
-      deliveries), the profile-read journal's batch writer, credential bookkeeping
-      (an API key's last use), table statistics (ANALYZE), the CLI and the demo's
-      setup of people;
+      deliveries), credential bookkeeping (an API key's last use), table statistics
+      (ANALYZE), the CLI and the demo's setup of people;
     * a platform admin's session (bound to no group): it creates groups and their first
       admins; the ORM gate still shows it no group's data.
 SQLite has no row-level security: there the ORM gate is the only wall.
