@@ -51,26 +51,12 @@ def point_app_at(url: str) -> None:
     reset_engine()
 
 
-def disable_row_level_security(database_url: str) -> None:
+def row_level_security(database_url: str, *, on: bool) -> None:
     """`--without-rls` (a diagnostic, PostgreSQL): turn row-level security off on every
-    table that has it (the policies stay, unused). The app still runs as
+    table that has a policy (the policies stay, unused), or back on (`on=True`, as the
+    migrations left it: enabled and forced). Off, the app still runs as
     `creditpool_app` with `app.group_id` set, so the difference against a normal run is
-    what the policies cost. Never done outside the benchmarks; `--rebuild`, or a new
-    scratch database, brings it back."""
-    import psycopg
-
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        tables = conn.execute(
-            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relrowsecurity"
-        ).fetchall()
-        for (table,) in tables:
-            conn.execute(f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY')
-            conn.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')
-    print(f"   row-level security turned off on {len(tables)} tables (--without-rls)")
-
-
-def enable_row_level_security(database_url: str) -> None:
-    """Undo `disable_row_level_security` on a database the benchmarks keep (profile)."""
+    what the policies cost. Never done outside the benchmarks."""
     import psycopg
 
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -78,5 +64,11 @@ def enable_row_level_security(database_url: str) -> None:
             "SELECT DISTINCT c.relname FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid"
         ).fetchall()
         for (table,) in tables:
-            conn.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
-            conn.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
+            if on:
+                conn.execute(f'ALTER TABLE "{table}" ENABLE ROW LEVEL SECURITY')
+                conn.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')
+            else:
+                conn.execute(f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY')
+                conn.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')
+    if not on:
+        print(f"   row-level security turned off on {len(tables)} tables (--without-rls)")

@@ -144,7 +144,7 @@ def served(database_url: str) -> Iterator[str]:
         cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     if WITHOUT_RLS and database_url.startswith("postgresql"):
-        apiserver.disable_row_level_security(database_url)
+        apiserver.row_level_security(database_url, on=False)
     port = _free_port()
     server = apiserver.start(env, port)
     try:

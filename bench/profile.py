@@ -438,10 +438,8 @@ def over_http(a, kind: str, url: str, meta: dict) -> dict:
     import apiserver
 
     if kind == "postgres":
-        if a.without_rls:
-            apiserver.disable_row_level_security(url)
-        else:  # the database is kept between runs: an earlier --without-rls run's undone
-            apiserver.enable_row_level_security(url)
+        # The database is kept between runs: an earlier --without-rls run is undone here.
+        apiserver.row_level_security(url, on=not a.without_rls)
     server = apiserver.start(env, a.port, a.workers)
     base = f"http://127.0.0.1:{a.port}"
     try:
