@@ -1,5 +1,6 @@
 """What many stories do through the public API: name a client, write a trade line,
-submit lines in a batch. One copy, imported by every test folder."""
+submit lines in a batch, list a member's own lines, change a group's settings. One copy,
+imported by every test folder."""
 
 from __future__ import annotations
 
@@ -37,9 +38,10 @@ def line(client: dict | None = None, *, client_id: str | None = None, **override
     return {k: v for k, v in body.items() if v is not None}
 
 
-def new_client(api, actor, name: str | None = None) -> str:
-    """A client of the actor's group (created, or resolved when it exists): its id."""
-    response = api.post("/v1/clients", headers=actor.headers, json=company(name))
+def new_client(api, actor, name: str | None = None, **extra) -> str:
+    """A client of the actor's group (created, or resolved when it exists): its id.
+    `extra` adds identifiers or an address (`tax_id=...`, `address={...}`)."""
+    response = api.post("/v1/clients", headers=actor.headers, json=company(name, **extra))
     assert response.status_code in (200, 201), response.text
     return response.json()["id"]
 
@@ -51,3 +53,18 @@ def submit_batch(api, actor, *items: dict) -> dict:
     body = response.json()
     assert body["rejected"] == 0, body
     return body
+
+
+def own_lines(api, actor, **params) -> list[dict]:
+    """`GET /v1/experiences`: the lines of the actor's member (up to 500 unless `limit`)."""
+    response = api.get("/v1/experiences", headers=actor.headers, params={"limit": 500, **params})
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def set_settings(api, group, **settings) -> None:
+    """`PATCH /v1/groups/{id}` by the group's admin: change these settings, keep the rest."""
+    response = api.patch(
+        f"/v1/groups/{group.id}", headers=group.admin.headers, json={"settings": settings}
+    )
+    assert response.status_code == 200, response.text

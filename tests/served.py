@@ -14,9 +14,7 @@ import uvicorn
 @contextmanager
 def served(app) -> Iterator[str]:
     """Serve `app` with uvicorn on 127.0.0.1 (a free port) in a thread; yields its URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -41,6 +39,7 @@ def served(app) -> Iterator[str]:
 
 
 def free_port() -> int:
+    """A loopback port free now (the OS picks it)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

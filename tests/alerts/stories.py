@@ -44,3 +44,8 @@ def alerted_members(api, members, type: str, client_id: str) -> set[str]:
 def watch(api, actor, client_id: str) -> None:
     response = api.put(f"/v1/watchlist/{client_id}", headers=actor.headers)
     assert response.status_code == 204, response.text
+
+
+def everyone(world) -> list:
+    """Every member of both groups (MemberWorld), for asking who was alerted."""
+    return [*world.a.members, *world.b.members]

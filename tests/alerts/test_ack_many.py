@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tests.alerts.stories import alerts
-from tests.alerts.test_alerts_api import three_alerts  # noqa: F401  (the fixture)
 
 
 def ack(api, actor, body, status: int = 204):

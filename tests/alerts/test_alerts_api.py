@@ -4,23 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.alerts.stories import LAST_MONTH, TODAY, alerts, trade_line, watch
-from tests.fraud.support import decide, submit
+from tests.alerts.stories import LAST_MONTH, TODAY, alerts, trade_line
 from tests.helpers import new_client, submit_batch
-
-
-@pytest.fixture
-def three_alerts(api, world):
-    """Member 1 watches three clients; member 0's reports on them are approved in turn."""
-    m = world.a.members
-    ids = []
-    for _ in range(3):
-        client_id = new_client(api, m[0].analyst)
-        watch(api, m[1].analyst, client_id)
-        report = submit(api, m[0].analyst, client_id)
-        decide(api, world.a, report["id"], "approve")
-        ids.append(client_id)
-    return world, ids
 
 
 def test_alerts_come_newest_first_and_page(api, three_alerts):
@@ -103,8 +88,9 @@ def test_group_admins_act_for_no_member_and_have_no_alerts(api, three_alerts):
         {"type": "profile.improved"},
     ],
 )
-def test_bad_queries_are_422(api, world, params):
-    response = api.get("/v1/alerts", headers=world.a.members[0].analyst.headers, params=params)
+def test_bad_queries_are_422(api, module_world, params):
+    analyst = module_world.a.members[0].analyst
+    response = api.get("/v1/alerts", headers=analyst.headers, params=params)
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
 

@@ -15,6 +15,7 @@ from tests.alerts.stories import (
     TODAY,
     alerted_members,
     alerts,
+    everyone,
     trade_line,
     watch,
 )
@@ -35,10 +36,6 @@ def scene(api, world):
         submit_batch(api, member.key, trade_line(client_id, LAST_MONTH, dbt=0))
     watch(api, m[3].analyst, client_id)
     return world, client_id
-
-
-def everyone(world):
-    return [*world.a.members, *world.b.members]
 
 
 def test_a_landing_that_drops_the_index_ten_points_alerts_the_others(api, scene):

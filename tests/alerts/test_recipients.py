@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.alerts.stories import LONG_AGO, TODAY, alerted_members, alerts, trade_line, watch
+from tests.alerts.stories import (
+    LONG_AGO,
+    TODAY,
+    alerted_members,
+    alerts,
+    everyone,
+    trade_line,
+    watch,
+)
 from tests.fraud.support import decide, submit
 from tests.helpers import new_client, submit_batch
 from tests.world import add_member
@@ -33,10 +41,6 @@ def scene(api, world):
     watch(api, outsider.analyst, foreign)
     submit_batch(api, outsider.key, trade_line(foreign, TODAY))
     return world, client_id, foreign
-
-
-def everyone(world):
-    return [*world.a.members, *world.b.members]
 
 
 def test_an_approved_fraud_report_alerts_watchers_and_holders_but_not_its_submitter(api, scene):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,14 +23,9 @@ from sqlalchemy import select
 from app.core.db import system_session
 from app.idempotency.models import IdempotencyRecord
 from tests.helpers import company, line
+from tests.served import free_port
 
 LEASE_SECONDS = "2"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _serve(port: int) -> subprocess.Popen:
@@ -65,7 +59,7 @@ def test_a_request_killed_with_its_process_can_be_sent_again_with_its_key(world)
     tag = uuid.uuid4().hex[:6]
     body = {"items": [line(company(f"Killed {tag} {i} Inc")) for i in range(5000)]}
     headers = erp.headers | {"Idempotency-Key": key}
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/v1/experiences/batch"
 
     server = _serve(port)

@@ -1,10 +1,15 @@
-"""Building import CSVs and driving jobs in tests."""
+"""Building import CSVs, driving jobs, and counting what they stored, in tests."""
 
 from __future__ import annotations
 
 import csv
 import io
 from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from app.core.db import system_session
+from app.experiences.models import Experience
 
 HEADER = [
     "customer_ref",
@@ -98,3 +103,11 @@ def run_import(api, worker, actor, data: bytes) -> dict:
     job = api.get(f"/v1/imports/{queued.json()['id']}", headers=actor.headers)
     assert job.status_code == 200, job.text
     return job.json()
+
+
+def stored_lines(member_id: str) -> int:
+    """How many trade lines of the member are stored (committed), however they came."""
+    with system_session(write=False) as session:
+        return session.execute(
+            select(func.count()).select_from(Experience).where(Experience.member_id == member_id)
+        ).scalar_one()

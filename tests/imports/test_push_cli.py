@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 import uuid
 
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from app.cli import app as cli
 from tests.imports.csvs import HEADER, row, to_csv
+from tests.served import served as serve
 
 
 @pytest.fixture
 def served(app, worker):
     """The app served by uvicorn on 127.0.0.1, with its background worker running."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     stop = threading.Event()
 
     def background():
@@ -35,15 +25,12 @@ def served(app, worker):
 
     runner = threading.Thread(target=background, daemon=True)
     runner.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    stop.set()
-    runner.join(10)
-    server.should_exit = True
-    thread.join(10)
+    try:
+        with serve(app) as url:
+            yield url
+    finally:
+        stop.set()
+        runner.join(10)
 
 
 def push(*args: str):

@@ -17,7 +17,7 @@ from app.experiences.models import Experience
 from app.imports import job as import_job
 from app.imports import worker as import_worker
 from app.imports.models import ImportJob
-from tests.imports.csvs import drain, row, to_csv, upload
+from tests.imports.csvs import drain, row, stored_lines, to_csv, upload
 
 
 @pytest.fixture(autouse=True)
@@ -34,13 +34,6 @@ class ProcessDied(BaseException):
 def _job(job_id: str) -> ImportJob:
     with system_session(write=False) as session:
         return session.get(ImportJob, job_id)
-
-
-def _lines(member_id: str) -> int:
-    with system_session(write=False) as session:
-        return session.execute(
-            select(func.count()).select_from(Experience).where(Experience.member_id == member_id)
-        ).scalar_one()
 
 
 def _expire_lease(job_id: str) -> None:
@@ -94,7 +87,7 @@ def test_a_job_cut_off_mid_chunk_is_resumed_and_counted_once(api, world, worker,
     stalled = _job(job_id)
     assert (stalled.status, stalled.rows_done, stalled.created) == ("running", 400, 399)
     assert stalled.resume_line == 402  # header + 400 rows: the next row is on line 402
-    assert _lines(member.id) == 399
+    assert stored_lines(member.id) == 399
     # Its lease is still live: no other worker takes it over yet.
     assert import_job.claim_job() is None
 
@@ -110,7 +103,7 @@ def test_a_job_cut_off_mid_chunk_is_resumed_and_counted_once(api, world, worker,
         2,
     )
     assert [e["line"] for e in done["errors"]] == [152, 452]
-    assert _lines(member.id) == 998
+    assert stored_lines(member.id) == 998
 
 
 def test_a_worker_that_lost_its_job_cannot_commit_over_the_new_holder(
@@ -139,7 +132,7 @@ def test_a_worker_that_lost_its_job_cannot_commit_over_the_new_holder(
     assert import_worker.work_on(job_id, max_chunks=1, chunk_rows=100) == 0
     # Its chunk was rolled back whole: neither rows nor counts moved.
     assert _job(job_id).rows_done == 100
-    assert _lines(member.id) == 100
+    assert stored_lines(member.id) == 100
 
 
 def test_a_job_whose_file_is_gone_fails_with_a_reason(api, world, worker):
@@ -209,7 +202,7 @@ def test_clients_created_by_a_chunk_that_died_are_not_remembered(api, world, wor
     done = api.get(f"/v1/imports/{job_id}", headers=member.analyst.headers).json()
     assert done["status"] == "done", done
     assert (done["rows_done"], done["created"], done["rejected"]) == (250, 250, 0), done
-    assert _lines(member.id) == 250
+    assert stored_lines(member.id) == 250
     with system_session(write=False) as session:
         clients = session.execute(
             select(func.count(func.distinct(Experience.client_id))).where(
@@ -274,7 +267,7 @@ def test_a_chunk_whose_lines_the_database_refuses_fails_the_job_and_counts_nothi
     assert job["status"] == "failed", job
     assert (job["rows_done"], job["created"], job["updated"], job["rejected"]) == (100, 100, 0, 0)
     assert "Stopped at line 102" in job["failure"]  # the refused chunk's first line
-    assert _lines(member.id) == 100
+    assert stored_lines(member.id) == 100
     # The worker's connection is usable again: the next job goes through.
     again = upload(api, member.analyst, to_csv([row(n, tag + "b") for n in range(250)]))
     drain(worker)
@@ -330,7 +323,7 @@ def test_a_chunk_that_meets_a_passing_database_error_is_tried_again_after_a_paus
     assert paused.retries == 1
     assert paused.locked_until > utcnow() + timedelta(seconds=3)  # the first pause: 5 s
     assert import_job.claim_job() is None  # nobody takes it during the pause
-    assert _lines(member.id) == 100
+    assert stored_lines(member.id) == 100
 
     _expire_lease(job_id)
     drain(worker)
@@ -343,7 +336,7 @@ def test_a_chunk_that_meets_a_passing_database_error_is_tried_again_after_a_paus
     )
     assert done["failure"] is None
     assert _job(job_id).retries == 0  # reset by the chunk that went through
-    assert _lines(member.id) == 300
+    assert stored_lines(member.id) == 300
 
 
 def test_a_chunk_the_database_keeps_failing_fails_the_job_after_three_pauses(
@@ -371,7 +364,7 @@ def test_a_chunk_the_database_keeps_failing_fails_the_job_after_three_pauses(
     assert (failed["status"], failed["rows_done"], failed["created"]) == ("failed", 100, 100)
     assert "Stopped at line 102: the database failed 4 times in a row" in failed["failure"]
     assert ("OperationalError" if _is_sqlite() else "DeadlockDetected") in failed["failure"]
-    assert _lines(member.id) == 100
+    assert stored_lines(member.id) == 100
     assert import_job.claim_job() is None
 
 
@@ -402,7 +395,7 @@ def test_a_database_error_another_try_would_not_cure_fails_the_job_at_once(
     failed = api.get(f"/v1/imports/{job_id}", headers=member.analyst.headers).json()
     assert (failed["status"], failed["rows_done"], failed["created"]) == ("failed", 100, 100)
     assert "Stopped at line 102: the database refused it" in failed["failure"]
-    assert _lines(member.id) == 100
+    assert stored_lines(member.id) == 100
 
 
 def _disk_full() -> Exception:
@@ -448,4 +441,4 @@ def test_a_failure_the_full_disk_would_not_take_is_written_once_it_does(
     assert (failed["status"], failed["rows_done"]) == ("failed", 100), failed
     assert "Stopped at line 102: the database refused it" in failed["failure"]
     assert len(tries) == 2
-    assert _lines(member.id) == 100
+    assert stored_lines(member.id) == 100

@@ -8,18 +8,8 @@ import json
 import uuid
 
 import pytest
-from sqlalchemy import func, select
 
-from app.core.db import system_session
-from app.experiences.models import Experience
-from tests.imports.csvs import HEADER, drain, month_end, row, to_csv, upload
-
-
-def stored_lines(member_id: str) -> int:
-    with system_session(write=False) as session:
-        return session.execute(
-            select(func.count()).select_from(Experience).where(Experience.member_id == member_id)
-        ).scalar_one()
+from tests.imports.csvs import HEADER, drain, month_end, row, stored_lines, to_csv, upload
 
 
 def finished(api, worker, actor, response) -> dict:

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from app.core.security import sign_payload
+from tests.helpers import new_client
 from tests.webhooks.helpers import Receiver
 
 
@@ -20,21 +21,11 @@ def receiver():
     server.stop()
 
 
-def _client(api, actor) -> str:
-    response = api.post(
-        "/v1/clients",
-        headers=actor.headers,
-        json={"legal_name": "Bust Out Trading LLC", "country": "US", "tax_id": "98-7654321"},
-    )
-    assert response.status_code in (200, 201), response.text
-    return response.json()["id"]
-
-
 def test_an_approved_fraud_report_reaches_watchers_as_alert_and_signed_webhook(
     api, world, worker, receiver
 ):
     submitter, watcher, bystander = world.a.members
-    client_id = _client(api, submitter.analyst)
+    client_id = new_client(api, submitter.analyst, "Bust Out Trading LLC", tax_id="98-7654321")
     assert api.put(f"/v1/watchlist/{client_id}", headers=watcher.analyst.headers).status_code == 204
     assert (
         api.put(f"/v1/watchlist/{client_id}", headers=submitter.analyst.headers).status_code == 204

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from tests.alerts.stories import LAST_MONTH, TODAY, trade_line
 from tests.fraud.support import decide, submit
-from tests.helpers import new_client, submit_batch
+from tests.helpers import new_client, set_settings, submit_batch
 from tests.meetings.stories import (
     agenda,
     assert_problem,
@@ -100,11 +100,7 @@ def test_the_agenda_lists_each_reason_in_order_and_freezes_at_close(api, world):
     file_legal_action(api, members[0].analyst, late)
     for member in members:
         submit_batch(api, member.key, trade_line(facts["slow"], TODAY, dbt=-10))
-    api.patch(
-        f"/v1/groups/{world.a.id}",
-        headers=world.a.admin.headers,
-        json={"settings": {"min_contributors": 5}},
-    )
+    set_settings(api, world.a, min_contributors=5)
     assert agenda(api, members[0].viewer, first["id"]) == before
 
     # The next meeting discusses only what happens after the first one's day: today's

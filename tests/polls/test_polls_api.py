@@ -9,7 +9,7 @@ import pytest
 from app.core.types import utcnow
 from tests.alerts.stories import alerts
 from tests.foundation.helpers import assert_problem
-from tests.helpers import new_client
+from tests.helpers import new_client, set_settings
 from tests.world import add_member
 
 
@@ -29,15 +29,6 @@ def seen_by(api, actor, poll_id: str) -> dict:
     response = api.get(f"/v1/polls/{poll_id}", headers=actor.headers)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def set_min_contributors(api, group, value: int) -> None:
-    response = api.patch(
-        f"/v1/groups/{group.id}",
-        headers=group.admin.headers,
-        json={"settings": {"min_contributors": value}},
-    )
-    assert response.status_code == 200, response.text
 
 
 def test_a_poll_opens_for_seven_days_and_alerts_every_other_member(api, world):
@@ -64,7 +55,7 @@ def test_a_poll_opens_for_seven_days_and_alerts_every_other_member(api, world):
 
 
 def test_results_show_at_min_contributors_to_the_asker_and_respondents_only(api, world):
-    set_min_contributors(api, world.a, 2)
+    set_settings(api, world.a, min_contributors=2)
     members = world.a.members
     bystander = add_member(api, world.a, "Bystander")
     client_id = new_client(api, members[0].analyst, "Tallied Inc.")
@@ -111,7 +102,7 @@ def test_results_show_at_min_contributors_to_the_asker_and_respondents_only(api,
 
 
 def test_asker_and_respondents_stay_anonymous(api, world):
-    set_min_contributors(api, world.a, 2)
+    set_settings(api, world.a, min_contributors=2)
     members = world.a.members
     client_id = new_client(api, members[0].analyst, "Quiet Inc.")
     poll = ask(api, members[0].analyst, client_id).json()

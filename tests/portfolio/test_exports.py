@@ -7,14 +7,13 @@ import io
 
 from pypdf import PdfReader
 
-from tests.portfolio.helpers import YESTERDAY, portfolio
-from tests.portfolio.test_portfolio_api import _pooled_client
+from tests.portfolio.helpers import YESTERDAY, pooled_client, portfolio
 from tests.profiles.helpers import line, new_client, profile, submit
 
 
 def test_the_csv_has_the_portfolios_rows_with_formula_cells_neutralised(api, world):
     m1 = world.a.members[0]
-    pooled = _pooled_client(api, world)
+    pooled = pooled_client(api, world)
     evil = new_client(api, m1.analyst, name='=HYPERLINK("http://evil.example","x")')
     submit(api, m1.key, line(evil, YESTERDAY, buckets=(50, 0, 0, 0, 0)))
 
@@ -39,7 +38,7 @@ def test_the_csv_has_the_portfolios_rows_with_formula_cells_neutralised(api, wor
 
 def test_the_csv_refuses_bad_input_and_callers_without_a_member(api, world):
     m1 = world.a.members[0]
-    _pooled_client(api, world)
+    pooled_client(api, world)
     for params in ({"risk_tier": "bad"}, {"sort": "name"}):
         response = api.get("/v1/portfolio.csv", headers=m1.analyst.headers, params=params)
         assert response.status_code == 422 and response.json()["code"] == "validation_error"
@@ -55,7 +54,7 @@ def _pdf_text(content: bytes) -> tuple[int, str]:
 
 def test_the_credit_file_is_a_one_page_pdf_with_the_profiles_figures(api, world):
     m1, m2, _ = world.a.members
-    client = _pooled_client(api, world)
+    client = pooled_client(api, world)
     shown = profile(api, m1.analyst, client)
     response = api.get(f"/v1/clients/{client}/profile.pdf", headers=m1.analyst.headers)
     assert response.status_code == 200, response.text
@@ -87,7 +86,7 @@ def test_a_suppressed_credit_file_says_why_and_shows_no_figures(api, world):
 
 def test_the_credit_file_follows_the_profiles_404_reciprocity_and_date_rules(api, world):
     m1 = world.a.members[0]
-    client = _pooled_client(api, world)
+    client = pooled_client(api, world)
     outsider = world.b.members[0]
     group_b_admin = api.get(f"/v1/clients/{client}/profile.pdf", headers=world.b.admin.headers)
     assert group_b_admin.status_code == 404 and group_b_admin.json()["code"] == "not_found"

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from tests.portfolio.helpers import FOUR_MONTHS_AGO, YESTERDAY, by_client, portfolio
+from tests.portfolio.helpers import (
+    FOUR_MONTHS_AGO,
+    YESTERDAY,
+    by_client,
+    pooled_client,
+    portfolio,
+)
 from tests.profiles.helpers import line, new_client, profile, set_settings, submit
-
-
-def _pooled_client(api, world, *, as_of=YESTERDAY, m1_owed=(400, 200, 0, 0, 0)):
-    """A client that members 1-3 of group A all report (not suppressed)."""
-    m1, m2, m3 = world.a.members
-    client = new_client(api, m1.analyst)
-    submit(api, m1.key, line(client, as_of, high_credit=1000, buckets=m1_owed))
-    submit(api, m2.key, line(client, as_of, high_credit=5000, buckets=(0, 0, 300, 0, 0)))
-    submit(api, m3.key, line(client, as_of, high_credit=2000, buckets=(100, 0, 0, 0, 0)))
-    return client
 
 
 def test_the_portfolio_holds_reported_and_watched_clients_with_own_and_pooled_figures(api, world):
     m1 = world.a.members[0]
-    pooled = _pooled_client(api, world)
+    pooled = pooled_client(api, world)
     alone = new_client(api, m1.analyst)  # only member 1 reports it: suppressed
     submit(api, m1.key, line(alone, YESTERDAY, high_credit=900, buckets=(0, 0, 0, 0, 250)))
     watched = new_client(api, m1.analyst)  # watched, never reported by member 1
@@ -83,7 +79,7 @@ def test_the_own_line_is_the_latest_in_the_lookback_and_older_lines_leave(api, w
 
 def test_the_payment_index_three_months_ago_follows_the_profile_as_of_then(api, world):
     m1, m2, m3 = world.a.members
-    client = _pooled_client(api, world)  # today: 68
+    client = pooled_client(api, world)  # today: 68
     # Four months ago all three paid promptly (index 80 as of then).
     for member in (m1, m2, m3):
         submit(api, member.key, line(client, FOUR_MONTHS_AGO, buckets=(100, 0, 0, 0, 0)))
@@ -95,7 +91,7 @@ def test_the_payment_index_three_months_ago_follows_the_profile_as_of_then(api, 
 
 def test_pooled_figures_are_suppressed_by_the_groups_anonymity_rules(api, world):
     m1 = world.a.members[0]
-    client = _pooled_client(api, world, m1_owed=(9000, 0, 0, 0, 0))  # member 1: 9,000 of 9,400
+    client = pooled_client(api, world, m1_owed=(9000, 0, 0, 0, 0))  # member 1: 9,000 of 9,400
     set_settings(api, world.a, dominance_share=0.9)
     item = by_client(portfolio(api, m1.analyst))[client]
     assert item["suppressed"] is True and item["contributors"] == 3
@@ -106,7 +102,7 @@ def test_pooled_figures_are_suppressed_by_the_groups_anonymity_rules(api, world)
 
 def test_legal_and_fraud_facts_decide_the_tier_as_on_the_profile(api, world):
     m1, m2, _ = world.a.members
-    judged = _pooled_client(api, world)
+    judged = pooled_client(api, world)
     response = api.post(
         "/v1/legal-actions",
         headers=m2.analyst.headers,
@@ -145,9 +141,9 @@ def test_legal_and_fraud_facts_decide_the_tier_as_on_the_profile(api, world):
 
 def test_filter_by_tier_sort_by_index_and_walk_the_pages(api, world):
     m1 = world.a.members[0]
-    medium = _pooled_client(api, world)  # 68
-    prompt = _pooled_client(api, world, m1_owed=(600, 0, 0, 0, 0))  # all current -> low
-    late = _pooled_client(api, world, m1_owed=(0, 0, 0, 0, 600))  # high
+    medium = pooled_client(api, world)  # 68
+    prompt = pooled_client(api, world, m1_owed=(600, 0, 0, 0, 0))  # all current -> low
+    late = pooled_client(api, world, m1_owed=(0, 0, 0, 0, 600))  # high
     alone = new_client(api, m1.analyst)
     submit(api, m1.key, line(alone, YESTERDAY))
 
@@ -178,14 +174,14 @@ def test_filter_by_tier_sort_by_index_and_walk_the_pages(api, world):
 
 def test_reading_the_portfolio_records_no_inquiry(api, world):
     m1, m2, _ = world.a.members
-    client = _pooled_client(api, world)
+    client = pooled_client(api, world)
     portfolio(api, m1.analyst)
     assert profile(api, m2.analyst, client)["inquiries_90d"] == 1  # member 2's own read only
 
 
 def test_another_groups_clients_never_show(api, world):
     outsider = world.b.members[0]
-    client = _pooled_client(api, world)
+    client = pooled_client(api, world)
     mine = new_client(api, outsider.analyst)
     submit(api, outsider.key, line(mine, YESTERDAY))
     assert set(by_client(portfolio(api, outsider.analyst))) == {mine}
@@ -194,7 +190,7 @@ def test_another_groups_clients_never_show(api, world):
 
 def test_who_may_read_it_and_bad_input(api, world):
     m1 = world.a.members[0]
-    _pooled_client(api, world)
+    pooled_client(api, world)
     assert portfolio(api, world.a.admin, 403)["code"] == "forbidden"  # no member
     assert portfolio(api, world.b.members[0].analyst, 403)["code"] == "reciprocity_required"
     assert portfolio(api, m1.key)["items"]  # an ERP key with profiles:read

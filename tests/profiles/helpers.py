@@ -11,6 +11,7 @@ from app.core.db import system_session
 from app.fraud.models import FraudReport
 from app.legal.models import LegalAction
 from tests.helpers import new_client as new_client  # re-exported for these stories
+from tests.helpers import set_settings as set_settings  # re-exported for these stories
 from tests.helpers import submit_batch
 
 submit = submit_batch  # the shared batch helper, under the name these stories use
@@ -46,13 +47,6 @@ def profile(api, actor, client_id: str, status: int = 200, **params) -> dict:
     response = api.get(f"/v1/clients/{client_id}/profile", headers=actor.headers, params=params)
     assert response.status_code == status, response.text
     return response.json()
-
-
-def set_settings(api, group, **settings) -> None:
-    response = api.patch(
-        f"/v1/groups/{group.id}", headers=group.admin.headers, json={"settings": settings}
-    )
-    assert response.status_code == 200, response.text
 
 
 def file_legal_action(

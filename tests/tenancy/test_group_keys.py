@@ -10,21 +10,16 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from app.core.db import get_engine
 from tests.profiles.helpers import new_client
 
 PARENTS = ("client", "member")
 
 
-def _engine():
-    from app.core.db import get_engine
-
-    return get_engine()
-
-
 def test_every_reference_to_a_client_or_member_carries_the_group(database_url):
     """Reads the migrated database: a new table with a member_id or client_id fails
     here until its key is composite (app.tenancy.models.group_key + a migration)."""
-    inspector = sa.inspect(_engine())
+    inspector = sa.inspect(get_engine())
     checked = 0
     for table in inspector.get_table_names():
         columns = {c["name"] for c in inspector.get_columns(table)}
@@ -63,10 +58,10 @@ def test_a_row_cannot_name_another_groups_client_or_member(api, world):
         (b.members[0].id, a_client),  # B's row naming A's client
         (a.members[0].id, b_client),  # B's row naming A's member
     ):
-        with pytest.raises(IntegrityError), _engine().begin() as conn:
+        with pytest.raises(IntegrityError), get_engine().begin() as conn:
             conn.execute(insert, {"g": b.id, "m": member_id, "c": client_id, "at": at})
     # The same row within one group is accepted (the statement itself is right).
-    with _engine().begin() as conn:
+    with get_engine().begin() as conn:
         conn.execute(insert, {"g": b.id, "m": b.members[0].id, "c": b_client, "at": at})
 
 

@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import DBAPIError
 
+from app.core.db import get_engine
 from app.deps import PrincipalDep, SessionDep, get_session
 from tests.conftest import TEST_DB
 
@@ -22,12 +23,6 @@ pytestmark = pytest.mark.skipif(
 APP_ROLE = "creditpool_app"
 # Group tables that hold rows for both groups of any world (users, members, keys, audit).
 POPULATED = ("member", "app_user", "api_key", "audit_event")
-
-
-def _engine():
-    from app.core.db import get_engine
-
-    return get_engine()
 
 
 def _group_tables(conn) -> list[str]:
@@ -44,7 +39,7 @@ def _group_tables(conn) -> list[str]:
 def test_every_group_table_has_forced_row_level_security_and_the_group_policy(database_url):
     """Fails for a new table with a group_id whose migration forgot
     `migrations.rls.protect(table)`."""
-    with _engine().connect() as conn:
+    with get_engine().connect() as conn:
         tables = _group_tables(conn)
         assert len(tables) >= 18
         for table in tables:
@@ -82,7 +77,7 @@ def test_every_group_table_has_forced_row_level_security_and_the_group_policy(da
 
 
 def test_the_app_role_cannot_log_in_bypass_or_own_anything(database_url):
-    with _engine().connect() as conn:
+    with get_engine().connect() as conn:
         role = conn.execute(
             sa.text(
                 "SELECT oid, rolsuper, rolbypassrls, rolcanlogin, rolcreaterole, rolcreatedb "
@@ -125,7 +120,7 @@ def test_the_app_role_cannot_log_in_bypass_or_own_anything(database_url):
 
 
 def test_with_no_group_set_the_app_role_sees_no_group_rows(api, world):
-    with _engine().connect() as conn:
+    with get_engine().connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM member")).scalar() >= 4  # the owner
         conn.exec_driver_sql(f"SET LOCAL ROLE {APP_ROLE}")
         for table in _group_tables(conn):
@@ -164,7 +159,7 @@ def _probe_app() -> FastAPI:
 
 
 def test_a_raw_select_in_a_request_returns_only_the_callers_group(api, world):
-    with _engine().connect() as conn:
+    with get_engine().connect() as conn:
         for table in POPULATED:
             everyone = set(
                 conn.execute(sa.text(f"SELECT DISTINCT group_id FROM {table}")).scalars()  # noqa: S608

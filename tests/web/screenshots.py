@@ -9,7 +9,6 @@ database and a free loopback port, then drives Debian's Chromium through Playwri
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import sync_playwright
 
+from tests.served import free_port
 from tests.web.conftest import CHROMIUM
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "console"
@@ -33,12 +33,6 @@ CSV = (
     b",Keystone Remodeling Co,US,{d},USD,30,30000,9000,3000,3000,2000,1000,0\n"
     b",Lakeshore Homes Inc,US,{d},USD,30,20000,5000,1000,1000,1000,1000,900\n"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _server(workdir: Path, port: int) -> subprocess.Popen:
@@ -159,7 +153,7 @@ def shoot(base_url: str) -> None:
 
 
 def main() -> None:
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="creditpool-shots-") as workdir:
         server = _server(Path(workdir), port)
         try:

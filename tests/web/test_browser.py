@@ -11,7 +11,7 @@ from tests.fraud.support import submit as submit_fraud
 from tests.imports.csvs import drain, row, to_csv
 from tests.profiles.helpers import new_client
 from tests.web.browser import assert_accessible, fits, sign_in
-from tests.web.test_console_http import pooled_client, watchlist
+from tests.web.console import pooled_client, watchlist
 
 
 def test_sign_in_then_sign_out(page, world):

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.web.console import signed_in
-from tests.web.test_console_pages import post_form
+from tests.web.console import post_form, signed_in
 
 
 def test_plan_nominate_download_and_close_a_meeting(app, api, world):

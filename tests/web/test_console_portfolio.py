@@ -10,8 +10,7 @@ import re
 from datetime import date, timedelta
 
 from tests.profiles.helpers import line, new_client, profile, submit
-from tests.web.console import browser, signed_in
-from tests.web.test_console_http import pooled_client
+from tests.web.console import browser, pooled_client, signed_in
 
 
 def _profile_reads(api, world) -> int:
