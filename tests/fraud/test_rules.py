@@ -7,29 +7,17 @@ from datetime import timedelta
 import pytest
 
 from app.core.types import today
+from tests.foundation.helpers import assert_problem
 from tests.fraud.support import REPORT, act, decide, report_in, submit
 from tests.helpers import new_client
-from tests.world import build_world
 
 TOMORROW = (today() + timedelta(days=1)).isoformat()
-
-
-@pytest.fixture(scope="module")
-def setting(api, platform_admin):
-    world = build_world(api, platform_admin)
-    return world, new_client(api, world.a.members[0].analyst)
 
 
 def all_reports(api, world) -> list[dict]:
     return api.get(
         "/v1/fraud-reports", headers=world.a.admin.headers, params={"limit": 500}
     ).json()["items"]
-
-
-def assert_problem(response, status: int, code: str):
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    assert response.json()["code"] == code
 
 
 def test_a_key_with_the_fraud_scope_submits_for_its_member(api, setting):

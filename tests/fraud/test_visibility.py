@@ -6,13 +6,6 @@ import pytest
 
 from tests.fraud.support import act, decide, report_in, submit
 from tests.helpers import new_client
-from tests.world import build_world
-
-
-@pytest.fixture(scope="module")
-def setting(api, platform_admin):
-    world = build_world(api, platform_admin)
-    return world, new_client(api, world.a.members[0].analyst)
 
 
 def get(api, actor, report_id):
@@ -106,8 +99,7 @@ def test_viewers_read_fraud_through_profiles_not_this_list(api, setting):
     assert response.json()["code"] == "forbidden"
 
 
-def test_lists_filter_by_status_and_client(api, platform_admin):
-    world = build_world(api, platform_admin)
+def test_lists_filter_by_status_and_client(api, world):
     acme, globex = (
         new_client(api, world.a.members[0].analyst),
         new_client(api, world.a.members[0].analyst),
@@ -131,8 +123,7 @@ def test_lists_filter_by_status_and_client(api, platform_admin):
     assert response.json()["code"] == "validation_error"
 
 
-def test_the_moderation_queue_is_oldest_first_and_pages(api, platform_admin):
-    world = build_world(api, platform_admin)
+def test_the_moderation_queue_is_oldest_first_and_pages(api, world):
     client_id = new_client(api, world.a.members[0].analyst)
     first = submit(api, world.a.members[0].analyst, client_id)
     second = submit(api, world.a.members[1].key, client_id)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tests.fraud.support import PATHS, act, report_in, submit
-from tests.helpers import new_client
-from tests.world import build_world
 
 # The contract's state machine, written out independently of the code's table.
 ALLOWED = {
@@ -21,12 +19,6 @@ ALLOWED = {
 }
 ACTIONS = ["approve", "reject", "request_info", "retract", "edit", "withdraw"]
 MOVES = [(state, action) for state in PATHS for action in ACTIONS]
-
-
-@pytest.fixture(scope="module")
-def setting(api, platform_admin):
-    world = build_world(api, platform_admin)
-    return world, new_client(api, world.a.members[0].analyst)
 
 
 @pytest.mark.parametrize(("state", "action"), MOVES)
