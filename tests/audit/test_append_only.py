@@ -9,22 +9,17 @@ from sqlalchemy.exc import DBAPIError
 
 from app.audit.resources import as_filter, resource
 from app.audit.service import record
+from app.core.db import get_engine
 from tests.world import add_key
 
 
-def _engine():
-    from app.core.db import get_engine
-
-    return get_engine()
-
-
-def _key_event(api, world) -> tuple[str, str]:
-    member = world.a.members[0]
+def _key_event(api, module_world) -> tuple[str, str]:
+    member = module_world.a.members[0]
     key = add_key(api, member.admin.headers, ["clients:read"])
-    with _engine().connect() as conn:
+    with get_engine().connect() as conn:
         event_id = conn.execute(
             sa.text("SELECT id FROM audit_event WHERE resource = :r AND group_id = :g"),
-            {"r": f"api_key/{key.id}", "g": world.a.id},
+            {"r": f"api_key/{key.id}", "g": module_world.a.id},
         ).scalar_one()
     return event_id, key.id
 
@@ -37,41 +32,41 @@ def _key_event(api, world) -> tuple[str, str]:
         "DELETE FROM audit_event WHERE id = :id",
     ],
 )
-def test_raw_sql_cannot_change_or_remove_an_event(api, world, statement):
-    event_id, key_id = _key_event(api, world)
-    with pytest.raises(DBAPIError, match="append-only"), _engine().begin() as conn:
+def test_raw_sql_cannot_change_or_remove_an_event(api, module_world, statement):
+    event_id, key_id = _key_event(api, module_world)
+    with pytest.raises(DBAPIError, match="append-only"), get_engine().begin() as conn:
         conn.execute(sa.text(statement), {"id": event_id})
-    with _engine().connect() as conn:
+    with get_engine().connect() as conn:
         row = conn.execute(
             sa.text("SELECT actor, resource FROM audit_event WHERE id = :id"), {"id": event_id}
         ).one()
     assert row.resource == f"api_key/{key_id}"
-    assert row.actor == f"user:{world.a.members[0].admin.email}"
+    assert row.actor == f"user:{module_world.a.members[0].admin.email}"
 
 
-def test_truncate_is_refused_on_postgres(api, world):
-    if _engine().dialect.name != "postgresql":
+def test_truncate_is_refused_on_postgres(api, module_world):
+    if get_engine().dialect.name != "postgresql":
         pytest.skip("SQLite has no TRUNCATE (DELETE without WHERE is refused above)")
-    _key_event(api, world)
-    with pytest.raises(DBAPIError, match="append-only"), _engine().begin() as conn:
+    _key_event(api, module_world)
+    with pytest.raises(DBAPIError, match="append-only"), get_engine().begin() as conn:
         conn.execute(sa.text("TRUNCATE audit_event"))
 
 
-def test_new_events_are_still_written(api, world):
-    _, key_id = _key_event(api, world)
+def test_new_events_are_still_written(api, module_world):
+    _, key_id = _key_event(api, module_world)
     events = api.get(
         "/v1/audit-events",
-        headers=world.a.admin.headers,
+        headers=module_world.a.admin.headers,
         params={"resource": resource("api_key", key_id)},
     ).json()["items"]
     assert [e["action"] for e in events] == ["api_key.created"]
 
 
-def test_the_filter_reads_the_retired_colon_spelling(api, world):
-    _, key_id = _key_event(api, world)
+def test_the_filter_reads_the_retired_colon_spelling(api, module_world):
+    _, key_id = _key_event(api, module_world)
     by_old = api.get(
         "/v1/audit-events",
-        headers=world.a.admin.headers,
+        headers=module_world.a.admin.headers,
         params={"resource": f"api_key:{key_id}"},
     ).json()["items"]
     assert [e["resource"] for e in by_old] == [f"api_key/{key_id}"]

@@ -157,8 +157,8 @@ def test_the_same_name_at_another_postal_code_or_country_is_another_client(api, 
         ({"legal_name": "X", "country": "US", "address": {"zip": "1"}}, "address"),
     ],
 )
-def test_invalid_clients_are_422_and_create_nothing(api, world, body, field):
-    analyst = world.a.members[0].analyst
+def test_invalid_clients_are_422_and_create_nothing(api, module_world, body, field):
+    analyst = module_world.a.members[0].analyst
     response = post(api, analyst, body, 422)
     problem = response.json()
     assert response.headers["content-type"].startswith("application/problem+json")

@@ -6,15 +6,9 @@ import uuid
 
 import pytest
 
+from tests.helpers import new_client
 from tests.portfolio.helpers import YESTERDAY
 from tests.profiles.helpers import line, set_settings, submit
-
-
-def _client(api, actor, name: str, **extra) -> str:
-    body = {"legal_name": name, "country": "US", **extra}
-    response = api.post("/v1/clients", headers=actor.headers, json=body)
-    assert response.status_code in (200, 201), response.text
-    return response.json()["id"]
 
 
 def found(api, actor, status: int = 200, **params) -> list[dict]:
@@ -27,12 +21,13 @@ def names(api, actor, **params) -> list[str]:
     return [c["legal_name"] for c in found(api, actor, **params)]
 
 
-@pytest.fixture
-def registry(api, world):
-    analyst = world.a.members[0].analyst
+@pytest.fixture(scope="module")
+def registry(api, module_world):
+    """Three clients with a tag of their own, made once: the tests that search them only read."""
+    analyst = module_world.a.members[0].analyst
     tag = uuid.uuid4().hex[:6]
     ids = {
-        "fabrikam": _client(
+        "fabrikam": new_client(
             api,
             analyst,
             f"Fabrikam Northwind Trading {tag} Inc.",
@@ -41,13 +36,13 @@ def registry(api, world):
             lei="5493001KJTIIGC8Y1R12",
             address={"city": "Springfield", "postal_code": "62704"},
         ),
-        "contoso": _client(
+        "contoso": new_client(
             api,
             analyst,
             f"Contoso Pharmaceuticals {tag} LLC",
             address={"city": "Shelbyville", "postal_code": "62705"},
         ),
-        "tailspin": _client(api, analyst, f"Tailspin Toys {tag} GmbH"),
+        "tailspin": new_client(api, analyst, f"Tailspin Toys {tag} GmbH"),
     }
     return analyst, tag, ids
 
@@ -86,7 +81,7 @@ def test_identifiers_postcode_and_city(api, registry):
 def test_name_results_page_by_position(api, world):
     analyst = world.a.members[0].analyst
     tag = uuid.uuid4().hex[:6]
-    made = {_client(api, analyst, f"Paging {tag} Number {i}") for i in range(5)}
+    made = {new_client(api, analyst, f"Paging {tag} Number {i}") for i in range(5)}
     seen, cursor = [], None
     while True:
         params = {"q": f"paging {tag}", "limit": 2, **({"cursor": cursor} if cursor else {})}
@@ -100,8 +95,8 @@ def test_name_results_page_by_position(api, world):
 def test_results_carry_the_pooled_figures_when_not_suppressed(api, world):
     m1, m2, m3 = world.a.members
     tag = uuid.uuid4().hex[:6]
-    pooled = _client(api, m1.analyst, f"Pooled Buyer {tag}")
-    alone = _client(api, m1.analyst, f"Lonely Buyer {tag}")
+    pooled = new_client(api, m1.analyst, f"Pooled Buyer {tag}")
+    alone = new_client(api, m1.analyst, f"Lonely Buyer {tag}")
     submit(
         api, m1.key, line(pooled, YESTERDAY, buckets=(400, 200, 0, 0, 0)), line(alone, YESTERDAY)
     )
@@ -121,7 +116,7 @@ def test_results_carry_the_pooled_figures_when_not_suppressed(api, world):
 def test_a_member_that_shares_nothing_sees_no_figures(api, world):
     m1, m2, m3 = world.a.members
     tag = uuid.uuid4().hex[:6]
-    pooled = _client(api, m1.analyst, f"Pooled Buyer {tag}")
+    pooled = new_client(api, m1.analyst, f"Pooled Buyer {tag}")
     for member in (m1, m2):
         submit(api, member.key, line(pooled, YESTERDAY))
     set_settings(api, world.a, min_contributors=2)

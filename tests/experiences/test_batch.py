@@ -5,17 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 
-from tests.helpers import company, line
+from tests.helpers import company, line, own_lines
 
 
 def batch(api, actor, items, status=200, **kw):
     response = api.post("/v1/experiences/batch", headers=actor.headers, json={"items": items}, **kw)
     assert response.status_code == status, response.text
     return response.json()
-
-
-def own_lines(api, actor):
-    return api.get("/v1/experiences", headers=actor.headers, params={"limit": 500}).json()["items"]
 
 
 def test_valid_items_are_stored_and_invalid_ones_reported_by_index(api, world):
@@ -68,16 +64,16 @@ def test_upsert_counts_created_then_updated(api, world):
     assert [r["total_owed"] for r in own_lines(api, analyst) if r["total_owed"] == "600.00"]
 
 
-def test_more_than_5000_items_is_413_and_stores_nothing(api, world):
-    key = world.a.members[0].key
+def test_more_than_5000_items_is_413_and_stores_nothing(api, module_world):
+    key = module_world.a.members[0].key
     items = [line(company("Big Batch Inc"), as_of=f"2020-01-{1 + i % 28:02d}") for i in range(5001)]
     problem = batch(api, key, items, status=413)
     assert problem["code"] == "payload_too_large"
     assert own_lines(api, key) == []
 
 
-def test_a_body_over_the_size_limit_is_413(api, world):
-    key = world.a.members[0].key
+def test_a_body_over_the_size_limit_is_413(api, module_world):
+    key = module_world.a.members[0].key
     huge = json.dumps({"items": [], "padding": "x" * (16 * 1024 * 1024 + 1)})
     response = api.post(
         "/v1/experiences/batch",
@@ -103,8 +99,8 @@ def test_a_body_over_the_size_limit_is_413(api, world):
     assert streamed.json()["code"] == "payload_too_large"
 
 
-def test_malformed_batches_are_422(api, world):
-    key = world.a.members[0].key
+def test_malformed_batches_are_422(api, module_world):
+    key = module_world.a.members[0].key
     for body in ({}, {"items": "nope"}, {"items": [], "extra": 1}, [line(company())]):
         response = api.post("/v1/experiences/batch", headers=key.headers, json=body)
         assert response.status_code == 422, body

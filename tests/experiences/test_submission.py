@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.helpers import company, line
+from tests.helpers import company, line, own_lines
 from tests.world import add_key
 
 
@@ -15,12 +15,6 @@ def submit(api, actor, body, status=None):
     if status is not None:
         assert response.status_code == status, response.text
     return response
-
-
-def own_lines(api, actor, **params):
-    response = api.get("/v1/experiences", headers=actor.headers, params=params)
-    assert response.status_code == 200, response.text
-    return response.json()["items"]
 
 
 def test_a_line_is_stored_exactly_and_returned(api, world):
@@ -95,8 +89,8 @@ def test_the_same_client_and_date_again_replaces_the_line(api, world):
         ({"high_credit": None}, "high_credit"),
     ],
 )
-def test_every_rule_is_a_422_and_nothing_is_stored(api, world, overrides, field):
-    analyst = world.a.members[0].analyst
+def test_every_rule_is_a_422_and_nothing_is_stored(api, module_world, overrides, field):
+    analyst = module_world.a.members[0].analyst
     body = line(company(), **{k: v for k, v in overrides.items() if v is not None})
     if overrides.get("high_credit", 0) is None:
         del body["high_credit"]

@@ -39,17 +39,17 @@ def _list_routes(api) -> list[str]:
     )
 
 
-def test_a_crafted_cursor_is_refused_on_every_list(api, world):
+def test_a_crafted_cursor_is_refused_on_every_list(api, module_world):
     routes = _list_routes(api)
     assert "/v1/clients" in routes and "/v1/audit-events" in routes
-    member = world.a.members[0]
+    member = module_world.a.members[0]
     for path in routes:
-        for who in (world.a.admin, member.admin):
+        for who in (module_world.a.admin, member.admin):
             for cursor in CRAFTED_CURSORS:
                 response = api.get(path, headers=who.headers, params={"cursor": cursor})
                 if response.status_code == 403:
                     continue  # a list this role may not read
-                if path == "/v1/imports" and who is world.a.admin:
+                if path == "/v1/imports" and who is module_world.a.admin:
                     # A group admin has no member, hence no imports: the cursor is unread.
                     assert response.json() == {"items": [], "next_cursor": None}
                     continue
@@ -62,8 +62,8 @@ def test_a_crafted_cursor_is_refused_on_every_list(api, world):
     "expires_at",
     ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00", "3000-01-01T00:00:00Z"],
 )
-def test_an_api_key_expiring_out_of_range_is_refused(api, world, expires_at):
-    admin = world.a.members[0].admin
+def test_an_api_key_expiring_out_of_range_is_refused(api, module_world, expires_at):
+    admin = module_world.a.members[0].admin
     before = api.get("/v1/api-keys", headers=admin.headers).json()["items"]
     response = api.post(
         "/v1/api-keys",
@@ -76,8 +76,8 @@ def test_an_api_key_expiring_out_of_range_is_refused(api, world, expires_at):
 
 
 @pytest.mark.parametrize("as_of", ["0001-01-01", "0001-06-30", "1899-12-31"])
-def test_a_profile_as_of_a_date_before_1900_is_refused(api, world, as_of):
-    member = world.a.members[0]
+def test_a_profile_as_of_a_date_before_1900_is_refused(api, module_world, as_of):
+    member = module_world.a.members[0]
     stored = api.post("/v1/experiences", headers=member.key.headers, json=line(company()))
     client_id = stored.json()["client_id"]
     for path in (f"/v1/clients/{client_id}/profile", f"/v1/clients/{client_id}/profile.pdf"):
@@ -89,8 +89,8 @@ def test_a_profile_as_of_a_date_before_1900_is_refused(api, world, as_of):
     assert profile["inquiries_90d"] == 1
 
 
-def test_a_line_dated_before_1900_is_refused(api, world):
-    member = world.a.members[0]
+def test_a_line_dated_before_1900_is_refused(api, module_world):
+    member = module_world.a.members[0]
     response = api.post(
         "/v1/experiences",
         headers=member.key.headers,
@@ -100,8 +100,8 @@ def test_a_line_dated_before_1900_is_refused(api, world):
     assert body["errors"][0]["loc"][-1] == "account_opened"
 
 
-def test_nul_in_a_json_text_field_is_refused(api, world):
-    member = world.a.members[0]
+def test_nul_in_a_json_text_field_is_refused(api, module_world):
+    member = module_world.a.members[0]
     name = "Nul Corp \u0000 Inc"
     response = api.post("/v1/clients", headers=member.analyst.headers, json=company(name))
     body = assert_problem(response, 422, "validation_error")
@@ -113,7 +113,7 @@ def test_nul_in_a_json_text_field_is_refused(api, world):
     for path, headers, payload in (
         ("/v1/experiences", member.key.headers, line(company(), customer_ref="a\u0000b")),
         ("/v1/experiences/batch", member.key.headers, {"items": [line(company("x\u0000"))]}),
-        ("/v1/members", world.a.admin.headers, {"name": "Member\u0000"}),
+        ("/v1/members", module_world.a.admin.headers, {"name": "Member\u0000"}),
     ):
         assert_problem(api.post(path, headers=headers, json=payload), 422, "validation_error")
     # The text "\u0000" (an escaped backslash, then u0000) is no NUL.
@@ -124,8 +124,8 @@ def test_nul_in_a_json_text_field_is_refused(api, world):
     assert literal.json()["legal_name"] == "Back\\u0000slash Ltd"
 
 
-def test_nul_in_a_path_or_query_is_refused(api, world):
-    analyst = world.a.members[0].analyst
+def test_nul_in_a_path_or_query_is_refused(api, module_world):
+    analyst = module_world.a.members[0].analyst
     client_id = new_client(api, analyst)
     for path, params in (
         (f"/v1/clients/{client_id}%00", None),
@@ -138,8 +138,8 @@ def test_nul_in_a_path_or_query_is_refused(api, world):
         assert body["errors"][0]["loc"] in (["path"], ["query"])
 
 
-def test_nul_in_a_login_is_refused_alike_for_every_email(api, world):
-    known = world.a.members[0].viewer.email
+def test_nul_in_a_login_is_refused_alike_for_every_email(api, module_world):
+    known = module_world.a.members[0].viewer.email
     answers = [
         api.post("/v1/auth/token", data={"username": email, "password": "pass\x00word-1234"})
         for email in (known, "nobody@nowhere.example.com")

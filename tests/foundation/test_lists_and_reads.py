@@ -9,29 +9,29 @@ import pytest
 from tests.profiles.helpers import line, new_client, submit
 
 
-def test_one_member_for_its_admin_and_its_own_users_only(api, world):
-    m1, m2, _ = world.a.members
-    for actor in (world.a.admin, m1.analyst, m1.viewer, m1.key):
+def test_one_member_for_its_admin_and_its_own_users_only(api, module_world):
+    m1, m2, _ = module_world.a.members
+    for actor in (module_world.a.admin, m1.analyst, m1.viewer, m1.key):
         body = api.get(f"/v1/members/{m1.id}", headers=actor.headers)
         assert body.status_code == 200, body.text
         assert (body.json()["id"], body.json()["name"]) == (m1.id, m1.name)
     for actor, member_id in (
         (m1.analyst, m2.id),  # another member of the group
-        (world.b.admin, m1.id),  # another group
-        (world.a.admin, "no-such-member"),
+        (module_world.b.admin, m1.id),  # another group
+        (module_world.a.admin, "no-such-member"),
     ):
         response = api.get(f"/v1/members/{member_id}", headers=actor.headers)
         assert response.status_code == 404 and response.json()["code"] == "not_found"
 
 
-def test_one_user_for_the_admins_that_manage_it(api, world):
-    m1, m2, _ = world.a.members
+def test_one_user_for_the_admins_that_manage_it(api, module_world):
+    m1, m2, _ = module_world.a.members
     analyst = m1.analyst
-    for actor in (world.a.admin, m1.admin):
+    for actor in (module_world.a.admin, m1.admin):
         body = api.get(f"/v1/users/{analyst.id}", headers=actor.headers)
         assert body.status_code == 200, body.text
         assert body.json()["email"] == analyst.email and "password" not in body.text
-    for actor in (m2.admin, world.b.admin):
+    for actor in (m2.admin, module_world.b.admin):
         assert api.get(f"/v1/users/{analyst.id}", headers=actor.headers).status_code == 404
     assert api.get(f"/v1/users/{analyst.id}", headers=m1.viewer.headers).status_code == 403
 
@@ -62,8 +62,8 @@ def _webhook(api, actor) -> dict:
     return response.json()
 
 
-def test_a_webhook_changes_its_url_and_events_and_keeps_its_secret(api, world):
-    admin = world.a.members[0].admin
+def test_a_webhook_changes_its_url_and_events_and_keeps_its_secret(api, module_world):
+    admin = module_world.a.members[0].admin
     hook = _webhook(api, admin)
     response = api.patch(
         f"/v1/webhooks/{hook['id']}",
@@ -101,8 +101,8 @@ def test_a_webhook_changes_its_url_and_events_and_keeps_its_secret(api, world):
         {"url": "http://127.0.0.1:9/x", "secret": "mine"},
     ],
 )
-def test_bad_webhook_changes_are_422_and_change_nothing(api, world, body):
-    admin = world.a.members[0].admin
+def test_bad_webhook_changes_are_422_and_change_nothing(api, module_world, body):
+    admin = module_world.a.members[0].admin
     hook = _webhook(api, admin)
     response = api.patch(f"/v1/webhooks/{hook['id']}", headers=admin.headers, json=body)
     assert response.status_code == 422, response.text
@@ -110,21 +110,21 @@ def test_bad_webhook_changes_are_422_and_change_nothing(api, world, body):
     assert (after["url"], after["events"]) == (hook["url"], hook["events"])
 
 
-def test_only_the_webhooks_member_admins_change_it(api, world):
-    hook = _webhook(api, world.a.members[0].admin)
+def test_only_the_webhooks_member_admins_change_it(api, module_world):
+    hook = _webhook(api, module_world.a.members[0].admin)
     change = {"events": ["legal_action.created"]}
-    for actor in (world.a.members[1].admin, world.b.members[0].admin):
+    for actor in (module_world.a.members[1].admin, module_world.b.members[0].admin):
         response = api.patch(f"/v1/webhooks/{hook['id']}", headers=actor.headers, json=change)
         assert response.status_code == 404
-    analyst = world.a.members[0].analyst
+    analyst = module_world.a.members[0].analyst
     assert (
         api.patch(f"/v1/webhooks/{hook['id']}", headers=analyst.headers, json=change).status_code
         == 403
     )
 
 
-def test_own_lines_come_newest_first_and_filter_by_date_and_client(api, world):
-    key = world.a.members[0].key
+def test_own_lines_come_newest_first_and_filter_by_date_and_client(api, module_world):
+    key = module_world.a.members[0].key
     first, second = new_client(api, key), new_client(api, key)
     today = date.today()
     days = [today - timedelta(days=d) for d in (40, 10, 70)]

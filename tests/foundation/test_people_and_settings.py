@@ -16,8 +16,8 @@ def user_body(**fields) -> dict:
     return body
 
 
-def test_bodies_cannot_smuggle_a_group_a_role_a_member_or_an_id(api, world):
-    a, b = world.a, world.b
+def test_bodies_cannot_smuggle_a_group_a_role_a_member_or_an_id(api, module_world):
+    a, b = module_world.a, module_world.b
     member = a.members[0]
     smuggled = [
         ("POST", "/v1/members", a.admin.headers, {"name": "X", "group_id": b.id}),
@@ -118,8 +118,8 @@ def test_who_may_create_whom(api, world):
     assert api.get("/v1/me", headers=member.viewer.headers).json()["role"] == "credit_analyst"
 
 
-def test_emails_are_unique_case_insensitively_and_passwords_long(api, world):
-    headers = world.a.members[0].admin.headers
+def test_emails_are_unique_case_insensitively_and_passwords_long(api, module_world):
+    headers = module_world.a.members[0].admin.headers
     email = unique_email("Mixed.Case")
     created = api.post("/v1/users", headers=headers, json=user_body(email=email))
     assert created.status_code == 201
@@ -130,7 +130,9 @@ def test_emails_are_unique_case_insensitively_and_passwords_long(api, world):
     # The same email in another group is still taken: logins are global.
     assert_problem(
         api.post(
-            "/v1/users", headers=world.b.members[0].admin.headers, json=user_body(email=email)
+            "/v1/users",
+            headers=module_world.b.members[0].admin.headers,
+            json=user_body(email=email),
         ),
         409,
     )
@@ -208,8 +210,8 @@ def test_group_settings_have_the_contract_defaults_and_are_validated(api, world)
     assert api.get("/v1/audit-events", headers=world.platform).status_code == 403
 
 
-def test_members_are_created_renamed_suspended_and_reactivated(api, world):
-    headers = world.a.admin.headers
+def test_members_are_created_renamed_suspended_and_reactivated(api, module_world):
+    headers = module_world.a.admin.headers
     created = api.post(
         "/v1/members",
         headers=headers,

@@ -10,12 +10,11 @@ from tests.foundation.helpers import assert_problem, unique_email
 from tests.world import PASSWORD
 
 
-def test_the_problem_shape_for_each_kind_of_error(api, world):
-    admin = world.a.admin.headers
+def test_the_problem_shape_for_each_kind_of_error(api, module_world):
+    admin = module_world.a.admin.headers
     assert_problem(api.get("/v1/users"), 401, "unauthorized")
-    assert_problem(
-        api.get("/v1/audit-events", headers=world.a.members[0].analyst.headers), 403, "forbidden"
-    )
+    analyst = module_world.a.members[0].analyst
+    assert_problem(api.get("/v1/audit-events", headers=analyst.headers), 403, "forbidden")
     assert_problem(api.get("/v1/no-such-route", headers=admin), 404, "not_found")
     assert_problem(api.patch("/v1/users/no-such-user", headers=admin, json={}), 404, "not_found")
     not_allowed = assert_problem(
@@ -50,11 +49,11 @@ def test_the_problem_shape_for_each_kind_of_error(api, world):
     assert bad_cursor["errors"][0]["loc"] == ["query", "cursor"]
 
 
-def test_validation_errors_never_echo_the_input(api, world):
+def test_validation_errors_never_echo_the_input(api, module_world):
     secret = "x" * 5  # too short, and it must not come back
     response = api.post(
         "/v1/users",
-        headers=world.a.admin.headers,
+        headers=module_world.a.admin.headers,
         json={
             "email": unique_email(),
             "password": secret + "-s3cr3t",
@@ -66,7 +65,7 @@ def test_validation_errors_never_echo_the_input(api, world):
     assert "s3cr3t" not in response.text
 
 
-def test_an_unexpected_error_is_a_500_problem_with_the_request_id(api, world, monkeypatch):
+def test_an_unexpected_error_is_a_500_problem_with_the_request_id(api, module_world, monkeypatch):
     from app.members import service
 
     def broken(*_args, **_kwargs):
@@ -80,7 +79,7 @@ def test_an_unexpected_error_is_a_500_problem_with_the_request_id(api, world, mo
     logger.addHandler(handler)
     try:
         response = api.get(
-            "/v1/members", headers={**world.a.admin.headers, "X-Request-ID": "req-500-test"}
+            "/v1/members", headers={**module_world.a.admin.headers, "X-Request-ID": "req-500-test"}
         )
     finally:
         logger.removeHandler(handler)

@@ -34,8 +34,8 @@ def _secured(response) -> None:
     assert "frame-ancestors 'none'" in response.headers.get("content-security-policy", "")
 
 
-def test_every_kind_of_answer_carries_the_security_headers(api, world):
-    member = world.a.members[0]
+def test_every_kind_of_answer_carries_the_security_headers(api, module_world):
+    member = module_world.a.members[0]
     answers = [
         api.get("/healthz"),
         api.get("/openapi.json"),
@@ -52,8 +52,8 @@ def test_every_kind_of_answer_carries_the_security_headers(api, world):
     assert api_answer.headers["content-security-policy"].startswith("default-src 'none'")
 
 
-def test_secrets_and_api_answers_are_not_stored_by_caches(api, world):
-    admin = world.a.members[0].admin
+def test_secrets_and_api_answers_are_not_stored_by_caches(api, module_world):
+    admin = module_world.a.members[0].admin
     token = api.post("/v1/auth/token", data={"username": admin.email, "password": PASSWORD})
     key = api.post(
         "/v1/api-keys", headers=admin.headers, json={"name": "cache", "scopes": ["clients:read"]}
@@ -78,10 +78,10 @@ def test_the_served_process_names_no_server(app):
     assert "server" not in response.headers
 
 
-def test_an_email_of_another_group_is_refused_as_one_of_ours(api, world):
-    ours = world.a.members[0].viewer.email
-    theirs = world.b.members[0].viewer.email
-    admin = world.a.members[0].admin
+def test_an_email_of_another_group_is_refused_as_one_of_ours(api, module_world):
+    ours = module_world.a.members[0].viewer.email
+    theirs = module_world.b.members[0].viewer.email
+    admin = module_world.a.members[0].admin
     answers = [
         api.post(
             "/v1/users",
@@ -92,7 +92,7 @@ def test_an_email_of_another_group_is_refused_as_one_of_ours(api, world):
     ]
     bodies = [assert_problem(a, 409) for a in answers]
     assert bodies[0] == bodies[1] == bodies[2]
-    assert world.b.id not in str(bodies) and "group" not in bodies[1]["detail"].lower()
+    assert module_world.b.id not in str(bodies) and "group" not in bodies[1]["detail"].lower()
     # A free address is created as usual.
     free = api.post(
         "/v1/users",

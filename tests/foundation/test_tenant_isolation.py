@@ -21,8 +21,8 @@ def ids(response) -> set[str]:
     return {item["id"] for item in response.json()["items"]}
 
 
-def test_another_groups_objects_are_not_found_through_paths(api, world):
-    a, b = world.a, world.b
+def test_another_groups_objects_are_not_found_through_paths(api, module_world):
+    a, b = module_world.a, module_world.b
     a_key = api.get("/v1/api-keys", headers=a.members[0].admin.headers).json()["items"][0]
     for outsider in (b.admin.headers, b.members[0].admin.headers):
         assert_problem(api.get(f"/v1/groups/{a.id}", headers=outsider), 404, "not_found")
@@ -49,8 +49,8 @@ def test_another_groups_objects_are_not_found_through_paths(api, world):
     assert group["name"].startswith("Group ")
 
 
-def test_another_groups_member_cannot_be_named_in_a_body(api, world):
-    a, b = world.a, world.b
+def test_another_groups_member_cannot_be_named_in_a_body(api, module_world):
+    a, b = module_world.a, module_world.b
     for outsider in (b.admin.headers, b.members[0].admin.headers):
         body = {
             "email": unique_email("smuggled"),
@@ -63,8 +63,8 @@ def test_another_groups_member_cannot_be_named_in_a_body(api, world):
     assert len(users_of_a) == 1 + 3 * 3  # the group admin and 3 people per member
 
 
-def test_lists_and_query_strings_stay_inside_the_group(api, world):
-    a, b = world.a, world.b
+def test_lists_and_query_strings_stay_inside_the_group(api, module_world):
+    a, b = module_world.a, module_world.b
     a_users = ids(api.get("/v1/users", headers=a.admin.headers, params={"limit": 500}))
     b_users = ids(api.get("/v1/users", headers=b.admin.headers, params={"limit": 500}))
     assert a_users and b_users and not (a_users & b_users)
@@ -93,8 +93,8 @@ def test_lists_and_query_strings_stay_inside_the_group(api, world):
     assert ids(replay) <= b_users
 
 
-def test_a_member_admin_manages_only_its_own_member(api, world):
-    one, two = world.a.members[0], world.a.members[1]
+def test_a_member_admin_manages_only_its_own_member(api, module_world):
+    one, two = module_world.a.members[0], module_world.a.members[1]
     mine = ids(api.get("/v1/users", headers=one.admin.headers))
     assert mine == {one.admin.id, one.analyst.id, one.viewer.id}
     assert ids(api.get("/v1/members", headers=one.analyst.headers)) == {one.id}
@@ -128,8 +128,8 @@ _COPY_LINE = text(
 )
 
 
-def test_the_database_refuses_a_line_whose_client_or_member_is_of_another_group(api, world):
-    mine, theirs = world.a.members[0], world.b.members[0]
+def test_the_database_refuses_a_line_whose_client_or_member_is_of_another_group(api, module_world):
+    mine, theirs = module_world.a.members[0], module_world.b.members[0]
     submit(api, mine.key, line(new_client(api, mine.analyst), date(2025, 6, 30)))
     own_client = new_client(api, mine.analyst)
     their_client = new_client(api, theirs.analyst)

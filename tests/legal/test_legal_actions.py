@@ -136,8 +136,8 @@ def test_only_the_reporting_member_may_change_it(api, world):
         {"client": {"legal_name": "No Country Inc"}},
     ],
 )
-def test_invalid_legal_actions_are_refused_and_store_nothing(api, world, overrides):
-    member = world.a.members[0]
+def test_invalid_legal_actions_are_refused_and_store_nothing(api, module_world, overrides):
+    member = module_world.a.members[0]
     refused = _post(api, member.analyst, **overrides)
     assert refused.status_code == 422, refused.text
     assert refused.headers["content-type"].startswith("application/problem+json")

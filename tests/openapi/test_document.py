@@ -42,17 +42,13 @@ def test_a_field_refused_as_null_is_not_documented_as_nullable(api, model, field
     assert field not in components[model].get("required", [])
 
 
-def test_null_is_refused_where_the_document_says_not_nullable(api, world):
-    admin = world.a.admin.headers
-    member = world.a.members[0]
-    group = api.patch(
-        f"/v1/groups/{world.a.id}", headers=admin, json={"settings": {"lookback_months": None}}
-    )
+def test_null_is_refused_where_the_document_says_not_nullable(api, module_world):
+    admin = module_world.a.admin.headers
+    member = module_world.a.members[0]
+    path = f"/v1/groups/{module_world.a.id}"
+    group = api.patch(path, headers=admin, json={"settings": {"lookback_months": None}})
     assert group.status_code == 422, group.text
-    assert (
-        api.get(f"/v1/groups/{world.a.id}", headers=admin).json()["settings"]["lookback_months"]
-        == 12
-    )
+    assert api.get(path, headers=admin).json()["settings"]["lookback_months"] == 12
     action = api.post(
         "/v1/legal-actions",
         headers=member.analyst.headers,
@@ -108,8 +104,8 @@ def test_idempotency_key_is_declared_wherever_the_server_applies_it(api):
             assert ("Idempotency-Key" in headers) == applies, (method, path)
 
 
-def test_a_declared_idempotency_key_replays_on_a_route_that_had_none_declared(api, world):
-    member = world.a.members[0]
+def test_a_declared_idempotency_key_replays_on_a_route_that_had_none_declared(api, module_world):
+    member = module_world.a.members[0]
     headers = {**member.analyst.headers, "Idempotency-Key": "client-once"}
     body = company()
     first = api.post("/v1/clients", headers=headers, json=body)
@@ -123,14 +119,14 @@ def test_a_declared_idempotency_key_replays_on_a_route_that_had_none_declared(ap
     assert other.json()["code"] == "idempotency_key_reused"
 
 
-def test_the_password_flow_is_a_security_scheme_that_logs_in(api, world):
+def test_the_password_flow_is_a_security_scheme_that_logs_in(api, module_world):
     document = api.get("/openapi.json").json()
     schemes = document["components"]["securitySchemes"]
     flows = [s["flows"]["password"] for s in schemes.values() if s["type"] == "oauth2"]
     assert flows == [{"scopes": {}, "tokenUrl": "/v1/auth/token"}]
     assert {"OAuth2PasswordBearer": []} in document["paths"]["/v1/me"]["get"]["security"]
     # What Swagger UI's Authorize box sends: the form with grant_type and an empty scope.
-    analyst = world.a.members[0].analyst
+    analyst = module_world.a.members[0].analyst
     token = api.post(
         flows[0]["tokenUrl"],
         data={
@@ -162,8 +158,8 @@ def test_errors_alert_data_and_audit_detail_are_typed(api):
     assert change["required"] == ["from", "to"] and change["additionalProperties"] is False
 
 
-def test_delete_on_the_batch_route_is_405_naming_post(api, world):
-    headers = world.a.members[0].key.headers
+def test_delete_on_the_batch_route_is_405_naming_post(api, module_world):
+    headers = module_world.a.members[0].key.headers
     for method in ("DELETE", "OPTIONS", "GET", "PUT"):
         response = api.request(method, "/v1/experiences/batch", headers=headers)
         assert response.status_code == 405, (method, response.text)

@@ -44,8 +44,8 @@ BAD_AMOUNTS = [
 
 
 @pytest.mark.parametrize("amount", BAD_AMOUNTS, ids=repr)
-def test_an_amount_not_in_the_documented_form_is_refused(api, world, amount):
-    member = world.a.members[0]
+def test_an_amount_not_in_the_documented_form_is_refused(api, module_world, amount):
+    member = module_world.a.members[0]
     client = company()
     body = line(client, high_credit=amount)
     response = api.post("/v1/experiences", headers=member.key.headers, json=body)
@@ -79,8 +79,8 @@ def test_an_amount_in_the_documented_form_is_stored_exactly(api, world, amount, 
 
 
 @pytest.mark.parametrize("amount", ["1_000", "١٠٠", "-5", "5.001", 1e16])
-def test_legal_and_fraud_amounts_follow_the_same_rule(api, world, amount):
-    member = world.a.members[0]
+def test_legal_and_fraud_amounts_follow_the_same_rule(api, module_world, amount):
+    member = module_world.a.members[0]
     legal = api.post(
         "/v1/legal-actions",
         headers=member.analyst.headers,
@@ -109,8 +109,8 @@ def test_legal_and_fraud_amounts_follow_the_same_rule(api, world, amount):
 
 
 @pytest.mark.parametrize("value", ["yes", "no", "true", 0, 1, "1", None])
-def test_a_boolean_must_be_true_or_false(api, world, value):
-    member = world.a.members[0]
+def test_a_boolean_must_be_true_or_false(api, module_world, value):
+    member = module_world.a.members[0]
     url = f"/v1/users/{member.viewer.id}"
     response = api.patch(url, headers=member.admin.headers, json={"disabled": value})
     assert response.status_code == 422, response.text
@@ -135,8 +135,8 @@ def test_true_and_false_still_disable_and_enable(api, world):
 
 
 @pytest.mark.parametrize("value", ["1", "yes", "True", "on"])
-def test_a_boolean_query_parameter_is_the_word_true_or_false(api, world, value):
-    member = world.a.members[0]
+def test_a_boolean_query_parameter_is_the_word_true_or_false(api, module_world, value):
+    member = module_world.a.members[0]
     response = api.get("/v1/alerts", headers=member.analyst.headers, params={"unread": value})
     assert response.status_code == 422, response.text
     for word in ("true", "false"):
@@ -147,12 +147,12 @@ def test_a_boolean_query_parameter_is_the_word_true_or_false(api, world, value):
 @pytest.mark.parametrize(
     "as_of", ["0", "1", "20260105", "2026-1-5", "05/01/2026", "2026-02-30", "2026-01-05T00:00:00"]
 )
-def test_a_date_query_parameter_is_yyyy_mm_dd(api, world, as_of):
-    member = world.a.members[0]
+def test_a_date_query_parameter_is_yyyy_mm_dd(api, module_world, as_of):
+    member = module_world.a.members[0]
     client_id = api.post("/v1/clients", headers=member.analyst.headers, json=company()).json()["id"]
     response = api.get(
         f"/v1/clients/{client_id}/profile",
-        headers=world.a.admin.headers,
+        headers=module_world.a.admin.headers,
         params={"as_of": as_of},
     )
     assert response.status_code == 422, response.text
@@ -160,8 +160,8 @@ def test_a_date_query_parameter_is_yyyy_mm_dd(api, world, as_of):
 
 
 @pytest.mark.parametrize("as_of", [0, 1767225600, "0", "2026/01/05", "05.01.2026"])
-def test_a_date_in_a_body_is_yyyy_mm_dd(api, world, as_of):
-    member = world.a.members[0]
+def test_a_date_in_a_body_is_yyyy_mm_dd(api, module_world, as_of):
+    member = module_world.a.members[0]
     response = api.post(
         "/v1/experiences", headers=member.key.headers, json=line(company(), as_of=as_of)
     )
@@ -171,8 +171,8 @@ def test_a_date_in_a_body_is_yyyy_mm_dd(api, world, as_of):
 
 
 @pytest.mark.parametrize("expires_at", [0, 4102444800, "4102444800"])
-def test_a_time_in_a_body_is_iso_8601(api, world, expires_at):
-    member = world.a.members[0]
+def test_a_time_in_a_body_is_iso_8601(api, module_world, expires_at):
+    member = module_world.a.members[0]
     response = api.post(
         "/v1/api-keys",
         headers=member.admin.headers,
@@ -228,8 +228,8 @@ def test_a_polls_closing_days_must_be_a_json_integer(api, world, value):
 @pytest.mark.parametrize(("field", "value"), [("terms_days", "30"), ("terms_days", 30.0),
                                               ("terms_days", False), ("days_beyond_terms", "5"),
                                               ("days_beyond_terms", 5.0)])  # fmt: skip
-def test_an_experiences_days_must_be_a_json_integer(api, world, field, value):
-    member = world.a.members[0]
+def test_an_experiences_days_must_be_a_json_integer(api, module_world, field, value):
+    member = module_world.a.members[0]
     response = api.post(
         "/v1/experiences", headers=member.key.headers, json=line(company(), **{field: value})
     )
@@ -242,8 +242,8 @@ def test_an_experiences_days_must_be_a_json_integer(api, world, field, value):
 
 
 @pytest.mark.parametrize("limit", ["30.5", "3e1", " 30", "30 ", "+30", "0x1e", "٣٠", "", "30.0"])
-def test_an_integer_query_parameter_is_digits_only(api, world, limit):
-    member = world.a.members[0]
+def test_an_integer_query_parameter_is_digits_only(api, module_world, limit):
+    member = module_world.a.members[0]
     response = api.get("/v1/alerts", headers=member.analyst.headers, params={"limit": limit})
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["loc"] == ["query", "limit"]

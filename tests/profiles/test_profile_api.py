@@ -28,10 +28,10 @@ def three_lines(api, world, client_id, as_of=AS_OF):
     submit(api, m3.key, line(client_id, as_of, high_credit=2000, buckets=(100, 0, 0, 0, 0)))
 
 
-def test_the_pooled_figures_of_three_members(api, world):
-    client = new_client(api, world.a.members[0].analyst)
-    three_lines(api, world, client)
-    body = profile(api, world.a.members[0].analyst, client, as_of=AS_OF.isoformat())
+def test_the_pooled_figures_of_three_members(api, module_world):
+    client = new_client(api, module_world.a.members[0].analyst)
+    three_lines(api, module_world, client)
+    body = profile(api, module_world.a.members[0].analyst, client, as_of=AS_OF.isoformat())
     assert body["client"]["id"] == client
     assert body["as_of"] == "2025-06-15"
     assert body["currency"] == "USD"
@@ -61,10 +61,11 @@ def test_the_pooled_figures_of_three_members(api, world):
     assert body["legal_actions"] == [] and body["fraud_alerts"] == []
 
 
-def test_contributor_letters_follow_high_credit_and_mark_the_callers_line(api, world):
-    client = new_client(api, world.a.members[0].analyst)
-    three_lines(api, world, client)
-    lines = profile(api, world.a.members[0].analyst, client, as_of=AS_OF.isoformat())["trade_lines"]
+def test_contributor_letters_follow_high_credit_and_mark_the_callers_line(api, module_world):
+    analyst = module_world.a.members[0].analyst
+    client = new_client(api, analyst)
+    three_lines(api, module_world, client)
+    lines = profile(api, analyst, client, as_of=AS_OF.isoformat())["trade_lines"]
     assert [(t["contributor"], t["high_credit"], t["is_own"], t["dbt"]) for t in lines] == [
         ("A", "5000.00", False, 45.0),
         ("B", "2000.00", False, 0.0),
@@ -87,15 +88,15 @@ def test_contributor_letters_follow_high_credit_and_mark_the_callers_line(api, w
     }
 
 
-def test_no_member_id_or_name_appears_in_a_profile(api, world):
-    client = new_client(api, world.a.members[0].analyst)
-    three_lines(api, world, client)
+def test_no_member_id_or_name_appears_in_a_profile(api, module_world):
+    client = new_client(api, module_world.a.members[0].analyst)
+    three_lines(api, module_world, client)
     text = api.get(
         f"/v1/clients/{client}/profile",
         params={"as_of": AS_OF.isoformat()},
-        headers=world.a.members[0].viewer.headers,
+        headers=module_world.a.members[0].viewer.headers,
     ).text
-    for member in world.a.members:
+    for member in module_world.a.members:
         assert member.id not in text
         assert member.name not in text
 
@@ -171,9 +172,9 @@ def test_trend_has_one_entry_per_month_each_suppressed_on_its_own(api, world):
     ]
 
 
-def test_nothing_owed_weighs_lines_by_high_credit(api, world):
-    client = new_client(api, world.a.members[0].analyst)
-    m1, m2, m3 = world.a.members
+def test_nothing_owed_weighs_lines_by_high_credit(api, module_world):
+    client = new_client(api, module_world.a.members[0].analyst)
+    m1, m2, m3 = module_world.a.members
     zero = (0, 0, 0, 0, 0)
     submit(api, m1.key, line(client, AS_OF, high_credit=100, buckets=zero, days_beyond_terms=10))
     submit(api, m2.key, line(client, AS_OF, high_credit=300, buckets=zero, days_beyond_terms=-2))
@@ -188,17 +189,18 @@ def test_nothing_owed_weighs_lines_by_high_credit(api, world):
     assert body["risk_tier"] == "medium"
 
 
-def test_legal_actions_and_approved_fraud_show_even_when_suppressed(api, world):
-    m1, m2, _ = world.a.members
+def test_legal_actions_and_approved_fraud_show_even_when_suppressed(api, module_world):
+    group_id = module_world.a.id
+    m1, m2, _ = module_world.a.members
     client = new_client(api, m1.analyst)
     submit(api, m1.key, line(client, date.today() - timedelta(days=5)))
-    mine = file_legal_action(world.a.id, m1.id, client, kind="suit", filed_on=date(2025, 1, 5))
+    mine = file_legal_action(group_id, m1.id, client, kind="suit", filed_on=date(2025, 1, 5))
     theirs = file_legal_action(
-        world.a.id, m2.id, client, kind="lien", status="released", filed_on=date(2025, 3, 1)
+        group_id, m2.id, client, kind="lien", status="released", filed_on=date(2025, 3, 1)
     )
-    approved = report_fraud(world.a.id, m2.id, client)
-    report_fraud(world.a.id, m2.id, client, status="pending")
-    report_fraud(world.a.id, m2.id, client, status="retracted")
+    approved = report_fraud(group_id, m2.id, client)
+    report_fraud(group_id, m2.id, client, status="pending")
+    report_fraud(group_id, m2.id, client, status="retracted")
     response = api.get(f"/v1/clients/{client}/profile", headers=m1.analyst.headers)
     body = response.json()
     assert body["suppressed"] is True
@@ -233,26 +235,28 @@ def test_legal_actions_and_approved_fraud_show_even_when_suppressed(api, world):
     assert m2.id not in response.text
 
 
-def test_risk_tier_from_open_severe_legal_actions(api, world):
-    client = new_client(api, world.a.members[0].analyst)
-    three_lines(api, world, client)
-    m1 = world.a.members[0]
+def test_risk_tier_from_open_severe_legal_actions(api, module_world):
+    group_id = module_world.a.id
+    client = new_client(api, module_world.a.members[0].analyst)
+    three_lines(api, module_world, client)
+    m1 = module_world.a.members[0]
     file_legal_action(
-        world.a.id, m1.id, client, kind="judgment", status="satisfied", filed_on=date(2025, 1, 1)
+        group_id, m1.id, client, kind="judgment", status="satisfied", filed_on=date(2025, 1, 1)
     )
     assert profile(api, m1.analyst, client, as_of=AS_OF.isoformat())["risk_tier"] == "medium"
     file_legal_action(
-        world.a.id, m1.id, client, kind="bankruptcy", status="pending", filed_on=date(2025, 2, 1)
+        group_id, m1.id, client, kind="bankruptcy", status="pending", filed_on=date(2025, 2, 1)
     )
     assert profile(api, m1.analyst, client, as_of=AS_OF.isoformat())["risk_tier"] == "high"
 
 
-def test_a_past_as_of_sees_only_what_was_filed_and_approved_by_then(api, world):
-    m1, m2, _ = world.a.members
+def test_a_past_as_of_sees_only_what_was_filed_and_approved_by_then(api, module_world):
+    group_id = module_world.a.id
+    m1, m2, _ = module_world.a.members
     client = new_client(api, m1.analyst)
-    three_lines(api, world, client)
-    file_legal_action(world.a.id, m2.id, client, kind="lien", filed_on=date(2025, 7, 1))
-    report_fraud(world.a.id, m2.id, client, approved_at=datetime(2025, 6, 16, 0, 0, tzinfo=UTC))
+    three_lines(api, module_world, client)
+    file_legal_action(group_id, m2.id, client, kind="lien", filed_on=date(2025, 7, 1))
+    report_fraud(group_id, m2.id, client, approved_at=datetime(2025, 6, 16, 0, 0, tzinfo=UTC))
     before = profile(api, m1.analyst, client, as_of="2025-06-15")
     assert before["legal_actions"] == [] and before["fraud_alerts"] == []
     assert before["risk_tier"] == "medium"
@@ -261,34 +265,36 @@ def test_a_past_as_of_sees_only_what_was_filed_and_approved_by_then(api, world):
     assert after["risk_tier"] == "high"
 
 
-def test_as_of_in_the_future_or_not_a_date_is_422(api, world):
-    client = new_client(api, world.a.members[0].analyst)
+def test_as_of_in_the_future_or_not_a_date_is_422(api, module_world):
+    client = new_client(api, module_world.a.members[0].analyst)
     tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
     for bad in (tomorrow, "2025-13-01", "yesterday"):
         response = api.get(
-            f"/v1/clients/{client}/profile", params={"as_of": bad}, headers=world.a.admin.headers
+            f"/v1/clients/{client}/profile",
+            params={"as_of": bad},
+            headers=module_world.a.admin.headers,
         )
         assert response.status_code == 422, bad
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["code"] == "validation_error"
 
 
-def test_another_groups_client_is_not_found(api, world):
-    theirs = new_client(api, world.b.members[0].analyst)
-    mine = new_client(api, world.a.members[0].analyst)
-    three_lines(api, world, mine)
+def test_another_groups_client_is_not_found(api, module_world):
+    theirs = new_client(api, module_world.b.members[0].analyst)
+    mine = new_client(api, module_world.a.members[0].analyst)
+    three_lines(api, module_world, mine)
     for client in (theirs, "no-such-client"):
         response = api.get(
-            f"/v1/clients/{client}/profile", headers=world.a.members[0].analyst.headers
+            f"/v1/clients/{client}/profile", headers=module_world.a.members[0].analyst.headers
         )
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
 
 
-def test_viewers_and_keys_with_profiles_read_may_read(api, world):
-    client = new_client(api, world.a.members[0].analyst)
-    three_lines(api, world, client)
-    m1 = world.a.members[0]
+def test_viewers_and_keys_with_profiles_read_may_read(api, module_world):
+    client = new_client(api, module_world.a.members[0].analyst)
+    three_lines(api, module_world, client)
+    m1 = module_world.a.members[0]
     profile(api, m1.viewer, client)
     profile(api, m1.key, client)
     reader = add_key(api, m1.admin.headers, ["profiles:read"], name="reader")
@@ -300,9 +306,9 @@ def test_viewers_and_keys_with_profiles_read_may_read(api, world):
     assert api.get(f"/v1/clients/{client}/profile").status_code == 401
 
 
-def test_aging_percentages_round_half_up_to_two_decimals(api, world):
-    client = new_client(api, world.a.members[0].analyst)
-    m1, m2, m3 = world.a.members
+def test_aging_percentages_round_half_up_to_two_decimals(api, module_world):
+    client = new_client(api, module_world.a.members[0].analyst)
+    m1, m2, m3 = module_world.a.members
     # The worked example of docs/METHODOLOGY.md (member delta left out: it owes nothing).
     submit(api, m1.key, line(client, AS_OF, high_credit=50000, buckets=(12000, 6000, 2000, 0, 0)))
     submit(api, m2.key, line(client, AS_OF, high_credit=30000, buckets=(4000, 3000, 2000, 1000, 0)))

@@ -3,35 +3,17 @@ tenancy as pages. (The browser tests drive the same pages in Chromium.)"""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
-from tests.profiles.helpers import line, new_client, submit
-from tests.web.console import browser, csrf, sign_in, signed_in
+from tests.web.console import browser, csrf, pooled_client, sign_in, signed_in, watchlist
 
 
-def pooled_client(api, world, name: str = "Harbor Freight Lines") -> str:
-    """A client of group A with a line from each of its three members (not suppressed)."""
-    client_id = new_client(api, world.a.members[0].admin, name)
-    as_of = date.today() - timedelta(days=3)
-    for i, member in enumerate(world.a.members):
-        submit(api, member.admin, line(client_id, as_of, buckets=(500, 100 * i, 50 * i, 0, 0)))
-    return client_id
-
-
-def watchlist(api, actor) -> list[str]:
-    response = api.get("/v1/watchlist", headers=actor.headers)
-    assert response.status_code == 200
-    return [item["client_id"] for item in response.json()["items"]]
-
-
-def test_login_form_labels_its_fields_and_sets_a_safe_session_cookie(app, world):
+def test_login_form_labels_its_fields_and_sets_a_safe_session_cookie(app, module_world):
     client = browser(app)
     page = client.get("/login")
     assert page.status_code == 200
     for text in ('<label for="email">Email</label>', '<label for="password">Password</label>'):
         assert text in page.text
     assert ">Sign in</button>" in page.text
-    response = sign_in(client, world.a.members[0].analyst.email)
+    response = sign_in(client, module_world.a.members[0].analyst.email)
     assert response.status_code == 303 and response.headers["location"] == "/"
     cookie = next(
         h for h in response.headers.get_list("set-cookie") if h.startswith("creditpool_session=")
@@ -42,9 +24,9 @@ def test_login_form_labels_its_fields_and_sets_a_safe_session_cookie(app, world)
     assert client.get("/").status_code == 200
 
 
-def test_wrong_password_says_so_without_saying_which(app, world):
+def test_wrong_password_says_so_without_saying_which(app, module_world):
     client = browser(app)
-    wrong_password = sign_in(client, world.a.members[0].analyst.email, "not-the-password")
+    wrong_password = sign_in(client, module_world.a.members[0].analyst.email, "not-the-password")
     unknown_email = sign_in(client, "nobody@nowhere.example.com", "not-the-password")
     for response in (wrong_password, unknown_email):
         assert response.status_code == 200
@@ -71,13 +53,13 @@ def test_pages_redirect_to_login_when_signed_out(app):
     assert client.get("/").headers["location"] == "/login"
 
 
-def test_next_only_leads_to_this_site(app, world):
+def test_next_only_leads_to_this_site(app, module_world):
     client = browser(app)
     token = csrf(client.get("/login").text)
     response = client.post(
         "/login",
         data={
-            "email": world.a.members[0].analyst.email,
+            "email": module_world.a.members[0].analyst.email,
             "password": "correct-horse-battery",
             "csrf_token": token,
             "next": "//evil.example.com/",
@@ -158,19 +140,17 @@ def test_a_form_without_its_token_or_from_another_origin_changes_nothing(app, ap
     assert client_id not in watchlist(api, analyst)
 
 
-def test_sign_in_form_needs_its_token_too(app, world):
+def test_sign_in_form_needs_its_token_too(app, module_world):
     client = browser(app)
     client.get("/login")
-    response = client.post(
-        "/login",
-        data={"email": world.a.members[0].analyst.email, "password": "correct-horse-battery"},
-    )
+    email = module_world.a.members[0].analyst.email
+    response = client.post("/login", data={"email": email, "password": "correct-horse-battery"})
     assert response.status_code == 403
     assert "creditpool_session=" not in response.headers.get("set-cookie", "")
 
 
-def test_sign_out_ends_the_session_in_the_browser(app, world):
-    client = signed_in(app, world.a.members[0].analyst.email)
+def test_sign_out_ends_the_session_in_the_browser(app, module_world):
+    client = signed_in(app, module_world.a.members[0].analyst.email)
     token = csrf(client.get("/").text)
     response = client.post("/logout", data={"csrf_token": token})
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
@@ -192,8 +172,8 @@ def test_search_finds_by_name_and_tax_id(app, api, world):
     assert client_id not in outsider.get("/clients", params={"q": "quillfeather"}).text
 
 
-def test_pages_are_not_cached_nor_framed(app, world):
-    client = signed_in(app, world.a.members[0].analyst.email)
+def test_pages_are_not_cached_nor_framed(app, module_world):
+    client = signed_in(app, module_world.a.members[0].analyst.email)
     for page in (client.get("/"), client.get("/login"), client.get("/no-such-client-page/x")):
         if page.status_code == 404 and "problem" in page.headers.get("content-type", ""):
             continue  # not a console route

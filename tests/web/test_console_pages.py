@@ -11,40 +11,33 @@ import pytest
 from tests.fraud.support import submit as submit_fraud
 from tests.imports.csvs import drain, row, to_csv
 from tests.profiles.helpers import new_client
-from tests.web.console import csrf, signed_in
-from tests.web.test_console_http import pooled_client
-
-
-def post_form(client, page_url: str, action: str, data: dict | None = None, files=None):
-    """Open the page, then post one of its forms with the page's token."""
-    token = csrf(client.get(page_url).text)
-    return client.post(action, data={"csrf_token": token, **(data or {})}, files=files)
-
+from tests.web.console import pooled_client, post_form, signed_in
 
 ADMIN_PAGES = ["/moderation", "/members", "/settings", "/audit"]
 MEMBER_ADMIN_PAGES = ["/api-keys", "/webhooks"]
 
 
 @pytest.mark.parametrize("path", ADMIN_PAGES + MEMBER_ADMIN_PAGES + ["/users"])
-def test_a_role_that_may_not_open_a_page_gets_the_403_page(app, world, path):
-    analyst = signed_in(app, world.a.members[0].analyst.email)
+def test_a_role_that_may_not_open_a_page_gets_the_403_page(app, module_world, path):
+    analyst = signed_in(app, module_world.a.members[0].analyst.email)
     page = analyst.get(path)
     assert page.status_code == 403 and "Not for your role" in page.text
 
 
-def test_viewers_may_not_import_or_report(app, world):
-    viewer = signed_in(app, world.a.members[0].viewer.email)
+def test_viewers_may_not_import_or_report(app, module_world):
+    viewer = signed_in(app, module_world.a.members[0].viewer.email)
     for path in ("/imports", "/fraud-reports"):
         assert viewer.get(path).status_code == 403, path
 
 
-def test_pages_each_role_opens(app, world):
+def test_pages_each_role_opens(app, module_world):
+    group, member = module_world.a, module_world.a.members[0]
     pages = {
-        world.a.admin.email: ["/", "/clients", "/moderation", "/members", "/users", "/settings",
-                              "/audit", "/fraud-reports"],
-        world.a.members[0].admin.email: ["/", "/clients", "/alerts", "/watchlist", "/imports",
-                                         "/fraud-reports", "/users", "/api-keys", "/webhooks"],
-        world.a.members[0].viewer.email: ["/", "/clients", "/alerts", "/watchlist"],
+        group.admin.email: ["/", "/clients", "/moderation", "/members", "/users", "/settings",
+                            "/audit", "/fraud-reports"],
+        member.admin.email: ["/", "/clients", "/alerts", "/watchlist", "/imports",
+                             "/fraud-reports", "/users", "/api-keys", "/webhooks"],
+        member.viewer.email: ["/", "/clients", "/alerts", "/watchlist"],
     }  # fmt: skip
     for email, paths in pages.items():
         client = signed_in(app, email)

@@ -54,8 +54,8 @@ def test_a_member_admin_registers_a_webhook_and_sees_its_secret_once(api, world,
         {"url": "http://no-such-host.invalid/hook", "events": ["legal_action.created"]},
     ],
 )
-def test_a_bad_registration_is_a_422_that_stores_nothing(api, world, receiver, payload):
-    admin = world.a.members[0].admin
+def test_a_bad_registration_is_a_422_that_stores_nothing(api, module_world, receiver, payload):
+    admin = module_world.a.members[0].admin
     payload = {
         k: (receiver.url() if v == "HOOK" else ("" if v == "URL" else v))
         for k, v in payload.items()
