@@ -2,8 +2,9 @@
 
 The suite runs on SQLite, or on PostgreSQL when CREDITPOOL_TEST_DB=postgres and
 TEST_DATABASE_URL points at a server (a fresh database is created per run and dropped
-after). Every test gets its own `world` (new groups with unique names), so tests never
-depend on each other's data.
+after). A test gets its own `world` (new groups with unique names), so tests never
+depend on each other's data; tests that only read it, are refused, or store objects no
+other test of the module counts share one `module_world` per module instead.
 """
 
 from __future__ import annotations
@@ -111,8 +112,10 @@ def world(api, platform_admin) -> World:
 
 @pytest.fixture(scope="module")
 def module_world(api, platform_admin) -> World:
-    """One world for all the tests of a module that only read it or are refused (they
-    store nothing in it): built once per module instead of once per test."""
+    """One world for all the tests of a module that only read it, are refused, or store
+    objects of their own that no other test of the module counts or lists (nothing that
+    changes what the others see: settings, roles, suspensions, failed logins): built once
+    per module (per xdist worker) instead of once per test."""
     return build_world(api, platform_admin)
 
 
