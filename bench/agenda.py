@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
@@ -31,24 +30,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from apiserver import point_app_at  # noqa: E402 - bench/ is the script's folder
+import groups  # noqa: E402 - bench/ is the script's folder
+from apiserver import point_app_at  # noqa: E402
 
-CACHE = ROOT / "var" / "bench"
-CHUNK = 5000
+CACHE = groups.CACHE
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--members", type=int, default=200)
-    p.add_argument("--clients", type=int, default=10_000)
-    p.add_argument("--months", type=int, default=24)
+    groups.size_arguments(p, clients=10_000, months=24, seed=11)
     p.add_argument("--runs", type=int, default=10)
-    p.add_argument(
-        "--pg-url",
-        default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-    )
-    p.add_argument("--rebuild", action="store_true")
-    p.add_argument("--seed", type=int, default=11)
     return p.parse_args()
 
 
@@ -56,50 +47,17 @@ def size_tag(a) -> str:
     return f"m{a.members}_c{a.clients}_mo{a.months}"
 
 
-def member_principal(group_id: str, member_id: str, scopes: tuple[str, ...]):
-    from app.auth.principal import Principal, permissions_for_scopes
-
-    return Principal(
-        kind="api_key",
-        id=f"bench-{member_id}",
-        group_id=group_id,
-        member_id=member_id,
-        scopes=scopes,
-        permissions=permissions_for_scopes(scopes),
-    )
-
-
 def build(a, url: str) -> dict:
-    import psycopg
-
     from app.alerts.models import ProfileDeterioration
-    from app.core.db import get_engine, migrate, system_session
-    from app.experiences.ingest import ingest
+    from app.core.db import system_session
     from app.fraud.models import FraudReport
-    from app.groups.models import Group
-    from app.groups.schemas import GroupSettings
     from app.legal.models import LegalAction
     from app.meetings.models import Meeting, MeetingNomination
-    from app.members.models import Member
     from app.profiles.formulas import add_months
 
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(a.pg_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    point_app_at(url)
-    migrate(url)
+    groups.fresh_database(url, a.pg_url)
     rng = random.Random(a.seed)
-    with system_session() as session:
-        group = Group(
-            name="Bench group", slug="bench-agenda", settings=GroupSettings().model_dump()
-        )
-        session.add(group)
-        session.flush()
-        members = [Member(group_id=group.id, name=f"Supplier {i}") for i in range(a.members)]
-        session.add_all(members)
-        session.flush()
-        group_id, member_ids = group.id, [m.id for m in members]
+    group_id, member_ids = groups.new_group("bench-agenda", a.members)
 
     reporters: dict[str, list[int]] = {m: [] for m in member_ids}
     for c in range(a.clients):
@@ -109,50 +67,22 @@ def build(a, url: str) -> dict:
     anchor = today.replace(day=min(today.day, 28))
     months = list(reversed([add_months(anchor, -k) for k in range(a.months)]))
 
-    def item_for(c: int, as_of: date) -> dict:
-        owed = rng.randrange(0, 5_000_000)
-        late = [rng.randrange(0, owed // 5 + 1) if rng.random() < 0.4 else 0 for _ in range(4)]
-        return {
-            "as_of": as_of.isoformat(),
-            "currency": "USD",
-            "terms_days": 30,
-            "high_credit": f"{(owed + rng.randrange(0, 2_000_000)) / 100:.2f}",
-            "total_owed": f"{owed / 100:.2f}",
-            "current": f"{(owed - sum(late)) / 100:.2f}",
-            "past_due_1_30": f"{late[0] / 100:.2f}",
-            "past_due_31_60": f"{late[1] / 100:.2f}",
-            "past_due_61_90": f"{late[2] / 100:.2f}",
-            "past_due_over_90": f"{late[3] / 100:.2f}",
-        }
-
-    scopes = ("experiences:write",)
     started, rows = time.perf_counter(), 0
     client_ids: list[str | None] = [None] * a.clients
     for n, (member_id, clients) in enumerate(reporters.items(), 1):
         items = []
         for as_of in months:
             for c in clients:
-                item = item_for(c, as_of)
+                item = groups.aging_line(rng, as_of, late_divisor=5)
                 if client_ids[c] is None:
-                    item["client"] = {
-                        "legal_name": f"Bench Client {c} Inc",
-                        "country": "US",
-                        "tax_id": f"TX{c:08d}",
-                    }
+                    item["client"] = groups.named(c)
                 else:
                     item["client_id"] = client_ids[c]
                 items.append(item)
-        for start in range(0, len(items), CHUNK):
-            with system_session() as session:
-                result = ingest(
-                    session,
-                    member_principal(group_id, member_id, scopes),
-                    items[start : start + CHUNK],
-                )
-            assert result.rejected == 0, result.errors[:3]
-            rows += result.created
+        rows += groups.send(group_id, member_id, items)
         if None in (client_ids[c] for c in clients):
-            _learn_client_ids(group_id, client_ids)
+            for c, client_id in groups.client_ids(group_id).items():
+                client_ids[c] = client_id
         if n % 20 == 0 or n == len(reporters):
             rate = rows / (time.perf_counter() - started)
             print(
@@ -215,8 +145,7 @@ def build(a, url: str) -> dict:
             for member_id, client_id in pairs
         )
         meeting_id = meeting.id
-    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM ANALYZE")
+    groups.analyze()
     meta = {
         "group_id": group_id,
         "member_id": member_ids[0],
@@ -232,19 +161,6 @@ def _days_ago(days: int):
     from app.core.types import utcnow
 
     return utcnow() - timedelta(days=days)
-
-
-def _learn_client_ids(group_id: str, client_ids: list) -> None:
-    from sqlalchemy import select
-
-    from app.clients.models import Client
-    from app.core.db import system_session
-
-    with system_session(write=False) as session:
-        for tax_id, client_id in session.execute(
-            select(Client.tax_id, Client.id).where(Client.group_id == group_id)
-        ):
-            client_ids[int(tax_id[2:])] = client_id
 
 
 def meta_path(a) -> Path:
@@ -272,7 +188,7 @@ def measure(a, meta: dict) -> dict:
     from app.meetings import service
     from app.tenancy.session import bind_session
 
-    principal = member_principal(meta["group_id"], meta["member_id"], ())
+    principal = groups.member_principal(meta["group_id"], meta["member_id"], ())
     engine = get_engine()
     timings, cpu, floor, items = [], [], [], []
     for run in range(a.runs + 2):

@@ -29,26 +29,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from apiserver import point_app_at  # noqa: E402 - bench/ is the script's folder
+import groups  # noqa: E402 - bench/ is the script's folder
+from apiserver import point_app_at  # noqa: E402
 
-CACHE = ROOT / "var" / "bench"
-CHUNK = 5000
+CACHE = groups.CACHE
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--members", type=int, default=200)
-    p.add_argument("--clients", type=int, default=5000)
+    groups.size_arguments(p, clients=5000, months=13, seed=11)
     p.add_argument("--reporters", type=int, default=5, help="members reporting each client")
-    p.add_argument("--months", type=int, default=13)
     p.add_argument("--samples", type=int, default=10)
     p.add_argument("--db", choices=["sqlite", "postgres"], default="postgres")
-    p.add_argument(
-        "--pg-url",
-        default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-    )
-    p.add_argument("--rebuild", action="store_true")
-    p.add_argument("--seed", type=int, default=11)
     return p.parse_args()
 
 
@@ -62,56 +54,12 @@ def database_url(a) -> str:
     return a.pg_url.rsplit("/", 1)[0] + "/creditpool_bench_" + size_tag(a).replace("-", "_")
 
 
-def fresh_database(a, url: str) -> None:
-    if a.db == "sqlite":
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-        return
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(a.pg_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def _principal(group_id: str, member_id: str, scopes: tuple[str, ...]):
-    from app.auth.principal import Principal, permissions_for_scopes
-
-    return Principal(
-        kind="api_key",
-        id=f"bench-{member_id}",
-        group_id=group_id,
-        member_id=member_id,
-        scopes=scopes,
-        permissions=permissions_for_scopes(scopes),
-    )
-
-
 def build(a, url: str, meta_path: Path) -> dict:
-    from sqlalchemy import text
-
-    from app.core.db import get_engine, migrate, system_session
-    from app.experiences.ingest import ingest
-    from app.groups.models import Group
-    from app.groups.schemas import GroupSettings
-    from app.members.models import Member
     from app.profiles.formulas import add_months
 
-    fresh_database(a, url)
-    point_app_at(url)
-    migrate(url)
+    groups.fresh_database(url, a.pg_url)
     rng = random.Random(a.seed)
-    with system_session() as session:
-        group = Group(name="Bench", slug=size_tag(a), settings=GroupSettings().model_dump())
-        session.add(group)
-        session.flush()
-        members = [Member(group_id=group.id, name=f"Supplier {i}") for i in range(a.members)]
-        session.add_all(members)
-        session.commit()
-        group_id, member_ids = group.id, [m.id for m in members]
+    group_id, member_ids = groups.new_group(size_tag(a), a.members)
 
     reporters: dict[int, list[int]] = {m: [] for m in range(a.members)}
     for c in range(a.clients):
@@ -121,65 +69,28 @@ def build(a, url: str, meta_path: Path) -> dict:
     anchor = today.replace(day=min(today.day, 28))
     months = [add_months(anchor, -k) for k in range(a.months)][::-1]  # oldest first
 
-    def item_for(as_of: date) -> dict:
-        owed = rng.randrange(0, 5_000_000)
-        late = [rng.randrange(0, owed // 4 + 1) if rng.random() < 0.4 else 0 for _ in range(4)]
-        return {
-            "as_of": as_of.isoformat(),
-            "currency": "USD",
-            "terms_days": 30,
-            "high_credit": f"{(owed + rng.randrange(0, 2_000_000)) / 100:.2f}",
-            "total_owed": f"{owed / 100:.2f}",
-            "current": f"{(owed - sum(late)) / 100:.2f}",
-            "past_due_1_30": f"{late[0] / 100:.2f}",
-            "past_due_31_60": f"{late[1] / 100:.2f}",
-            "past_due_61_90": f"{late[2] / 100:.2f}",
-            "past_due_over_90": f"{late[3] / 100:.2f}",
-        }
-
-    def send(m: int, items: list[dict]) -> int:
-        principal = _principal(group_id, member_ids[m], ("experiences:write",))
-        created = 0
-        for start in range(0, len(items), CHUNK):
-            with system_session() as session:
-                result = ingest(session, principal, items[start : start + CHUNK])
-            assert result.rejected == 0, result.errors[:3]
-            created += result.created
-        return created
-
     started, rows = time.perf_counter(), 0
     client_ids: dict[int, str] = {}
     for m, clients in reporters.items():
         items = []
         for c in clients:
-            item = item_for(months[0])
+            item = groups.aging_line(rng, months[0])
             if c in client_ids:
                 item["client_id"] = client_ids[c]
             else:
-                item["client"] = {
-                    "legal_name": f"Bench Client {c} Inc",
-                    "country": "US",
-                    "tax_id": f"TX{c:08d}",
-                }
+                item["client"] = groups.named(c)
             items.append(item)
-        rows += send(m, items)
+        rows += groups.send(group_id, member_ids[m], items)
         if m == 0:
-            with get_engine().connect() as conn:
-                found = conn.execute(
-                    text("SELECT id, tax_id FROM client WHERE group_id = :g"), {"g": group_id}
-                ).all()
-            client_ids = {int(tax[2:]): id_ for id_, tax in found}
+            client_ids = groups.client_ids(group_id)
     for m, clients in reporters.items():
-        items = []
-        for as_of in months[1:]:
-            for c in clients:
-                item = item_for(as_of)
-                item["client_id"] = client_ids[c]
-                items.append(item)
-        rows += send(m, items)
-    if a.db == "postgres":
-        with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
+        items = [
+            groups.aging_line(rng, as_of) | {"client_id": client_ids[c]}
+            for as_of in months[1:]
+            for c in clients
+        ]
+        rows += groups.send(group_id, member_ids[m], items)
+    groups.analyze()
     meta = {"group_id": group_id, "member_id": member_ids[0], "rows": rows}
     print(f"built: {a.clients:,} clients, {rows:,} lines in {time.perf_counter() - started:.0f} s")
     meta_path.write_text(json.dumps(meta))
@@ -203,7 +114,7 @@ def main() -> None:
     from app.portfolio import service
     from app.tenancy.session import bind_session
 
-    principal = _principal(meta["group_id"], meta["member_id"], ("profiles:read",))
+    principal = groups.member_principal(meta["group_id"], meta["member_id"], ("profiles:read",))
     engine = get_engine()
     walls, cpus, body = [], [], None
     for _ in range(a.samples + 1):  # the first warms the connection pool up

@@ -37,23 +37,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from apiserver import point_app_at  # noqa: E402 - bench/ is the script's folder
+import groups  # noqa: E402 - bench/ is the script's folder
+from apiserver import point_app_at  # noqa: E402
 
-CACHE = ROOT / "var" / "bench"
-CHUNK = 5000
+CACHE = groups.CACHE
 
 
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--members", type=int, default=200)
-    p.add_argument("--clients", type=int, default=10_000)
-    p.add_argument("--months", type=int, default=24)
+    groups.size_arguments(p, clients=10_000, months=24, seed=7)
     p.add_argument("--samples", type=int, default=1000, help="profiles read in process")
     p.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    p.add_argument(
-        "--pg-url",
-        default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-    )
     p.add_argument(
         "--http",
         choices=["sqlite", "postgres", "none"],
@@ -70,8 +64,6 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--rebuild", action="store_true")
-    p.add_argument("--seed", type=int, default=7)
     p.add_argument(
         "--without-rls",
         action="store_true",
@@ -90,70 +82,27 @@ def database_url(a, kind: str) -> str:
     return a.pg_url.rsplit("/", 1)[0] + f"/creditpool_bench_{size_tag(a).replace('-', '_')}"
 
 
-def fresh_database(a, kind: str, url: str) -> None:
-    if kind == "sqlite":
-        path = Path(url.removeprefix("sqlite:///"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
-        return
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(a.pg_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
 def build(a, kind: str, url: str) -> dict:
     """The group, its members, clients and lines, through ingest(); returns the metadata."""
     from app.auth.models import ApiKey
-    from app.auth.principal import Principal, permissions_for_scopes
-    from app.core.db import migrate, system_session
+    from app.core.db import system_session
     from app.core.security import new_api_key
-    from app.experiences.ingest import ingest
-    from app.groups.models import Group
-    from app.groups.schemas import GroupSettings
-    from app.members.models import Member
     from app.profiles.formulas import add_months
 
-    fresh_database(a, kind, url)
-    point_app_at(url)
-    migrate(url)
+    groups.fresh_database(url, a.pg_url)
     rng = random.Random(a.seed)
+    group_id, member_ids = groups.new_group(f"bench-{size_tag(a)}", a.members)
+    key, prefix, key_hash = new_api_key()
     with system_session() as session:
-        group = Group(
-            name="Bench group", slug=f"bench-{size_tag(a)}", settings=GroupSettings().model_dump()
-        )
-        session.add(group)
-        session.flush()
-        members = [Member(group_id=group.id, name=f"Supplier {i}") for i in range(a.members)]
-        session.add_all(members)
-        session.flush()
-        key, prefix, key_hash = new_api_key()
         session.add(
             ApiKey(
-                group_id=group.id,
-                member_id=members[0].id,
+                group_id=group_id,
+                member_id=member_ids[0],
                 name="bench",
                 prefix=prefix,
                 key_hash=key_hash,
                 scopes=["profiles:read"],
             )
-        )
-        session.commit()
-        group_id, member_ids = group.id, [m.id for m in members]
-
-    scopes = ("experiences:write",)
-
-    def principal(member_id: str) -> Principal:
-        return Principal(
-            kind="api_key",
-            id=f"bench-{member_id}",
-            group_id=group_id,
-            member_id=member_id,
-            scopes=scopes,
-            permissions=permissions_for_scopes(scopes),
         )
 
     # Who reports on which client: 4 or 5 members each, the first reader always among
@@ -169,60 +118,24 @@ def build(a, kind: str, url: str) -> dict:
     anchor = today.replace(day=min(today.day, 28))
     months = [add_months(anchor, -k) for k in range(a.months)]
 
-    def item_for(c: int, as_of: date) -> dict:
-        owed = rng.randrange(0, 5_000_000)
-        late = [rng.randrange(0, owed // 4 + 1) if rng.random() < 0.4 else 0 for _ in range(4)]
-        current = owed - sum(late)
-        return {
-            "as_of": as_of.isoformat(),
-            "currency": "USD",
-            "terms_days": 30,
-            "high_credit": f"{(owed + rng.randrange(0, 2_000_000)) / 100:.2f}",
-            "total_owed": f"{owed / 100:.2f}",
-            "current": f"{current / 100:.2f}",
-            "past_due_1_30": f"{late[0] / 100:.2f}",
-            "past_due_31_60": f"{late[1] / 100:.2f}",
-            "past_due_61_90": f"{late[2] / 100:.2f}",
-            "past_due_over_90": f"{late[3] / 100:.2f}",
-        }
-
-    def send(member_id: str, items: list[dict]) -> int:
-        created = 0
-        for start in range(0, len(items), CHUNK):
-            with system_session() as session:
-                result = ingest(session, principal(member_id), items[start : start + CHUNK])
-                session.commit()
-            assert result.rejected == 0, result.errors[:3]
-            created += result.created
-        return created
-
     started, rows = time.perf_counter(), 0
     oldest, *later = list(reversed(months))
     # First the oldest month, naming each client by its identifiers: ingest resolves
     # them (creating each client once); then every later month by client_id, one member
     # at a time in chunks of 5,000 lines.
     for member_id, clients in reporters.items():
-        items = []
-        for c in clients:
-            item = item_for(c, oldest)
-            item["client"] = {
-                "legal_name": f"Bench Client {c} Inc",
-                "country": "US",
-                "tax_id": f"TX{c:08d}",
-            }
-            items.append(item)
-        rows += send(member_id, items)
-    client_ids: list[str | None] = [None] * a.clients
-    _learn_client_ids(url, group_id, a, client_ids)
+        items = [groups.aging_line(rng, oldest) | {"client": groups.named(c)} for c in clients]
+        rows += groups.send(group_id, member_id, items)
+    found = groups.client_ids(group_id)
+    client_ids = [found.get(c) for c in range(a.clients)]
     print(f"  {kind}: {a.clients:,} clients, {rows:,} lines", flush=True)
     for n, (member_id, clients) in enumerate(reporters.items(), 1):
-        items = []
-        for as_of in later:
-            for c in clients:
-                item = item_for(c, as_of)
-                item["client_id"] = client_ids[c]
-                items.append(item)
-        rows += send(member_id, items)
+        items = [
+            groups.aging_line(rng, as_of) | {"client_id": client_ids[c]}
+            for as_of in later
+            for c in clients
+        ]
+        rows += groups.send(group_id, member_id, items)
         if n % 20 == 0 or n == len(reporters):
             elapsed = time.perf_counter() - started
             print(
@@ -230,13 +143,7 @@ def build(a, kind: str, url: str) -> dict:
                 f"{rows / elapsed:,.0f} lines/s",
                 flush=True,
             )
-    if kind == "postgres":
-        # Fresh statistics after a bulk load, as an operator would (autovacuum gets there
-        # too, later, while competing with the measurements).
-        from app.core.db import get_engine
-
-        with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
+    groups.analyze()
     meta = {
         "group_id": group_id,
         "member_ids": member_ids[:1],
@@ -247,19 +154,6 @@ def build(a, kind: str, url: str) -> dict:
     }
     meta_path(a, kind).write_text(json.dumps(meta))
     return meta
-
-
-def _learn_client_ids(url: str, group_id: str, a, client_ids: list) -> None:
-    from sqlalchemy import select
-
-    from app.clients.models import Client
-    from app.core.db import system_session
-
-    with system_session(write=False) as session:
-        for tax_id, client_id in session.execute(
-            select(Client.tax_id, Client.id).where(Client.group_id == group_id)
-        ):
-            client_ids[int(tax_id[2:])] = client_id
 
 
 def meta_path(a, kind: str) -> Path:
