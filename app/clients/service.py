@@ -14,6 +14,7 @@ Lookups are set-based (one query per key kind for a whole batch), so the single
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from pydantic import ValidationError
@@ -285,7 +286,7 @@ def resolve_many(
     return results  # type: ignore[return-value]
 
 
-_CLIENT_COLUMNS = (
+_CLIENT_VALUES = (
     "id",
     "group_id",
     "legal_name",
@@ -300,21 +301,26 @@ _CLIENT_COLUMNS = (
     "region",
     "postal_code",
     "postal_norm",
-    "created_at",
 )
+_CLIENT_COLUMNS = (*_CLIENT_VALUES, "created_at")  # created_at last (_insert_clients)
 
 
 def _insert_clients(session: Session, rows: list[dict[str, Any]]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING: on any resolution key, a rival's row wins."""
     connection = session.connection()
     sqlite = bulk.is_sqlite(connection)
-    values = [
-        tuple(
-            (bulk.sqlite_time(row[c]) if sqlite else row[c]) if c == "created_at" else row[c]
-            for c in _CLIENT_COLUMNS
-        )
-        for row in rows
-    ]
+    # created_at last: one time for every row of a call (`resolve_many`), formatted once.
+    pick = itemgetter(*_CLIENT_VALUES)
+    stamps: dict = {}
+
+    def stamp(at):
+        if not sqlite:
+            return at
+        if at not in stamps:
+            stamps[at] = bulk.sqlite_time(at)
+        return stamps[at]
+
+    values = [(*pick(row), stamp(row["created_at"])) for row in rows]
     bulk.insert_rows(
         connection, _client, _CLIENT_COLUMNS, values, conflict="ON CONFLICT DO NOTHING"
     )
