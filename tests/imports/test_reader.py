@@ -260,3 +260,11 @@ def test_closing_ends_a_helper_whose_answer_nobody_reads(tmp_path):
     # It ended by itself (the closed pipes), not killed after the wait ran out.
     assert helper.returncode == 0
     assert readers.process is None
+
+
+def test_the_helper_reads_ahead_on_either_database_when_a_core_is_spare(monkeypatch):
+    """Measured on two cores (docs/PERFORMANCE.md): it pays on PostgreSQL as on SQLite."""
+    monkeypatch.setattr(reader, "spare_cores", lambda: 1)
+    assert reader.helper_pays("sqlite") and reader.helper_pays("postgresql")
+    monkeypatch.setattr(reader, "spare_cores", lambda: 0)
+    assert not reader.helper_pays("sqlite") and not reader.helper_pays("postgresql")
