@@ -55,6 +55,9 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         # below), so a failed commit is the client's error response, not a lost write.
         if session.in_transaction():
             await _end(session, engine, Session.commit, writes)
+        # What records the request's reads (SQLite: batched with other requests'),
+        # committed before the answer too; on PostgreSQL it was in the transaction.
+        await db.recorded(session)
     except BaseException:
         if session.in_transaction():
             await _end(session, engine, Session.rollback, writes)
@@ -125,27 +128,32 @@ async def principal_for(session: Session, api_key: str | None, token: str | None
     entry = auth_service.cached_entry(api_key, token)
     if entry is not None:
         bind_session(session, entry.principal.group_id)
-        if await _in_session(session, credentials_current, entry):
+        if await in_session(session, credentials_current, entry):
             return auth_service.remembered_use(entry, session.info[auth_service.DEFER_TOUCH])
     principal = await run_in_threadpool(_resolve_principal, session, api_key, token)
     bind_session(session, principal.group_id)
     return principal
 
 
-async def _in_session(session: Session, work, *args):
+async def in_session(session: Session, work, *args):
     """Run `work(session, *args)` where a statement of the request's session may run:
-    on the event loop for a SQLite read (a WAL reader waits for nobody: microseconds),
-    else in a worker thread (a SQLite writer's first statement waits for the write lock,
-    which must never block the loop; PostgreSQL is a round trip to the server)."""
+    on the event loop for a SQLite read (a WAL reader waits for nobody, and a worker
+    thread's hop costs more than a short read), else in a worker thread (a SQLite
+    writer's first statement waits for the write lock, which must never block the loop;
+    PostgreSQL is a round trip to the server). The one place that tells the two apart:
+    the caller's code is the same either way."""
     bind = session.get_bind()
-    if bind.dialect.name == "sqlite" and not _writes(session) and _connection_at_hand(bind):
+    if bind.dialect.name == "sqlite" and not _writes(session) and _connection_at_hand(session):
         return work(session, *args)
     return await run_in_threadpool(work, session, *args)
 
 
-def _connection_at_hand(bind) -> bool:
-    """Whether the pool has an idle connection: the loop must never wait for one."""
-    pool = bind.pool
+def _connection_at_hand(session: Session) -> bool:
+    """Whether the session holds its connection already or the pool has an idle one:
+    the loop must never wait for one."""
+    if session.in_transaction():
+        return True
+    pool = session.get_bind().pool
     try:
         return pool.checkedout() < pool.size()
     except AttributeError:  # a pool without those counts (not SQLite's QueuePool)

@@ -53,6 +53,9 @@ from app.webhooks.router import router as webhooks_router
 
 ROUTERS = [
     health_router,
+    # Matched in this order, one pattern after another: the profile read, the most
+    # frequent request, is tried early (its path cannot match another router's).
+    profiles_router,
     api_docs_router,
     auth_router,
     users_router,
@@ -64,7 +67,6 @@ ROUTERS = [
     legal_router,
     imports_router,
     import_mapping_router,
-    profiles_router,
     fraud_router,
     watchlist_router,
     alerts_router,

@@ -19,7 +19,6 @@ from fractions import Fraction
 from functools import lru_cache
 
 from sqlalchemy import JSON, Date, bindparam, insert, text
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEvent
@@ -81,7 +80,7 @@ def reader_and_client(
         "inquiries_after": inquiries_after,
         "inquiries_until": inquiries_until,
     }
-    return session.execute(_READER, params).first()
+    return session.connection().execute(_READER, params).first()
 
 
 _INSERT_INQUIRY = insert(Inquiry.__table__)
@@ -99,23 +98,17 @@ def record_read(
 ) -> None:
     """Record the read: an inquiry (when a member reads) and a `profile.read` audit
     event, two Core inserts, through `Database.record` (in the read's own transaction on
-    PostgreSQL, batched with other reads' records on SQLite)."""
+    PostgreSQL, batched with other reads' records on SQLite and committed before the
+    answer is sent)."""
     detail: dict = {"as_of": as_of.isoformat()}
-    inquiry = None
+    db = database()
     if member_id:
         detail["member_id"] = member_id
-        inquiry = {"id": new_id(), "group_id": group_id, "member_id": member_id,
-                   "client_id": client_id, "at": at}  # fmt: skip
-    audit = {"id": new_id(), "group_id": group_id, "at": at, "actor": actor,
-             "action": "profile.read", "resource": resource("client", client_id),
-             "detail": detail}  # fmt: skip
-
-    def write(connection: Connection) -> None:
-        if inquiry is not None:
-            connection.execute(_INSERT_INQUIRY, inquiry)
-        connection.execute(_INSERT_AUDIT, audit)
-
-    database().record(session, write)
+        db.record(session, _INSERT_INQUIRY, {"id": new_id(), "group_id": group_id,
+                  "member_id": member_id, "client_id": client_id, "at": at})  # fmt: skip
+    db.record(session, _INSERT_AUDIT, {"id": new_id(), "group_id": group_id, "at": at,
+              "actor": actor, "action": "profile.read",
+              "resource": resource("client", client_id), "detail": detail})  # fmt: skip
 
 
 # The pooled part's line statements both read an index range of ix_experience_client_asof.
@@ -154,7 +147,7 @@ WHERE rn = 1
 def latest_lines(session: Session, group_id: str, client_id: str, after: date, until: date):
     """For each member, its latest line for the client with after < as_of <= until."""
     params = {"group_id": group_id, "client_id": client_id, "after": after, "until": until}
-    return session.execute(_LATEST_LINES, params).all()
+    return session.connection().execute(_LATEST_LINES, params).all()
 
 
 @dataclass(frozen=True)
@@ -258,7 +251,7 @@ def month_summaries(
     reported in are absent. Money comes back as whole cents."""
     params = {"group_id": group_id, "client_id": client_id, "until": until}
     params.update({f"m{i}": first for i, first in enumerate(months)})
-    rows = session.execute(_month_summaries_sql(len(months)), params).all()
+    rows = session.connection().execute(_month_summaries_sql(len(months)), params).all()
     return {int(row[0]): MonthSummary.of(row[1:]) for row in rows}
 
 
@@ -294,10 +287,10 @@ ORDER BY approved_at DESC
 def legal_actions(session: Session, group_id: str, client_id: str, filed_by: date):
     """The client's legal actions filed on or before `filed_by`, newest first."""
     params = {"group_id": group_id, "client_id": client_id, "filed_by": filed_by}
-    return session.execute(_LEGAL_ACTIONS, params).all()
+    return session.connection().execute(_LEGAL_ACTIONS, params).all()
 
 
 def approved_fraud(session: Session, group_id: str, client_id: str, approved_before: datetime):
     """Approved (and not since retracted) fraud reports on the client, newest first."""
     params = {"group_id": group_id, "client_id": client_id, "approved_before": approved_before}
-    return session.execute(_APPROVED_FRAUD, params).all()
+    return session.connection().execute(_APPROVED_FRAUD, params).all()

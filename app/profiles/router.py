@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from app.auth.principal import Principal
 from app.core.schemas import IsoDate
-from app.deps import SessionDep, require
+from app.deps import SessionDep, in_session, require
 from app.profiles import service
 from app.profiles.schemas import ProfileOut
 
@@ -22,7 +22,7 @@ router = APIRouter(tags=["profiles"])
         422: {"description": "as_of is not a date or is in the future"},
     },
 )
-def get_profile(
+async def get_profile(
     session: SessionDep,
     principal: Annotated[Principal, Depends(require("profiles:read"))],
     client_id: Annotated[str, Path(max_length=64)],
@@ -35,6 +35,7 @@ def get_profile(
 
     See docs/METHODOLOGY.md for the formulas and the anonymity rules."""
     # The body is JSON assembled from the cached pooled part (service.Pooled): FastAPI
-    # would otherwise validate and serialize it again.
-    body = service.read_profile(session, principal, client_id, as_of)
+    # would otherwise validate and serialize it again. Read where the session's
+    # statements may run (app.deps.in_session: on the event loop for a SQLite read).
+    body = await in_session(session, service.read_profile, principal, client_id, as_of)
     return Response(body, media_type="application/json")

@@ -1,6 +1,7 @@
 """Who may read profiles (reciprocity) and how reads are recorded (inquiries, audit)."""
 
 import uuid
+from contextlib import contextmanager
 from datetime import date
 
 from sqlalchemy import func, select
@@ -166,3 +167,72 @@ def _reads_recorded(client: str) -> tuple[int, int]:
             .where(AuditEvent.action == "profile.read", AuditEvent.resource == f"client/{client}")
         ).scalar_one()
     return inquiries, events
+
+
+def test_a_read_whose_record_cannot_be_stored_is_not_answered(api, world):
+    """The inquiry and audit event are committed before the profile is sent (on SQLite
+    in a batch with other reads', on PostgreSQL in the read's transaction): when they
+    cannot be stored, the caller gets an error, not the profile, and nothing is kept."""
+    m1 = world.a.members[0]
+    set_settings(api, world.a, reciprocity_days=0)
+    client = new_client(api, m1.analyst)
+    submit(api, m1.key, line(client, AS_OF))
+    with _inquiries_refused_for(client):
+        answer = api.get(f"/v1/clients/{client}/profile", headers=m1.analyst.headers)
+        assert answer.status_code >= 500, answer.text
+        assert "contributors" not in answer.text
+    assert _reads_recorded(client) == (0, 0)
+    assert profile(api, m1.analyst, client)["inquiries_90d"] == 1
+    assert _reads_recorded(client) == (1, 1)
+
+
+def test_a_read_outside_a_request_is_recorded_when_it_returns(api, world):
+    """A session no request owns (a script, the CLI) writes the read's record at once."""
+    from app.auth.principal import Principal, Role
+    from app.profiles.service import read_profile
+    from app.tenancy.session import group_session
+
+    m1 = world.a.members[0]
+    client = new_client(api, m1.analyst)
+    submit(api, m1.key, line(client, AS_OF))
+    reader = Principal(
+        kind="user", id="script", group_id=world.a.id, member_id=m1.id, role=Role.group_admin
+    )
+    with group_session(world.a.id, write=False) as session:
+        body = read_profile(session, reader, client)
+    assert client in body and body.endswith('"inquiries_90d":1}')
+    assert _reads_recorded(client) == (1, 1)
+
+
+@contextmanager
+def _inquiries_refused_for(client: str):
+    """A trigger that refuses to store an inquiry about this one client."""
+    from sqlalchemy import text
+
+    from app.core.db import database
+
+    sqlite = database().dialect == "sqlite"
+    name = "refuse_" + client.replace("-", "")[:20]
+    if sqlite:
+        create = [
+            f"CREATE TRIGGER {name} BEFORE INSERT ON inquiry WHEN NEW.client_id = '{client}' "
+            "BEGIN SELECT RAISE(FAIL, 'refused by the test'); END"
+        ]
+        drop = [f"DROP TRIGGER {name}"]
+    else:
+        create = [
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
+            f"CREATE TRIGGER {name} BEFORE INSERT ON inquiry FOR EACH ROW "
+            f"WHEN (NEW.client_id = '{client}') EXECUTE FUNCTION {name}()",
+        ]
+        drop = [f"DROP TRIGGER {name} ON inquiry", f"DROP FUNCTION {name}()"]
+    with system_session() as session:
+        for statement in create:
+            session.execute(text(statement))
+    try:
+        yield
+    finally:
+        with system_session() as session:
+            for statement in drop:
+                session.execute(text(statement))
