@@ -269,11 +269,18 @@ def resolve_many(
         row["id"] = client_id
 
     # A concurrent request may have created some of these since the lookup: its row wins
-    # (DO NOTHING on any unique key), and the lookup below finds it.
-    _insert_clients(session, pending_rows)
-    after = _lookup(session, group_id, pending_keys)
+    # (DO NOTHING on any unique key), and only those rows are looked up again.
+    created = _insert_clients(session, pending_rows)
+    rivals = [
+        k for row, k in zip(pending_rows, pending_keys, strict=True) if row["id"] not in created
+    ]
+    after = iter(_lookup(session, group_id, rivals) if rivals else ())
     landed: list[tuple[str, Match]] = []
-    for row, hit in zip(pending_rows, after, strict=True):
+    for row in pending_rows:
+        if row["id"] in created:
+            landed.append((row["id"], "created"))
+            continue
+        hit = next(after)
         if hit is None:  # pragma: no cover - the row or its rival must exist by now
             raise RuntimeError("a client vanished while it was being created")
         landed.append((hit[0], "created" if hit[0] == row["id"] else hit[1]))
@@ -305,8 +312,9 @@ _CLIENT_VALUES = (
 _CLIENT_COLUMNS = (*_CLIENT_VALUES, "created_at")  # created_at last (_insert_clients)
 
 
-def _insert_clients(session: Session, rows: list[dict[str, Any]]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING: on any resolution key, a rival's row wins."""
+def _insert_clients(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """INSERT ... ON CONFLICT DO NOTHING: on any resolution key, a rival's row wins.
+    The ids of the rows stored (RETURNING: a rival's is not among them)."""
     connection = session.connection()
     sqlite = bulk.is_sqlite(connection)
     # created_at last: one time for every row of a call (`resolve_many`), formatted once.
@@ -321,9 +329,15 @@ def _insert_clients(session: Session, rows: list[dict[str, Any]]) -> None:
         return stamps[at]
 
     values = [(*pick(row), stamp(row["created_at"])) for row in rows]
-    bulk.insert_rows(
-        connection, _client, _CLIENT_COLUMNS, values, conflict="ON CONFLICT DO NOTHING"
+    stored = bulk.insert_rows(
+        connection,
+        _client,
+        _CLIENT_COLUMNS,
+        values,
+        conflict="ON CONFLICT DO NOTHING",
+        returning="id",
     )
+    return {row[0] for row in stored}
 
 
 def resolve(session: Session, principal: Principal, body: ClientIn) -> tuple[Client, Match]:
