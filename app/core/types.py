@@ -21,7 +21,8 @@ def new_id() -> str:
 
 
 def new_sequential_id() -> str:
-    """A time-ordered id (UUID version 7, RFC 9562), for the tables written in bulk.
+    """A time-ordered id (UUID version 7, RFC 9562), for the tables written in bulk
+    (and the inquiries and audit events of profile reads, group-committed on SQLite).
 
     Clients and experience lines are inserted by the hundred thousand, and their ids lead
     the primary key and the (member, client, as_of) indexes: random ids put every insert
