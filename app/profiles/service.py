@@ -6,7 +6,8 @@
 3. The client must be the caller's group's (else 404).
 4. Lines: each member's latest line in the lookback; the figures pooled from them unless
    an anonymity rule suppresses them; the trend month by month under the same rules.
-5. The read is recorded (inquiry + audit event) in the request's own transaction.
+5. The read is recorded (inquiry + audit event): in the request's own transaction on
+   PostgreSQL, group-committed before the answer on SQLite (`Database.record`).
 
 Settings are read from the group row on every call, so a change applies to the next read.
 The pooled part of a profile (everything but the reader's own line, reciprocity and
@@ -85,7 +86,8 @@ def read_profile(
 ) -> str:
     """The client's profile as the caller may see it, as of `as_of` (default today): the
     response body, `ProfileOut` as JSON. The read is recorded (an inquiry, an audit
-    event) in the session's transaction, which the caller commits."""
+    event) through `Database.record`: with the session's transaction, or before the
+    request's answer (see there)."""
     ask = _ask(principal, as_of)
     found = queries.reader_and_client(
         session, ask.group_id, principal.member_id, client_id, ask.after, ask.until
