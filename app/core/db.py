@@ -281,8 +281,7 @@ class Database:
       row and throttle counter, an idempotency record). It commits when the block ends
       and rolls back if the block raises.
 
-    - `record(session, statement, values)`: the rows that record a read (see
-      `GroupCommit`).
+    - `record(session, rows)`: the rows that record a read (see `GroupCommit`).
 
     Writers get BEGIN IMMEDIATE on SQLite (see `build_engine`)."""
 
@@ -319,21 +318,23 @@ class Database:
                 session.rollback()
                 raise
 
-    def record(self, session: Session, statement: Insert, values: dict) -> None:
-        """Record a read done in `session` (one row; `statement` only inserts). On
-        PostgreSQL the row is written in the session's own transaction, committed or
-        rolled back with the request. On SQLite it is batched with other requests' rows
-        (`GroupCommit`) so that a read stays a reader: a request's session keeps it for
-        its owner, which awaits it before the answer (`recorded`); any other session
-        writes it at once and returns once it is committed."""
+    def record(self, session: Session, rows: list[Row]) -> None:
+        """Record a read done in `session`: `rows`, (INSERT statement, values) each. On
+        PostgreSQL they are written in the session's own transaction, committed or
+        rolled back with the request. On SQLite they are batched with other requests'
+        rows (`GroupCommit`) so that a read stays a reader: a request's session keeps
+        them for its owner, which awaits them before the answer (`recorded`); any other
+        session writes them at once, in one transaction, and returns once committed."""
         if self._records is None:
-            session.connection().execute(statement, values)
+            connection = session.connection()
+            for statement, values in rows:
+                connection.execute(statement, values)
             return
         pending = session.info.get(_PENDING)
         if pending is None:
-            self._records.write([(statement, values)])
+            self._records.write(rows)
         else:
-            pending.append((statement, values))
+            pending.extend(rows)
 
     async def recorded(self, session: Session) -> None:
         """Write the rows a request's session recorded (SQLite; see `record`), and return

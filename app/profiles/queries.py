@@ -114,14 +114,15 @@ def record_read(
     PostgreSQL, batched with other reads' records on SQLite and committed before the
     answer is sent)."""
     detail: dict = {"as_of": as_of.isoformat()}
-    db = database()
+    rows = []
     if member_id:
         detail["member_id"] = member_id
-        db.record(session, _INSERT_INQUIRY, {"id": new_sequential_id(), "group_id": group_id,
-                  "member_id": member_id, "client_id": client_id, "at": at})  # fmt: skip
-    db.record(session, _INSERT_AUDIT, {"id": new_sequential_id(), "group_id": group_id, "at": at,
-              "actor": actor, "action": "profile.read",
-              "resource": resource("client", client_id), "detail": detail})  # fmt: skip
+        rows.append((_INSERT_INQUIRY, {"id": new_sequential_id(), "group_id": group_id,
+                     "member_id": member_id, "client_id": client_id, "at": at}))  # fmt: skip
+    rows.append((_INSERT_AUDIT, {"id": new_sequential_id(), "group_id": group_id, "at": at,
+                 "actor": actor, "action": "profile.read",
+                 "resource": resource("client", client_id), "detail": detail}))  # fmt: skip
+    database().record(session, rows)
 
 
 # The pooled part's line statements both read an index range of ix_experience_client_asof.
