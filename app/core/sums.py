@@ -19,9 +19,7 @@ SPLIT = 1_000_000_000
 
 def split_sum(expression: str, name: str) -> str:
     """Two SQL aggregates, `<name>_hi` and `<name>_lo`, whose `joined()` is SUM(expression)."""
-    return (
-        f"SUM(({expression}) / {SPLIT}) AS {name}_hi, SUM(({expression}) % {SPLIT}) AS {name}_lo"
-    )
+    return f"SUM(({expression}) / {SPLIT}) AS {name}_hi, SUM(({expression}) % {SPLIT}) AS {name}_lo"
 
 
 def joined(high: object, low: object) -> int:

@@ -33,9 +33,7 @@ def test_an_over_long_password_is_wrong_the_same_way_for_known_and_unknown_email
     for response in answers:
         assert_problem(response, 401, "unauthorized")
     assert _shape(answers[0]) == _shape(answers[1])
-    assert answers[0].headers.get("www-authenticate") == answers[1].headers.get(
-        "www-authenticate"
-    )
+    assert answers[0].headers.get("www-authenticate") == answers[1].headers.get("www-authenticate")
 
 
 def test_the_right_password_still_logs_in_after_an_over_long_one(api, world):

@@ -65,9 +65,7 @@ def _largest_line(client_id: str, as_of: date, with_dbt: bool) -> dict:
     return body
 
 
-def test_the_largest_amounts_from_many_members_still_give_every_pooled_figure(
-    api, platform_admin
-):
+def test_the_largest_amounts_from_many_members_still_give_every_pooled_figure(api, platform_admin):
     group = add_group(api, platform_admin, 0)
     reporters = [_reporter(api, group, n) for n in range(MEMBERS)]
     client_id = new_client(api, reporters[0])

@@ -37,9 +37,7 @@ def test_parallel_reads_and_writes_all_answer_and_every_read_is_recorded(app, ap
         def write(i: int) -> int:
             # A write of another kind between the reads: each line a new client's.
             body = {"items": [line(others[i], AS_OF)]}
-            return http.post(
-                "/v1/experiences/batch", headers=m2.key.headers, json=body
-            ).status_code
+            return http.post("/v1/experiences/batch", headers=m2.key.headers, json=body).status_code
 
         with ThreadPoolExecutor(max_workers=16) as pool:
             reads = [pool.submit(read, i) for i in range(READS)]

@@ -48,9 +48,9 @@ def test_a_line_of_zeros_on_a_made_up_client_does_not_open_the_profiles(api, wor
 
 def test_something_owed_without_a_high_credit_counts_too(api, world):
     reader, other = world.a.members[0], world.a.members[1]
-    client_id = api.post(
-        "/v1/experiences", headers=other.key.headers, json=line(company())
-    ).json()["client_id"]
+    client_id = api.post("/v1/experiences", headers=other.key.headers, json=line(company())).json()[
+        "client_id"
+    ]
     owed = line(company(), high_credit="0")
     assert api.post("/v1/experiences", headers=reader.key.headers, json=owed).status_code == 201
     path = f"/v1/clients/{client_id}/profile"

@@ -147,6 +147,8 @@ def test_unknown_console_paths_are_the_404_page_and_api_paths_stay_problems(app,
         assert problem.status_code == 404, path
         assert problem.headers["content-type"] == "application/problem+json"
         assert problem.json()["code"] == "not_found"
-    assert signed_out.get("/static/nope.css").headers["content-type"].startswith(
-        "application/problem+json"
+    assert (
+        signed_out.get("/static/nope.css")
+        .headers["content-type"]
+        .startswith("application/problem+json")
     )
