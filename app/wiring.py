@@ -8,6 +8,8 @@ code outside them call `install()`, once or many times (each step is idempotent)
   (`app.tenancy.session`); request sessions are refused until it is on;
 - the credential cache is cleared when a user, member or API key changes
   (`app.auth.cache`);
+- a named client's resolution is remembered when its transaction commits, and only
+  then (`app.clients.known`);
 - a group's data version is bumped in the transaction that changes its profile inputs
   (`app.profiles.cache`);
 - the alerts domain receives the facts other domains report: a legal action filed,
@@ -21,6 +23,7 @@ from __future__ import annotations
 from app.alerts import receivers as alert_receivers
 from app.auth import cache as credential_cache
 from app.auth.models import ApiKey
+from app.clients import known as known_clients
 from app.members.models import Member
 from app.profiles import cache as profile_cache
 from app.tenancy import session as tenancy
@@ -31,6 +34,7 @@ from app.webhooks import outbox as webhook_outbox
 def install() -> None:
     tenancy.install()
     credential_cache.install(ApiKey, Member, User)
+    known_clients.install()
     profile_cache.install()
     alert_receivers.install()
     webhook_outbox.install()

@@ -1,8 +1,8 @@
 """How a client was named in a submission, and a short digest of it.
 
-An import remembers the clients it resolved by how each was named
-(`app.clients.service.ResolvedClients`); the CSV import's reader process computes the
-digest with each line, so this module imports nothing but the standard library.
+Each process remembers the clients it resolved by how each was named
+(`app.clients.known`); the CSV import's reader process computes the digest with each
+line, so this module imports nothing but the standard library.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
-from app.clients import naming
 from app.clients import search as client_search
 from app.clients.models import Client, CustomerRef
 from app.clients.normalize import normalize_name, normalize_postal, normalize_tax_id
@@ -68,6 +67,15 @@ class ClientKeys(NamedTuple):
         if kind == "lei":
             return (self.lei,) if self.lei else None
         return (self.name_norm, self.country, self.postal_norm)
+
+    @property
+    def first_kind(self) -> Match:
+        """The kind of key resolution tries first for this client."""
+        if self.tax_id_norm:
+            return "tax_id"
+        if self.duns:
+            return "duns"
+        return "lei" if self.lei else "name_address"
 
     def candidates(self) -> list[tuple[Match, tuple]]:
         """The keys in resolution order, as (kind, key) pairs."""
@@ -188,48 +196,6 @@ def _new_row(group_id: str, client: ClientIn, keys: ClientKeys, now) -> dict[str
         "postal_norm": keys.postal_norm,
         "created_at": now,
     }
-
-
-class ResolvedClients:
-    """Client ids already resolved during one CSV import, by the client exactly as named.
-
-    An ERP's export names each customer the same way every month, so a file of twelve
-    month ends names every client twelve times: the first mention is resolved (and the
-    client created if need be), the later ones take its id from here, and all the file's
-    lines for that customer land on the same client. Clients are never deleted or
-    re-keyed, so a remembered id stays right; an id is remembered only once the chunk
-    that resolved it has committed (`keep_staged`), never from a rolled-back one.
-    Each client is remembered under a 16-byte digest of how it was named (`key`, from
-    `app.clients.naming`), not the names themselves: about 150 bytes a client instead
-    of 450, 20 MB for the `limit` of 100,000.
-    """
-
-    def __init__(self, limit: int = 100_000):
-        self.limit = limit
-        self._kept: dict[bytes, str] = {}
-        self._staged: dict[bytes, str] = {}
-
-    names = staticmethod(naming.names)
-    key = staticmethod(naming.digest)
-
-    def get(self, key: bytes) -> str | None:
-        return self._kept.get(key)
-
-    def stage(self, key: bytes, client_id: str) -> None:
-        if len(self._kept) + len(self._staged) < self.limit:
-            self._staged[key] = client_id
-
-    def keep_staged(self) -> None:
-        """The chunk committed: what it resolved may be used from now on."""
-        self._kept.update(self._staged)
-        self._staged.clear()
-
-    def drop_staged(self) -> None:
-        """The chunk rolled back: the clients it created do not exist."""
-        self._staged.clear()
-
-    def __len__(self) -> int:
-        return len(self._kept)
 
 
 def resolve_many(

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # Pooled profiles each process keeps, under the group's data version (0: none).
     # About 8 KB each with a 12-month trend and 4-5 lines: 5,000 is some 40 MB.
     profile_cache_entries: int = Field(default=5_000, ge=0)
+    # Named clients each process remembers the resolution of (app.clients.known), about
+    # 200 bytes each: 100,000 is some 20 MB (0: none).
+    client_cache_entries: int = Field(default=100_000, ge=0)
 
     # Background work (imports, alerts, webhook deliveries) inside the served process.
     run_workers: bool = True

@@ -2,11 +2,11 @@
 
 `ingest()` serves `POST /v1/experiences/batch` and each chunk of a CSV import alike:
 every item is validated on its own (`app.experiences.checks`: errors by index; an
-invalid item is stored nowhere),
-clients are resolved set-based (`app.clients.service.resolve_many`: one query per key
-kind for the whole chunk), and the lines are written with one executemany of
-`INSERT ... ON CONFLICT (group, member, client, as_of) DO UPDATE`. No ORM object is made
-per row. The caller commits (the batch route, or the import worker with its progress).
+invalid item is stored nowhere), clients are resolved set-based
+(`app.clients.known.resolve_named`: those this process resolved before from memory, the
+others with one query per key kind for the whole chunk), and the lines are written with
+one executemany of `INSERT ... ON CONFLICT (group, member, client, as_of) DO UPDATE`.
+No ORM object is made per row. The caller commits (the batch route, or the import worker with its progress).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.clients import known
 from app.clients import service as clients
 from app.core import bulk
 from app.core.errors import Forbidden, field_error
@@ -179,7 +180,6 @@ def ingest(
     session: Session,
     principal: Principal,
     items: list[Any],
-    resolved: clients.ResolvedClients | None = None,
 ) -> IngestResult:
     """Validate and store experiences given as raw dicts (as in the batch body's `items`).
 
@@ -187,19 +187,17 @@ def ingest(
     `customer_ref`. Absent optional values are missing keys or None. Valid items are
     stored (upsert on (member, client, as_of); a key repeated within `items` counts as
     created then updated, the last one wins), invalid ones are reported by index.
-    Sends `experiences_landed` when anything landed. Does not commit. `resolved`: the
-    clients an import resolved in its committed chunks (the worker keeps it per job).
+    Sends `experiences_landed` when anything landed. Does not commit.
     """
     _require_member(principal)
     checked = check_items(items, group_currency(session, principal.group_id), today())
-    return start_storing(session, principal, checked, resolved).finish()
+    return start_storing(session, principal, checked).finish()
 
 
 def start_storing(
     session: Session,
     principal: Principal,
     checked: CheckedItems,
-    resolved: clients.ResolvedClients | None = None,
 ) -> PendingIngest:
     """The database half of `ingest()`, for items checked by `check_items()`: resolve
     their clients and send their lines. `finish()` of the result waits for the lines
@@ -207,7 +205,7 @@ def start_storing(
     _require_member(principal)
     result = IngestResult(received=checked.received)
     errors = dict(checked.errors)
-    client_of = _resolve_clients(session, principal, checked.valid, errors, resolved)
+    client_of = _resolve_clients(session, principal, checked.valid, errors)
 
     # (client, as_of) -> the position in `checked.valid` of the last item for it
     rows: dict[tuple[str, date], int] = {}
@@ -287,39 +285,29 @@ def _resolve_clients(
     principal: Principal,
     valid: list[tuple[int, ExperienceSubmission]],
     errors: dict[int, list[dict]],
-    resolved: clients.ResolvedClients | None = None,
 ) -> dict[int, str]:
     """index -> client id for the valid items; unknown references become item errors."""
     group_id, member_id = principal.group_id, principal.member_id
     client_of: dict[int, str] = {}
 
     by_id = [(i, item) for i, item in valid if item.client_id is not None]
-    known = clients.existing_ids(session, group_id, {item.client_id for _, item in by_id})
+    existing = clients.existing_ids(session, group_id, {item.client_id for _, item in by_id})
     for i, item in by_id:
-        if item.client_id in known:
+        if item.client_id in existing:
             client_of[i] = item.client_id
         else:
             errors[i] = [field_error(["client_id"], "no such client", "not_found")]
 
     named = [(i, item) for i, item in valid if item.client is not None]
-    if resolved is not None:
-        unknown = []
-        for i, item in named:
-            # An import's reader made the key with the item (`client_key`), maybe in its
-            # helper process.
-            key = getattr(item, "client_key", None) or resolved.key(item.client)
-            client_id = resolved.get(key)
-            if client_id is None:
-                unknown.append((i, item, key))
-            else:
-                client_of[i] = client_id
-        found = clients.resolve_many(session, group_id, [item.client for _, item, _ in unknown])
-        for (i, _, key), (client_id, _match) in zip(unknown, found, strict=True):
-            client_of[i] = client_id
-            resolved.stage(key, client_id)
-    elif named:
-        found = clients.resolve_many(session, group_id, [item.client for _, item in named])
-        for (i, _), (client_id, _match) in zip(named, found, strict=True):
+    if named:
+        # An import's reader made the naming digest with the item (`client_key`), maybe
+        # in its helper process.
+        found = known.resolve_named(
+            session,
+            group_id,
+            [(getattr(item, "client_key", None), item.client) for _, item in named],
+        )
+        for (i, _), client_id in zip(named, found, strict=True):
             client_of[i] = client_id
 
     # customer_ref given beside a client: remembered (the latest pairing wins).

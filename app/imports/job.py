@@ -40,7 +40,6 @@ from sqlmodel import select
 from app.audit import service as audit
 from app.auth.models import ApiKey
 from app.auth.principal import Principal
-from app.clients.service import ResolvedClients
 from app.core.db import system_session
 from app.core.errors import ValidationFailed
 from app.core.types import utcnow
@@ -182,7 +181,6 @@ def store_chunk(
     job: JobRef,
     progress: Progress,
     chunk: ReadChunk,
-    resolved: ResolvedClients,
 ) -> bool:
     """Store one chunk's lines and the job's progress in one transaction, and commit;
     True when the file is done. Raises LostLease (nothing committed) when another worker
@@ -191,8 +189,7 @@ def store_chunk(
     created = updated = 0
     rejected = len(errors)
     if chunk.checked.received:
-        resolved.drop_staged()  # anything staged by a chunk that never committed
-        result = ingest.start_storing(session, principal, chunk.checked, resolved).finish()
+        result = ingest.start_storing(session, principal, chunk.checked).finish()
         created, updated, rejected = result.created, result.updated, rejected + result.rejected
         errors += [
             {"line": chunk.item_lines[e["index"]], "errors": [_by_column(x) for x in e["errors"]]}
@@ -246,12 +243,7 @@ def store_chunk(
                 "rejected": done.rejected,
             },
         )
-    try:
-        session.commit()
-    except BaseException:
-        resolved.drop_staged()
-        raise
-    resolved.keep_staged()
+    session.commit()
     progress.stored_offset = progress.offset = chunk.next_offset
     progress.line = chunk.next_line
     progress.rows_done += rows

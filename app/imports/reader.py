@@ -17,7 +17,7 @@ with it. Requests and answers are pickles framed by their length on its stdin an
 stdout; its stderr is the server's.
 
 What crosses the pipe is only what storing needs (`ReadChunk`): per valid line its
-client reference, the key the job's `ResolvedClients` knows the client by, as_of and
+client reference, the key `app.clients.known` remembers the client by, as_of and
 the driver values, packed as flat lists (`__reduce__`) rather than as the checked items
 with their Decimals. The in-process path makes exactly the same `ReadChunk`, so both
 store the same thing (tests/imports/test_reader.py compares them).
@@ -66,8 +66,8 @@ class ChunkSource:
 
 class StoredItem:
     """What storing reads of a checked line: its client reference and its as_of (the
-    rest is in the chunk's prepared driver values), and the key the job's
-    `ResolvedClients` knows its client by (None without a named client)."""
+    rest is in the chunk's prepared driver values), and the key `app.clients.known`
+    remembers its client by (None without a named client)."""
 
     __slots__ = ("client_id", "client", "customer_ref", "as_of", "client_key")
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from app.clients.service import ResolvedClients
 from app.core.config import get_settings
 from app.core.db import system_session
 from app.core.types import today
@@ -34,8 +33,6 @@ SLICE_SECONDS = 5.0
 class _JobMemo:
     """What this process keeps of a job in progress between its slices."""
 
-    # The clients it resolved so far.
-    resolved: ResolvedClients = field(default_factory=ResolvedClients)
     # Its next chunk, asked of the helper while the last slice's last chunk was stored
     # (taken only if the job is still at that chunk's offset and is read the same way).
     ahead: tuple[ChunkSource, PendingRead] | None = None
@@ -103,9 +100,7 @@ def work_on(job_id: str, *, max_chunks: int | None = None, chunk_rows: int | Non
             rows_before = progress.rows_done
             try:
                 chunk = supply.chunk_at(progress.offset, progress.line, today())
-                finished = jobs.store_chunk(
-                    session, opened.principal, ref, progress, chunk, memo.resolved
-                )
+                finished = jobs.store_chunk(session, opened.principal, ref, progress, chunk)
             except jobs.LostLease:
                 session.rollback()
                 forget(job_id)

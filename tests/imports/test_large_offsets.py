@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 
-from app.clients.service import ResolvedClients
 from app.core.db import system_session
 from app.experiences.checks import CheckedItems
 from app.imports import job as import_job
@@ -42,7 +41,6 @@ def test_an_import_past_two_gib_keeps_its_progress(api, world):
             opened.ref,
             progress,
             _chunk(progress.offset, PAST_INT4, 40_000_000),
-            ResolvedClients(),
         )
         # The next chunk's update is conditioned on the offset just stored.
         import_job.store_chunk(
@@ -51,7 +49,6 @@ def test_an_import_past_two_gib_keeps_its_progress(api, world):
             opened.ref,
             progress,
             _chunk(PAST_INT4, PAST_4_GIB, 80_000_000),
-            ResolvedClients(),
         )
 
     with system_session() as session:
