@@ -226,23 +226,21 @@ _POOLED_MONTHS_SQLITE = (
     "AND client_id IN (SELECT value FROM json_each(?)) AND as_of >= ? AND as_of < ? "
     "GROUP BY client_id, substr(as_of, 1, 7) HAVING count(DISTINCT member_id) >= ?"
 )
-# PostgreSQL: per client, one correlated probe over its own two months, counting each
-# month's members apart. Written so that every plan is an index probe per client: during
-# a large import the table's statistics lag far behind it, and a join over the IN list
-# was planned as a scan of the whole group's index. The clients and their months come as
-# two comma-separated texts (ids and ISO dates hold no comma): psycopg dumps a list
-# parameter element by element in Python, which cost an import as much time as the
-# probes themselves.
+# PostgreSQL: per client, two correlated counts over its own two months. Written so that
+# every plan is an index probe per client: during a large import the table's statistics
+# lag far behind it, and a join over the IN list was planned as a scan of the whole
+# group's index. The clients and their months come as two comma-separated texts (ids and
+# ISO dates hold no comma): psycopg dumps a list parameter element by element in Python,
+# which cost an import as much time as the probes themselves.
 _POOLED_MONTHS_POSTGRESQL = (
     "SELECT c.id FROM unnest(string_to_array(%(clients)s, ','), "
     "string_to_array(%(months)s, ',')::date[]) AS c(id, month) "
-    "CROSS JOIN LATERAL (SELECT "
-    "count(DISTINCT e.member_id) FILTER (WHERE e.as_of >= c.month) AS now, "
-    "count(DISTINCT e.member_id) FILTER (WHERE e.as_of < c.month) AS before "
-    "FROM experience e WHERE e.group_id = %(group)s AND e.client_id = c.id "
-    "AND e.as_of >= (c.month - interval '1 month')::date "
-    "AND e.as_of < (c.month + interval '1 month')::date) AS n "
-    "WHERE n.now >= %(least)s AND n.before >= %(least)s"
+    "WHERE (SELECT count(DISTINCT e.member_id) FROM experience e "
+    "WHERE e.group_id = %(group)s AND e.client_id = c.id AND e.as_of >= c.month "
+    "AND e.as_of < (c.month + interval '1 month')::date) >= %(least)s "
+    "AND (SELECT count(DISTINCT e.member_id) FROM experience e "
+    "WHERE e.group_id = %(group)s AND e.client_id = c.id "
+    "AND e.as_of >= (c.month - interval '1 month')::date AND e.as_of < c.month) >= %(least)s"
 )
 
 
