@@ -5,6 +5,8 @@ imported by every test folder."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 
@@ -68,3 +70,37 @@ def set_settings(api, group, **settings) -> None:
         f"/v1/groups/{group.id}", headers=group.admin.headers, json={"settings": settings}
     )
     assert response.status_code == 200, response.text
+
+
+@contextmanager
+def inserts_refused(table: str, column: str, value: str) -> Iterator[None]:
+    """A trigger, on either database, that makes every INSERT into `table` whose `column`
+    is `value` fail: a write the app cannot store, for the stories of what is then kept."""
+    from sqlalchemy import text
+
+    from app.core.db import database, system_session
+
+    name = "refuse_" + value.replace("-", "")[:20]
+    if database().dialect == "sqlite":
+        create = [
+            f"CREATE TRIGGER {name} BEFORE INSERT ON {table} WHEN NEW.{column} = '{value}' "
+            "BEGIN SELECT RAISE(FAIL, 'refused by the test'); END"
+        ]
+        drop = [f"DROP TRIGGER {name}"]
+    else:
+        create = [
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
+            f"CREATE TRIGGER {name} BEFORE INSERT ON {table} FOR EACH ROW "
+            f"WHEN (NEW.{column} = '{value}') EXECUTE FUNCTION {name}()",
+        ]
+        drop = [f"DROP TRIGGER {name} ON {table}", f"DROP FUNCTION {name}()"]
+    with system_session() as session:
+        for statement in create:
+            session.execute(text(statement))
+    try:
+        yield
+    finally:
+        with system_session() as session:
+            for statement in drop:
+                session.execute(text(statement))

@@ -6,7 +6,8 @@ invalid item is stored nowhere), clients are resolved set-based
 (`app.clients.known.resolve_named`: those this process resolved before from memory, the
 others with one query per key kind for the whole chunk), and the lines are written with
 one executemany of `INSERT ... ON CONFLICT (group, member, client, as_of) DO UPDATE`.
-No ORM object is made per row. The caller commits (the batch route, or the import worker with its progress).
+No ORM object is made per row. The caller commits (the batch route, or the import
+worker with its progress).
 """
 
 from __future__ import annotations

@@ -4,16 +4,14 @@ later lookup would find again, only once committed, and only within the group.""
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 
 from sqlalchemy import text
 
 from app.clients import naming
 from app.clients.known import KnownClients, known_clients, resolve_named
 from app.clients.schemas import ClientIn
-from app.core.db import database, system_session
 from app.tenancy.session import group_session
-from tests.helpers import company, line, new_client, own_lines, submit_batch
+from tests.helpers import company, inserts_refused, line, new_client, own_lines, submit_batch
 from tests.imports.csvs import row, run_import, to_csv, upload
 
 
@@ -24,36 +22,6 @@ def _tag() -> str:
 def _client_of_only_line(api, actor) -> str:
     (stored,) = own_lines(api, actor)
     return stored["client_id"]
-
-
-@contextmanager
-def _lines_refused_for(member_id: str):
-    """A trigger that refuses every trade line of this one member."""
-    name = "refuse_" + member_id.replace("-", "")[:20]
-    if database().dialect == "sqlite":
-        create = [
-            f"CREATE TRIGGER {name} BEFORE INSERT ON experience "
-            f"WHEN NEW.member_id = '{member_id}' "
-            "BEGIN SELECT RAISE(FAIL, 'refused by the test'); END"
-        ]
-        drop = [f"DROP TRIGGER {name}"]
-    else:
-        create = [
-            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
-            f"CREATE TRIGGER {name} BEFORE INSERT ON experience FOR EACH ROW "
-            f"WHEN (NEW.member_id = '{member_id}') EXECUTE FUNCTION {name}()",
-        ]
-        drop = [f"DROP TRIGGER {name} ON experience", f"DROP FUNCTION {name}()"]
-    with system_session() as session:
-        for statement in create:
-            session.execute(text(statement))
-    try:
-        yield
-    finally:
-        with system_session() as session:
-            for statement in drop:
-                session.execute(text(statement))
 
 
 def test_a_client_named_again_lands_on_the_same_client(api, world):
@@ -70,7 +38,7 @@ def test_a_client_named_again_lands_on_the_same_client(api, world):
 def test_a_batch_rolled_back_leaves_no_client_remembered(api, world):
     member = world.a.members[0]
     client = company(tax_id=f"TX-{_tag()}")
-    with _lines_refused_for(member.id):
+    with inserts_refused("experience", "member_id", member.id):
         refused = api.post(
             "/v1/experiences/batch", headers=member.key.headers, json={"items": [line(client)]}
         )
@@ -156,4 +124,3 @@ def test_a_full_memory_forgets_its_older_half():
     off = KnownClients(limit=0)
     off.keep([("g", b"x", "c")])
     assert len(off) == 0
-

@@ -1,13 +1,13 @@
 """Who may read profiles (reciprocity) and how reads are recorded (inquiries, audit)."""
 
 import uuid
-from contextlib import contextmanager
 from datetime import date
 
 from sqlalchemy import func, select
 
 from app.core.db import system_session
 from app.profiles.models import Inquiry
+from tests.helpers import inserts_refused
 from tests.imports.csvs import row, run_import, to_csv
 from tests.profiles.helpers import line, new_client, profile, set_settings, submit
 
@@ -177,7 +177,7 @@ def test_a_read_whose_record_cannot_be_stored_is_not_answered(api, world):
     set_settings(api, world.a, reciprocity_days=0)
     client = new_client(api, m1.analyst)
     submit(api, m1.key, line(client, AS_OF))
-    with _inquiries_refused_for(client):
+    with inserts_refused("inquiry", "client_id", client):
         answer = api.get(f"/v1/clients/{client}/profile", headers=m1.analyst.headers)
         assert answer.status_code >= 500, answer.text
         assert "contributors" not in answer.text
@@ -202,37 +202,3 @@ def test_a_read_outside_a_request_is_recorded_when_it_returns(api, world):
         body = read_profile(session, reader, client)
     assert client in body and body.endswith('"inquiries_90d":1}')
     assert _reads_recorded(client) == (1, 1)
-
-
-@contextmanager
-def _inquiries_refused_for(client: str):
-    """A trigger that refuses to store an inquiry about this one client."""
-    from sqlalchemy import text
-
-    from app.core.db import database
-
-    sqlite = database().dialect == "sqlite"
-    name = "refuse_" + client.replace("-", "")[:20]
-    if sqlite:
-        create = [
-            f"CREATE TRIGGER {name} BEFORE INSERT ON inquiry WHEN NEW.client_id = '{client}' "
-            "BEGIN SELECT RAISE(FAIL, 'refused by the test'); END"
-        ]
-        drop = [f"DROP TRIGGER {name}"]
-    else:
-        create = [
-            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
-            f"CREATE TRIGGER {name} BEFORE INSERT ON inquiry FOR EACH ROW "
-            f"WHEN (NEW.client_id = '{client}') EXECUTE FUNCTION {name}()",
-        ]
-        drop = [f"DROP TRIGGER {name} ON inquiry", f"DROP FUNCTION {name}()"]
-    with system_session() as session:
-        for statement in create:
-            session.execute(text(statement))
-    try:
-        yield
-    finally:
-        with system_session() as session:
-            for statement in drop:
-                session.execute(text(statement))
