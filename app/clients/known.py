@@ -63,10 +63,6 @@ class KnownClients:
                 # the old dict until the new one is in place.
                 self._entries = dict(list(entries.items())[-(self.limit // 2) :])
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries = {}
-
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -103,15 +99,16 @@ def resolve_named(
         ids.append(client_id)
     if missing:
         clients = [named[i][1] for i in missing]
-        found = resolve_many(session, group_id, clients)
+        client_keys = [ClientKeys.of(client) for client in clients]
+        found = resolve_many(session, group_id, clients, client_keys)
         transaction = session.get_transaction()
         held = session.info.get(_STAGED)
         if held is None or held[0] is not transaction:
             held = session.info[_STAGED] = (transaction, [])
         staged = held[1]
-        for i, client, (client_id, match) in zip(missing, clients, found, strict=True):
+        for i, client_key, (client_id, match) in zip(missing, client_keys, found, strict=True):
             ids[i] = client_id
-            if match == "created" or match == ClientKeys.of(client).first_kind:
+            if match == "created" or match == client_key.first_kind:
                 staged.append((group_id, keys[i], client_id))
     return ids  # type: ignore[return-value]
 

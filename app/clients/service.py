@@ -199,14 +199,19 @@ def _new_row(group_id: str, client: ClientIn, keys: ClientKeys, now) -> dict[str
 
 
 def resolve_many(
-    session: Session, group_id: str, clients: Sequence[ClientIn]
+    session: Session,
+    group_id: str,
+    clients: Sequence[ClientIn],
+    keys: Sequence[ClientKeys] | None = None,
 ) -> list[tuple[str, Match]]:
     """(client id, match) for each named client, creating the missing ones in bulk.
 
     Several names of one new company in the same call create it once (they are matched
-    against each other with the same rules). Does not commit.
+    against each other with the same rules). `keys`: the clients' `ClientKeys`, when the
+    caller made them already. Does not commit.
     """
-    keys = [ClientKeys.of(c) for c in clients]
+    if keys is None:
+        keys = [ClientKeys.of(c) for c in clients]
     results = _lookup(session, group_id, keys)
 
     pending_rows: list[dict[str, Any]] = []
