@@ -31,7 +31,8 @@ def test_each_demo_run_revokes_the_key_the_last_one_printed(api):
     assert api.get("/v1/me", headers={"X-API-Key": first}).status_code == 401
     assert api.get("/v1/me", headers={"X-API-Key": second}).status_code == 200
     assert "http://127.0.0.1:8123/v1/me" in second_out.getvalue()
-    assert "8000" not in second_out.getvalue()
+    # Not the default port (a client id may hold the digits "8000" by chance).
+    assert ":8000" not in second_out.getvalue()
     # The README's fraud report example works with the demo key.
     report = api.post(
         "/v1/fraud-reports",
