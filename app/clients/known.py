@@ -4,7 +4,7 @@ An ERP names each of its customers the same way in every month's batch and in ev
 import, so nearly every client a batch names was resolved before. `resolve_named()` takes
 those from here, by a 16-byte digest of how the client was named (`app.clients.naming`),
 and resolves only the others against the database (`service.resolve_many`, which creates
-the missing ones). A 5,000-line batch of known clients then sends no lookup at all.
+the missing ones). A 5,000-line batch of known clients then sends no client lookup at all.
 
 Only what any later lookup would find again is remembered:
 - clients are never deleted, and a client's keys never change;
